@@ -1,0 +1,1 @@
+//! Runnable programs that show what lockcheck finds; see `src/bin`.

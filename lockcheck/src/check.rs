@@ -1,0 +1,372 @@
+//! The acquisition protocol every instrumented raw lock follows, and the findings it raises.
+//!
+//! ```text
+//! begin ─ off? ─────────────────────────────► plain parking_lot
+//!   │ on
+//! before_blocking: context cached? ── yes ──► (count a hit if it is part of a finding)
+//!   │ no (cold): self-deadlock, rank, lock-order graph → findings → LOCKCHECK_ON_CYCLE
+//! try the fast path ── contended ──► wait (timed; the watchdog can see it)
+//!   │
+//! acquired: push onto the held stack
+//! ```
+//!
+//! Nothing here allocates, locks or reads the clock unless a context is new or the lock
+//! is contended.
+
+use std::cell::Cell;
+use std::panic::Location;
+use std::sync::atomic::{AtomicU8, Ordering};
+
+use parking_lot::Mutex as RawLock;
+
+use crate::config::{self, OnCycle};
+use crate::graph;
+use crate::held::{self, Acquire, Held, Reacquire, Verdict};
+use crate::registry::{self, LockKind, LockMeta};
+use crate::report::{Finding, HeldLock, Misuse, Mode, RankViolation, SelfDeadlock, Site};
+
+/// 0 = not read yet, 1 = on, 2 = off (`LOCKCHECK=0`).
+static ENABLED: AtomicU8 = AtomicU8::new(0);
+
+/// `LOCKCHECK_ON_CYCLE`, overridable at run time: 0 = from the environment.
+static ON_CYCLE: AtomicU8 = AtomicU8::new(0);
+
+#[inline]
+fn enabled() -> bool {
+    // Relaxed: the flag is derived from the environment, the same value whoever stores it.
+    match ENABLED.load(Ordering::Relaxed) {
+        1 => true,
+        2 => false,
+        _ => init_enabled(),
+    }
+}
+
+#[cold]
+fn init_enabled() -> bool {
+    let on = config::get().enabled;
+    // Relaxed: see `enabled`.
+    ENABLED.store(if on { 1 } else { 2 }, Ordering::Relaxed);
+    on
+}
+
+/// Overrides `LOCKCHECK_ON_CYCLE` for the rest of the process.
+pub fn set_on_cycle(on_cycle: OnCycle) {
+    let code = match on_cycle {
+        OnCycle::Warn => 1,
+        OnCycle::Panic => 2,
+        OnCycle::Ignore => 3,
+    };
+    // Relaxed: a plain setting; no other memory is published with it.
+    ON_CYCLE.store(code, Ordering::Relaxed);
+}
+
+fn on_cycle() -> OnCycle {
+    // Relaxed: see `set_on_cycle`.
+    match ON_CYCLE.load(Ordering::Relaxed) {
+        1 => OnCycle::Warn,
+        2 => OnCycle::Panic,
+        3 => OnCycle::Ignore,
+        _ => config::get().on_cycle,
+    }
+}
+
+thread_local! {
+    /// Set while a guard re-acquires its lock (condvar wake-up): a panic there would leave
+    /// the guard believing it holds an unlocked lock, so findings are printed instead.
+    static RELOCKING: Cell<bool> = const { Cell::new(false) };
+    /// The user's call site for a reentrant lock, whose lock_api wrapper loses it.
+    static SITE_HINT: Cell<Option<&'static Location<'static>>> = const { Cell::new(None) };
+}
+
+/// Runs `f` (a re-acquisition by an existing guard) with panicking findings turned into
+/// printed ones.
+pub(crate) fn relock<R>(f: impl FnOnce() -> R) -> R {
+    let was = RELOCKING.try_with(|r| r.replace(true)).unwrap_or(false);
+    let out = f();
+    let _ = RELOCKING.try_with(|r| r.set(was));
+    out
+}
+
+/// Passes the user's call site to the next reentrant acquisition on this thread.
+#[inline]
+pub fn hint_site(site: &'static Location<'static>) {
+    let _ = SITE_HINT.try_with(|h| h.set(Some(site)));
+}
+
+/// The acquisition about to happen, or `None` when instrumentation is switched off.
+#[inline]
+fn begin(meta: &LockMeta, mode: Mode, mut site: &'static Location<'static>) -> Option<Acquire> {
+    if !enabled() {
+        return None;
+    }
+    if meta.kind == LockKind::Reentrant {
+        site = SITE_HINT.try_with(Cell::take).ok().flatten().unwrap_or(site);
+    }
+    Some(Acquire { id: meta.id(), mode, kind: meta.kind, rank: meta.rank, site })
+}
+
+/// This thread's lockcheck id (0 when switched off or during teardown).
+pub(crate) fn current_tid() -> u32 {
+    if !enabled() {
+        return 0;
+    }
+    held::with(|t| t.tid()).unwrap_or(0)
+}
+
+/// A semaphore permit going back, possibly from another thread than its owner's.
+pub(crate) fn release_permit(meta: &LockMeta, owner: u32) {
+    let Some(id) = meta.registered_id() else { return };
+    let mine = held::with(|t| t.tid == owner && t.pop(id).is_some()).unwrap_or(false);
+    if !mine && owner != 0 {
+        held::release_remote(owner, id);
+    }
+}
+
+/// A blocking acquisition: checked before it can block.
+#[inline]
+pub(crate) fn lock(
+    meta: &LockMeta,
+    mode: Mode,
+    site: &'static Location<'static>,
+    try_fast: impl FnOnce() -> bool,
+    block: impl FnOnce(),
+) {
+    let Some(acq) = begin(meta, mode, site) else {
+        if !try_fast() {
+            block();
+        }
+        return;
+    };
+    before_blocking(&acq, true);
+    if !try_fast() {
+        block();
+    }
+    acquired(&acq, true);
+}
+
+/// A timed acquisition: it may block, so it is checked like a blocking one.
+#[inline]
+pub(crate) fn lock_timed(
+    meta: &LockMeta,
+    mode: Mode,
+    site: &'static Location<'static>,
+    try_fast: impl FnOnce() -> bool,
+    block: impl FnOnce() -> bool,
+) -> bool {
+    let Some(acq) = begin(meta, mode, site) else {
+        return try_fast() || block();
+    };
+    before_blocking(&acq, true);
+    let ok = try_fast() || block();
+    if ok {
+        acquired(&acq, true);
+    }
+    ok
+}
+
+/// A `try_lock`: never blocks, so it is not checked and adds no edge into the lock; once
+/// held, it is an edge source like any other.
+#[inline]
+pub(crate) fn try_lock(meta: &LockMeta, mode: Mode, site: &'static Location<'static>, try_fast: impl FnOnce() -> bool) -> bool {
+    let ok = try_fast();
+    if ok {
+        if let Some(acq) = begin(meta, mode, site) {
+            acquired(&acq, false);
+        }
+    }
+    ok
+}
+
+/// A release, in whatever order guards drop.
+#[inline]
+pub(crate) fn unlock(meta: &LockMeta) {
+    if let Some(id) = meta.registered_id() {
+        held::with(|t| t.pop(id));
+    }
+}
+
+/// An upgrade (upgradable read → write): blocks until readers leave, so it is checked as a
+/// write acquisition against every other lock held.
+#[inline]
+pub(crate) fn upgrade(meta: &LockMeta, site: &'static Location<'static>, upgrade: impl FnOnce() -> bool) -> bool {
+    let Some(acq) = begin(meta, Mode::Exclusive, site) else {
+        return upgrade();
+    };
+    let was = held::with(|t| t.pop(acq.id)).flatten();
+    before_blocking(&acq, false);
+    let ok = upgrade();
+    match (ok, was) {
+        (true, _) => acquired(&acq, true),
+        (false, Some(was)) => held::with(|t| t.push(&Acquire { mode: was.mode, site: was.site, ..acq }, was.blocking))
+            .unwrap_or(()),
+        (false, None) => {}
+    }
+    ok
+}
+
+/// Changes how a held lock is held (downgrades).
+#[inline]
+pub(crate) fn set_mode(meta: &LockMeta, mode: Mode) {
+    if let Some(id) = meta.registered_id() {
+        held::with(|t| t.set_mode(id, mode));
+    }
+}
+
+#[inline]
+fn acquired(acq: &Acquire, blocking: bool) {
+    held::with(|t| t.push(acq, blocking));
+}
+
+/// Checks a blocking acquisition before it blocks; `reacquire` is false for an upgrade of a
+/// lock the thread holds upgradable.
+#[inline]
+fn before_blocking(acq: &Acquire, self_check: bool) {
+    let verdict = held::with(|t| t.check(acq));
+    match verdict {
+        None | Some(Verdict::Known) => {}
+        Some(Verdict::KnownFinding(key)) => graph::hit(key),
+        Some(Verdict::New(key)) => examine(acq, key, self_check),
+    }
+}
+
+/// The first sight of an acquisition context: every check, then the findings acted on.
+#[cold]
+#[inline(never)]
+fn examine(acq: &Acquire, key: u64, self_check: bool) {
+    let Some(findings) = held::with(|t| {
+        let tid = t.tid();
+        let mut found = Vec::new();
+        if self_check {
+            if let Some(held) = t.find(acq.id) {
+                if let Some(how) = held::reacquire(acq.kind, held.mode, acq.mode) {
+                    found.push(self_deadlock(tid, held, acq, how));
+                }
+            }
+        }
+        if held::rank_offenders(&t.stack, acq) {
+            found.push(rank_violation(tid, &t.stack, acq));
+        }
+        let observed = graph::observe(tid, key, &t.stack, acq);
+        // A context with a self or rank problem is never cached: each pass is counted.
+        if found.is_empty() {
+            t.remember(key, observed.in_finding);
+        }
+        found.extend(observed.findings);
+        found
+    }) else {
+        return;
+    };
+    let fresh: Vec<Finding> = findings.into_iter().filter_map(record).collect();
+    act(&fresh);
+}
+
+/// Acts on new findings as `LOCKCHECK_ON_CYCLE` says. Called with no lockcheck state borrowed.
+fn act(fresh: &[Finding]) {
+    if fresh.is_empty() {
+        return;
+    }
+    match on_cycle() {
+        OnCycle::Ignore => {}
+        OnCycle::Panic if !RELOCKING.try_with(Cell::get).unwrap_or(false) => {
+            let text: Vec<String> = fresh.iter().map(ToString::to_string).collect();
+            panic!("{}", text.join("\n"));
+        }
+        OnCycle::Warn | OnCycle::Panic => {
+            for finding in fresh {
+                eprintln!("{finding}");
+            }
+        }
+    }
+}
+
+fn held_lock(held: &Held) -> HeldLock {
+    HeldLock { lock: graph::lock_ref(held.id), mode: held.mode, site: Site::from_location(held.site) }
+}
+
+fn self_deadlock(tid: u32, held: &Held, acq: &Acquire, how: Reacquire) -> Finding {
+    Finding::SelfDeadlock(SelfDeadlock {
+        lock: graph::lock_ref(acq.id),
+        held: held_lock(held),
+        mode: acq.mode,
+        site: Site::from_location(acq.site),
+        thread: registry::thread_name(tid),
+        certain: matches!(how, Reacquire::Deadlock),
+    })
+}
+
+fn rank_violation(tid: u32, stack: &[Held], acq: &Acquire) -> Finding {
+    Finding::RankViolation(RankViolation {
+        lock: graph::lock_ref(acq.id),
+        site: Site::from_location(acq.site),
+        thread: registry::thread_name(tid),
+        held: stack.iter().map(held_lock).collect(),
+        count: 1,
+    })
+}
+
+/// Findings other than lock-order cycles (those live in the graph), deduplicated.
+static OTHERS: RawLock<Vec<Finding>> = RawLock::new(Vec::new());
+
+/// Stores a finding; returns it when it is new (a cycle is new when the graph says so).
+fn record(finding: Finding) -> Option<Finding> {
+    if matches!(finding, Finding::PotentialDeadlock(_)) {
+        return Some(finding);
+    }
+    let mut others = OTHERS.lock();
+    let same = others.iter_mut().find(|f| same_problem(f, &finding));
+    match (same, &finding) {
+        (Some(Finding::RankViolation(seen)), _) => {
+            seen.count += 1;
+            None
+        }
+        (Some(_), _) => None,
+        (None, _) => {
+            others.push(finding.clone());
+            Some(finding)
+        }
+    }
+}
+
+/// Whether two findings describe the same problem (same locks, same sites).
+fn same_problem(a: &Finding, b: &Finding) -> bool {
+    match (a, b) {
+        (Finding::RankViolation(a), Finding::RankViolation(b)) => {
+            a.site == b.site && a.lock.class == b.lock.class && a.held.len() == b.held.len()
+                && a.held.iter().zip(&b.held).all(|(x, y)| x.lock.class == y.lock.class && x.site == y.site)
+        }
+        (Finding::SelfDeadlock(a), Finding::SelfDeadlock(b)) => a.site == b.site && a.held.site == b.held.site,
+        _ => a == b,
+    }
+}
+
+/// Adds a finding raised outside the acquisition path (the watchdog, thread exit).
+pub(crate) fn raise(finding: Finding) {
+    if let Some(fresh) = record(finding) {
+        act(std::slice::from_ref(&fresh));
+    }
+}
+
+/// Everything found so far, most severe first.
+pub(crate) fn findings() -> Vec<Finding> {
+    let mut all = graph::findings();
+    all.extend(OTHERS.lock().iter().cloned());
+    all.sort_by_key(|f| !f.is_failure());
+    all
+}
+
+/// Notes locks still held when a thread exits: their guards were leaked.
+pub(crate) fn thread_exit(tid: u32, stack: &[Held]) {
+    for held in stack {
+        let finding = Finding::Misuse(Misuse {
+            what: "lock still held when its thread exited (was its guard leaked with mem::forget?)".into(),
+            thread: registry::thread_name(tid),
+            held: held_lock(held),
+        });
+        // Not through `act`: a thread-exit note never panics in a destructor.
+        if let Some(fresh) = record(finding) {
+            if on_cycle() != OnCycle::Ignore {
+                eprintln!("{fresh}");
+            }
+        }
+    }
+}

@@ -1,0 +1,122 @@
+//! Run-time settings, read once from the environment at first use.
+//!
+//! A bad value never panics: it prints one warning line on stderr and the default is used.
+
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+/// What a newly found potential deadlock, self-deadlock or rank violation does in-process
+/// (`LOCKCHECK_ON_CYCLE`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OnCycle {
+    /// Print the report on stderr, once per distinct problem, and carry on (the default).
+    Warn,
+    /// Panic at the offending acquisition, before blocking.
+    Panic,
+    /// Record the finding for [`report()`](crate::report) and the trace only.
+    Ignore,
+}
+
+/// What the watchdog does when it finds threads really deadlocked (`LOCKCHECK_ON_DEADLOCK`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OnDeadlock {
+    /// Print the report, flush the trace and abort the process (the default).
+    Abort,
+    /// Print the report once and keep watching.
+    Warn,
+}
+
+/// Every setting lockcheck reads from the environment.
+#[derive(Clone, Debug)]
+pub(crate) struct Config {
+    /// `LOCKCHECK=0` switches instrumentation off at run time.
+    pub enabled: bool,
+    pub on_cycle: OnCycle,
+    pub on_deadlock: OnDeadlock,
+    /// `LOCKCHECK_TRACE`: a file, or a directory that gets one file per process.
+    pub trace: Option<PathBuf>,
+    /// `LOCKCHECK_WATCHDOG_MS`; 0 switches the watchdog off.
+    pub watchdog_ms: u64,
+    /// `LOCKCHECK_STACKS=0|1`: capture a stack for new order edges and long waits.
+    pub stacks: bool,
+    /// `LOCKCHECK_HOLD_SAMPLE=N`: time one uncontended hold in N (0 = never, 1 = every one).
+    pub hold_sample: u32,
+    /// `LOCKCHECK_RING=N`: events per thread ring.
+    pub ring_capacity: usize,
+}
+
+/// Default watchdog threshold in test builds: long enough that a loaded CI machine does not
+/// trip it on an honest wait, short enough to fail well inside any job timeout.
+pub(crate) const DEFAULT_WATCHDOG_MS: u64 = 10_000;
+
+impl Config {
+    fn from_env() -> Config {
+        Config {
+            enabled: parse("LOCKCHECK", true, |v| match v {
+                "0" | "off" | "false" => Some(false),
+                "1" | "on" | "true" => Some(true),
+                _ => None,
+            }),
+            on_cycle: parse("LOCKCHECK_ON_CYCLE", OnCycle::Warn, |v| match v {
+                "warn" => Some(OnCycle::Warn),
+                "panic" => Some(OnCycle::Panic),
+                "ignore" => Some(OnCycle::Ignore),
+                _ => None,
+            }),
+            on_deadlock: parse("LOCKCHECK_ON_DEADLOCK", OnDeadlock::Abort, |v| match v {
+                "abort" => Some(OnDeadlock::Abort),
+                "warn" => Some(OnDeadlock::Warn),
+                _ => None,
+            }),
+            trace: std::env::var_os("LOCKCHECK_TRACE")
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from),
+            watchdog_ms: parse("LOCKCHECK_WATCHDOG_MS", DEFAULT_WATCHDOG_MS, |v| v.parse().ok()),
+            stacks: parse("LOCKCHECK_STACKS", true, |v| match v {
+                "0" | "off" | "false" => Some(false),
+                "1" | "on" | "true" => Some(true),
+                _ => None,
+            }),
+            hold_sample: parse("LOCKCHECK_HOLD_SAMPLE", 64, |v| v.parse().ok()),
+            ring_capacity: parse("LOCKCHECK_RING", 1 << 14, |v| {
+                v.parse::<usize>().ok().filter(|n| (16..=1 << 24).contains(n))
+            }),
+        }
+    }
+}
+
+/// Reads `key`; a value `parse` rejects gets a one-line warning and `default`.
+fn parse<T: std::fmt::Debug>(key: &str, default: T, parse: impl Fn(&str) -> Option<T>) -> T {
+    let Some(raw) = std::env::var_os(key) else {
+        return default;
+    };
+    match raw.to_str().map(str::trim).and_then(&parse) {
+        Some(value) => value,
+        None => {
+            eprintln!(
+                "lockcheck: warning: ignoring {key}={}: not a valid value, using {default:?}",
+                raw.to_string_lossy()
+            );
+            default
+        }
+    }
+}
+
+static CONFIG: OnceLock<Config> = OnceLock::new();
+
+/// The settings, read from the environment on the first call.
+pub(crate) fn get() -> &'static Config {
+    CONFIG.get_or_init(Config::from_env)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bad_values_fall_back_to_the_default() {
+        assert_eq!(parse("LOCKCHECK_TEST_UNSET_KEY", 7u64, |v| v.parse().ok()), 7);
+        let parsed = parse("PATH", 7u64, |v| v.parse().ok());
+        assert_eq!(parsed, 7, "a non-number falls back");
+    }
+}

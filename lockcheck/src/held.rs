@@ -1,0 +1,360 @@
+//! The per-thread stack of held locks, and the checks made against it before a thread blocks.
+//!
+//! Every entry carries a *chain key*: a hash of the held locks below and including it, in
+//! order, with their modes (lockdep's "lock chains"). The key of an acquisition is the chain
+//! key of the stack plus the lock being taken. A thread-local, direct-mapped cache of keys it
+//! has already checked lets the steady state skip every check and write no shared memory:
+//! only a context never seen before reaches the rank check, the self-deadlock check and the
+//! lock-order graph.
+
+use std::cell::RefCell;
+use std::panic::Location;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+
+use crate::registry::{self, LockKind};
+use crate::report::Mode;
+
+/// One held lock.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Held {
+    pub id: u32,
+    pub mode: Mode,
+    pub kind: LockKind,
+    pub rank: Option<u32>,
+    pub site: &'static Location<'static>,
+    /// The chain key of the stack up to and including this entry.
+    chain: u64,
+    /// Whether the acquisition could block (not a `try_lock`).
+    pub blocking: bool,
+}
+
+/// An acquisition about to happen.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Acquire {
+    pub id: u32,
+    pub mode: Mode,
+    pub kind: LockKind,
+    pub rank: Option<u32>,
+    pub site: &'static Location<'static>,
+}
+
+/// Entries in the per-thread cache of checked acquisition contexts (a power of two).
+const CACHE_SLOTS: usize = 512;
+
+/// Bumped whenever a new finding appears, so that threads re-examine contexts they had
+/// cached: a context that is part of a finding is then counted on every hit.
+pub(crate) static GENERATION: AtomicU64 = AtomicU64::new(0);
+
+/// A thread's held stack and its cache of checked contexts.
+pub(crate) struct Thread {
+    /// Registered lazily on the first slow path; 0 = not yet.
+    pub tid: u32,
+    pub stack: Vec<Held>,
+    /// Checked acquisition keys; bit 1 marks a context that is part of a finding.
+    cache: Option<Box<[u64; CACHE_SLOTS]>>,
+    /// The value of `GENERATION` the cache was filled under.
+    generation: u64,
+    /// Semaphore permits in `stack`: only then can another thread release one of ours.
+    permits: u32,
+}
+
+thread_local! {
+    static THREAD: RefCell<Thread> = const {
+        RefCell::new(Thread::new())
+    };
+}
+
+/// Runs `f` on this thread's state; `None` during thread teardown, after the state is gone
+/// (a lock taken in a thread-local destructor is then simply not tracked).
+#[inline]
+pub(crate) fn with<R>(f: impl FnOnce(&mut Thread) -> R) -> Option<R> {
+    THREAD.try_with(|t| t.try_borrow_mut().ok().map(|mut t| f(&mut t))).ok().flatten()
+}
+
+/// FxHash's step: cheap, and good enough for 64-bit keys compared in full.
+#[inline]
+fn mix(hash: u64, word: u64) -> u64 {
+    (hash.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95)
+}
+
+#[inline]
+fn link(below: u64, id: u32, mode: Mode, blocking: bool) -> u64 {
+    mix(below, u64::from(id) << 8 | (mode as u64) << 1 | u64::from(blocking))
+}
+
+/// What the thread must do about an acquisition after [`Thread::check`].
+pub(crate) enum Verdict {
+    /// Seen before and clean: nothing to do.
+    Known,
+    /// Seen before and part of a finding: count the hit.
+    KnownFinding(u64),
+    /// Never seen: run the checks and the graph update, then [`Thread::remember`] the key.
+    New(u64),
+}
+
+impl Thread {
+    const fn new() -> Thread {
+        Thread { tid: 0, stack: Vec::new(), cache: None, generation: 0, permits: 0 }
+    }
+
+    /// Looks up the context of a blocking acquisition.
+    #[inline]
+    pub fn check(&mut self, acq: &Acquire) -> Verdict {
+        if self.permits != 0 {
+            self.take_remote_releases();
+        }
+        let Some(top) = self.stack.last() else {
+            return Verdict::Known;
+        };
+        // Bit 0 keeps a real key from matching an empty slot; bit 1 is the finding mark.
+        let key = (link(top.chain, acq.id, acq.mode, true) | 1) & !2;
+        // Relaxed: a stale generation only delays re-examination by one acquisition; the
+        // findings themselves are read under the graph's lock.
+        let generation = GENERATION.load(Ordering::Relaxed);
+        match &self.cache {
+            Some(cache) if generation == self.generation => {
+                let slot = cache[slot_of(key)];
+                if slot & !2 == key {
+                    return if slot & 2 != 0 { Verdict::KnownFinding(key) } else { Verdict::Known };
+                }
+                Verdict::New(key)
+            }
+            _ => self.reset_cache(generation, key),
+        }
+    }
+
+    #[cold]
+    fn reset_cache(&mut self, generation: u64, key: u64) -> Verdict {
+        match &mut self.cache {
+            Some(cache) => cache.fill(0),
+            None => self.cache = Some(Box::new([0; CACHE_SLOTS])),
+        }
+        self.generation = generation;
+        Verdict::New(key)
+    }
+
+    /// Records a checked key; `in_finding` marks it for counting.
+    pub fn remember(&mut self, key: u64, in_finding: bool) {
+        if let Some(cache) = &mut self.cache {
+            cache[slot_of(key)] = if in_finding { key | 2 } else { key };
+        }
+    }
+
+    /// This thread's id, registering the thread on first use.
+    pub fn tid(&mut self) -> u32 {
+        if self.tid == 0 {
+            self.tid = registry::register_thread(current_thread_name());
+        }
+        self.tid
+    }
+
+    /// Pushes an acquired lock.
+    #[inline]
+    pub fn push(&mut self, acq: &Acquire, blocking: bool) {
+        self.permits += u32::from(acq.mode == Mode::Permit);
+        let below = self.stack.last().map_or(0, |h| h.chain);
+        self.stack.push(Held {
+            id: acq.id,
+            mode: acq.mode,
+            kind: acq.kind,
+            rank: acq.rank,
+            site: acq.site,
+            chain: link(below, acq.id, acq.mode, blocking),
+            blocking,
+        });
+    }
+
+    /// Removes a released lock, wherever it is in the stack (guards drop in any order).
+    #[inline]
+    pub fn pop(&mut self, id: u32) -> Option<Held> {
+        let held = match self.stack.last() {
+            Some(top) if top.id == id => self.stack.pop(),
+            _ => self.remove_inner(id),
+        };
+        if let Some(Held { mode: Mode::Permit, .. }) = held {
+            self.permits -= 1;
+        }
+        held
+    }
+
+    /// Drops the permits other threads released on this thread's behalf.
+    #[cold]
+    pub fn take_remote_releases(&mut self) {
+        // Acquire: pairs with the Release in `release_remote`; the list itself is read under
+        // its lock, this only skips taking the lock when nothing is pending.
+        if REMOTE_PENDING.load(Ordering::Acquire) == 0 || self.tid == 0 {
+            return;
+        }
+        let mine: Vec<u32> = {
+            let mut remote = REMOTE.lock();
+            let tid = self.tid;
+            let mine = remote.iter().filter(|r| r.0 == tid).map(|r| r.1).collect();
+            remote.retain(|r| r.0 != tid);
+            // Relaxed: only ever compared with zero under or before taking the lock.
+            REMOTE_PENDING.store(remote.len(), Ordering::Relaxed);
+            mine
+        };
+        for id in mine {
+            self.pop(id);
+        }
+    }
+
+    #[cold]
+    fn remove_inner(&mut self, id: u32) -> Option<Held> {
+        let at = self.stack.iter().rposition(|h| h.id == id)?;
+        let held = self.stack.remove(at);
+        self.rechain(at);
+        Some(held)
+    }
+
+    /// Changes the mode of a held lock in place (upgrade, downgrade).
+    pub fn set_mode(&mut self, id: u32, mode: Mode) {
+        if let Some(at) = self.stack.iter().rposition(|h| h.id == id) {
+            self.stack[at].mode = mode;
+            self.rechain(at);
+        }
+    }
+
+    /// Recomputes chain keys from `from` up, after the stack changed below its top.
+    fn rechain(&mut self, from: usize) {
+        let mut below = if from == 0 { 0 } else { self.stack[from - 1].chain };
+        for held in &mut self.stack[from..] {
+            held.chain = link(below, held.id, held.mode, held.blocking);
+            below = held.chain;
+        }
+    }
+
+    /// The held entry for `id`, if this thread holds it.
+    pub fn find(&self, id: u32) -> Option<&Held> {
+        self.stack.iter().rev().find(|h| h.id == id)
+    }
+}
+
+/// Permits released by a thread other than their owner: (owner tid, semaphore id).
+static REMOTE: parking_lot::Mutex<Vec<(u32, u32)>> = parking_lot::Mutex::new(Vec::new());
+/// How many entries `REMOTE` holds, read without its lock.
+static REMOTE_PENDING: AtomicUsize = AtomicUsize::new(0);
+
+/// Records that a permit `owner` acquired was released by another thread.
+#[cold]
+pub(crate) fn release_remote(owner: u32, id: u32) {
+    let mut remote = REMOTE.lock();
+    remote.push((owner, id));
+    // Release: pairs with the Acquire in `take_remote_releases`.
+    REMOTE_PENDING.store(remote.len(), Ordering::Release);
+}
+
+impl Drop for Thread {
+    fn drop(&mut self) {
+        if self.permits != 0 {
+            self.take_remote_releases();
+        }
+        // A permit is not owned by its thread: it may be handed on and released elsewhere.
+        self.stack.retain(|h| h.mode != Mode::Permit);
+        if !self.stack.is_empty() {
+            let tid = self.tid();
+            crate::check::thread_exit(tid, &self.stack);
+        }
+    }
+}
+
+fn current_thread_name() -> String {
+    let thread = std::thread::current();
+    match thread.name() {
+        Some(name) => name.to_owned(),
+        None => format!("{:?}", thread.id()),
+    }
+}
+
+#[inline]
+fn slot_of(key: u64) -> usize {
+    // The multiply in `mix` leaves its best bits at the top.
+    (key >> (64 - CACHE_SLOTS.trailing_zeros())) as usize
+}
+
+/// How a second acquisition of a lock this thread already holds in `held` mode ends.
+pub(crate) enum Reacquire {
+    /// It can never succeed: the thread waits for itself.
+    Deadlock,
+    /// It succeeds unless a writer queues in between (task-fair reads).
+    DeadlockIfWriterQueues,
+}
+
+/// Judges acquiring `want` on a lock already held in `held` mode by the same thread.
+pub(crate) fn reacquire(kind: LockKind, held: Mode, want: Mode) -> Option<Reacquire> {
+    use Mode::*;
+    match kind {
+        // A reentrant lock only reaches the raw lock on its outermost acquisition, and a
+        // semaphore's permits may be taken more than once by one thread.
+        LockKind::Reentrant | LockKind::Semaphore => None,
+        LockKind::Mutex => Some(Reacquire::Deadlock),
+        LockKind::RwLock => match (held, want) {
+            (Shared | SharedRecursive | Upgradable, SharedRecursive) => None,
+            (Shared | SharedRecursive, Shared | Upgradable) | (Upgradable, Shared) => {
+                Some(Reacquire::DeadlockIfWriterQueues)
+            }
+            _ => Some(Reacquire::Deadlock),
+        },
+    }
+}
+
+/// The held entries whose rank is not below `rank`: a rank violation when non-empty.
+pub(crate) fn rank_offenders(stack: &[Held], acq: &Acquire) -> bool {
+    let Some(rank) = acq.rank else { return false };
+    stack.iter().any(|h| h.id != acq.id && h.rank.is_some_and(|r| r >= rank))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn acq(id: u32, rank: Option<u32>) -> Acquire {
+        Acquire { id, mode: Mode::Exclusive, kind: LockKind::Mutex, rank, site: Location::caller() }
+    }
+
+    #[test]
+    fn out_of_order_release_keeps_chain_keys_consistent() {
+        let mut a = Thread::new();
+        let mut b = Thread::new();
+        a.push(&acq(1, None), true);
+        a.push(&acq(2, None), true);
+        a.push(&acq(3, None), true);
+        a.pop(2);
+        b.push(&acq(1, None), true);
+        b.push(&acq(3, None), true);
+        assert_eq!(a.stack.last().unwrap().chain, b.stack.last().unwrap().chain);
+        assert_eq!(a.stack.len(), 2);
+    }
+
+    #[test]
+    fn known_contexts_are_cached() {
+        let mut t = Thread::new();
+        t.push(&acq(1, None), true);
+        let Verdict::New(key) = t.check(&acq(2, None)) else { panic!("first sight is new") };
+        t.remember(key, false);
+        assert!(matches!(t.check(&acq(2, None)), Verdict::Known));
+        assert!(matches!(t.check(&acq(3, None)), Verdict::New(_)));
+        t.remember(key, true);
+        assert!(matches!(t.check(&acq(2, None)), Verdict::KnownFinding(k) if k == key));
+    }
+
+    #[test]
+    fn ranks_must_strictly_increase() {
+        let mut t = Thread::new();
+        t.push(&acq(1, Some(10)), true);
+        assert!(!rank_offenders(&t.stack, &acq(2, Some(20))));
+        assert!(rank_offenders(&t.stack, &acq(2, Some(10))));
+        assert!(rank_offenders(&t.stack, &acq(2, Some(5))));
+        assert!(!rank_offenders(&t.stack, &acq(2, None)));
+    }
+
+    #[test]
+    fn rwlock_reacquisition_follows_task_fairness() {
+        use Mode::*;
+        let judge = |h, w| reacquire(LockKind::RwLock, h, w);
+        assert!(judge(SharedRecursive, SharedRecursive).is_none());
+        assert!(matches!(judge(Shared, Shared), Some(Reacquire::DeadlockIfWriterQueues)));
+        assert!(matches!(judge(Shared, Exclusive), Some(Reacquire::Deadlock)));
+        assert!(matches!(judge(Exclusive, Shared), Some(Reacquire::Deadlock)));
+    }
+}

@@ -1,0 +1,118 @@
+//! Drop-in [`parking_lot`] locks that find deadlocks before they happen.
+//!
+//! Swap `use parking_lot::{Mutex, RwLock, …}` for `use lockcheck::{Mutex, RwLock, …}`. Without
+//! the `instrument` feature every primitive *is* parking_lot's, at its size and speed. With it
+//! (turn it on for tests only), every acquisition is checked and recorded:
+//!
+//! - a lock acquired twice by one thread is reported **before the thread blocks**;
+//! - ranks (`Mutex::ranked`) must strictly increase along the locks a thread holds;
+//! - every order "B taken while holding A" goes into a lock-order graph, by instance and by
+//!   class (name, or creation site), and a cycle is reported the first time it closes, with
+//!   the sites of every edge, even though this run never deadlocked.
+//!
+//! ```
+//! use lockcheck::Mutex;
+//!
+//! static ACCOUNTS: Mutex<u64> = Mutex::named("accounts", 100);
+//! static LEDGER: Mutex<Vec<u64>> = Mutex::named("ledger", Vec::new());
+//!
+//! fn deposit(amount: u64) {
+//!     let mut balance = ACCOUNTS.lock();
+//!     *balance += amount;
+//!     LEDGER.lock().push(amount); // accounts -> ledger
+//! }
+//!
+//! deposit(5);
+//! // Nothing found: one order only. Taking `ledger` then `accounts` anywhere would be a cycle.
+//! lockcheck::assert_no_deadlocks();
+//! ```
+//!
+//! # Features
+//!
+//! - `instrument`: checks and recording. Put it on the dev-dependency only:
+//!   `[dev-dependencies] lockcheck = { version = "0.1", features = ["instrument"] }`.
+//!
+//! # Environment (read once, at first use; a bad value warns and keeps the default)
+//!
+//! | variable | default | meaning |
+//! |---|---|---|
+//! | `LOCKCHECK` | `1` | `0` switches instrumentation off at run time |
+//! | `LOCKCHECK_ON_CYCLE` | `warn` | `warn`, `panic` or `ignore` a new finding |
+//! | `LOCKCHECK_STACKS` | `1` | capture a stack for each new order between classes |
+//!
+//! # Overhead
+//!
+//! A thread caches every acquisition context (its held locks plus the new one) it has checked;
+//! a known context costs a hash and a thread-local lookup, and writes no shared memory. See the
+//! README for the benchmark figures against parking_lot.
+
+#![warn(missing_docs)]
+
+mod condvar;
+mod config;
+mod mutex;
+mod raw;
+mod registry;
+mod remutex;
+mod report;
+mod rwlock;
+mod semaphore;
+
+#[cfg(feature = "instrument")]
+mod check;
+#[cfg(feature = "instrument")]
+mod graph;
+#[cfg(feature = "instrument")]
+mod held;
+mod render;
+#[cfg(feature = "instrument")]
+mod stack;
+
+pub use condvar::{Condvar, WaitTimeoutResult};
+pub use config::{OnCycle, OnDeadlock};
+pub use mutex::{MappedMutexGuard, Mutex, MutexGuard};
+pub use raw::{RawMutex, RawRwLock};
+pub use registry::LockKind;
+pub use remutex::{MappedReentrantMutexGuard, ReentrantMutex, ReentrantMutexGuard};
+pub use report::{
+    Cycle, Edge, Finding, Graph, Hang, HeldLock, LockRef, Misuse, Mode, RankViolation, Report, SelfDeadlock, Site,
+    ThreadState,
+};
+pub use rwlock::{
+    MappedRwLockReadGuard, MappedRwLockWriteGuard, RwLock, RwLockReadGuard, RwLockUpgradableReadGuard,
+    RwLockWriteGuard,
+};
+pub use semaphore::{Semaphore, SemaphorePermit};
+
+/// Whether this build has the `instrument` feature.
+pub const INSTRUMENTED: bool = cfg!(feature = "instrument");
+
+/// Everything found so far in this process (empty without the `instrument` feature).
+pub fn report() -> Report {
+    #[cfg(feature = "instrument")]
+    {
+        Report { findings: check::findings(), events_lost: 0 }
+    }
+    #[cfg(not(feature = "instrument"))]
+    {
+        Report::default()
+    }
+}
+
+/// Panics with the report if anything that fails a check was found.
+#[track_caller]
+pub fn assert_no_deadlocks() {
+    let report = report();
+    if report.has_failures() {
+        panic!("lockcheck found problems:\n{report}");
+    }
+}
+
+/// Overrides `LOCKCHECK_ON_CYCLE` for the rest of the process (a test harness that wants
+/// every finding to panic, say). Without the `instrument` feature it does nothing.
+pub fn set_on_cycle(on_cycle: OnCycle) {
+    #[cfg(feature = "instrument")]
+    check::set_on_cycle(on_cycle);
+    #[cfg(not(feature = "instrument"))]
+    let _ = on_cycle;
+}

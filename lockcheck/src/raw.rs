@@ -1,0 +1,446 @@
+//! The raw locks behind every primitive.
+//!
+//! Without the `instrument` feature these are parking_lot's own raw locks, so every primitive
+//! is parking_lot's at its size and speed. With it, each wraps parking_lot's raw lock with its
+//! [`LockMeta`] and runs the acquisition protocol of `check.rs` around it; lock_api builds
+//! every guard type on top, and its `#[track_caller]` methods hand us the user's call site.
+
+use std::panic::Location;
+
+use crate::registry::LockKind;
+
+#[cfg(not(feature = "instrument"))]
+mod imp {
+    use super::*;
+    pub use parking_lot::{RawMutex, RawRwLock};
+
+    #[inline]
+    pub const fn mutex(_: LockKind, _: Option<&'static str>, _: Option<u32>, _: &'static Location<'static>) -> RawMutex {
+        <RawMutex as lock_api::RawMutex>::INIT
+    }
+
+    #[inline]
+    pub const fn rwlock(_: Option<&'static str>, _: Option<u32>, _: &'static Location<'static>) -> RawRwLock {
+        <RawRwLock as lock_api::RawRwLock>::INIT
+    }
+
+    #[inline]
+    pub fn hint_site(_: &'static Location<'static>) {}
+}
+
+#[cfg(feature = "instrument")]
+mod imp {
+    use super::*;
+    use crate::check;
+    use crate::registry::LockMeta;
+    use crate::report::Mode;
+    use lock_api::{RawMutex as _, RawRwLock as _, RawRwLockRecursive as _, RawRwLockUpgrade as _};
+    use std::time::{Duration, Instant};
+
+    /// parking_lot's raw mutex, instrumented.
+    pub struct RawMutex {
+        inner: parking_lot::RawMutex,
+        pub(crate) meta: LockMeta,
+    }
+
+    /// parking_lot's raw reader-writer lock, instrumented.
+    pub struct RawRwLock {
+        inner: parking_lot::RawRwLock,
+        pub(crate) meta: LockMeta,
+    }
+
+    #[inline]
+    pub const fn mutex(kind: LockKind, name: Option<&'static str>, rank: Option<u32>, site: &'static Location<'static>) -> RawMutex {
+        RawMutex { inner: parking_lot::RawMutex::INIT, meta: LockMeta::new(kind, name, rank, Some(site)) }
+    }
+
+    #[inline]
+    pub const fn rwlock(name: Option<&'static str>, rank: Option<u32>, site: &'static Location<'static>) -> RawRwLock {
+        RawRwLock {
+            inner: parking_lot::RawRwLock::INIT,
+            meta: LockMeta::new(LockKind::RwLock, name, rank, Some(site)),
+        }
+    }
+
+    pub use crate::check::hint_site;
+
+    impl Drop for RawMutex {
+        fn drop(&mut self) {
+            self.meta.retire();
+        }
+    }
+
+    impl Drop for RawRwLock {
+        fn drop(&mut self) {
+            self.meta.retire();
+        }
+    }
+
+    // SAFETY: every method forwards to parking_lot's raw mutex, which upholds the trait's
+    // contract; the bookkeeping around it never touches the lock state.
+    unsafe impl lock_api::RawMutex for RawMutex {
+        #[allow(clippy::declare_interior_mutable_const)]
+        const INIT: RawMutex = RawMutex {
+            inner: parking_lot::RawMutex::INIT,
+            meta: LockMeta::new(LockKind::Mutex, None, None, None),
+        };
+        type GuardMarker = <parking_lot::RawMutex as lock_api::RawMutex>::GuardMarker;
+
+        #[inline]
+        #[track_caller]
+        fn lock(&self) {
+            check::lock(&self.meta, Mode::Exclusive, Location::caller(), || self.inner.try_lock(), || self.inner.lock())
+        }
+
+        #[inline]
+        #[track_caller]
+        fn try_lock(&self) -> bool {
+            check::try_lock(&self.meta, Mode::Exclusive, Location::caller(), || self.inner.try_lock())
+        }
+
+        #[inline]
+        unsafe fn unlock(&self) {
+            check::unlock(&self.meta);
+            // SAFETY: the caller holds the lock, as this method requires of it.
+            unsafe { self.inner.unlock() }
+        }
+
+        #[inline]
+        fn is_locked(&self) -> bool {
+            self.inner.is_locked()
+        }
+    }
+
+    // SAFETY: forwards to parking_lot; see `RawMutex`.
+    unsafe impl lock_api::RawMutexFair for RawMutex {
+        #[inline]
+        unsafe fn unlock_fair(&self) {
+            check::unlock(&self.meta);
+            // SAFETY: the caller holds the lock.
+            unsafe { self.inner.unlock_fair() }
+        }
+
+        #[inline]
+        unsafe fn bump(&self) {
+            // SAFETY: the caller holds the lock; it still does when `bump` returns.
+            unsafe { self.inner.bump() }
+        }
+    }
+
+    // SAFETY: forwards to parking_lot; see `RawMutex`.
+    unsafe impl lock_api::RawMutexTimed for RawMutex {
+        type Duration = Duration;
+        type Instant = Instant;
+
+        #[inline]
+        #[track_caller]
+        fn try_lock_for(&self, timeout: Duration) -> bool {
+            check::lock_timed(&self.meta, Mode::Exclusive, Location::caller(), || self.inner.try_lock(), || {
+                self.inner.try_lock_for(timeout)
+            })
+        }
+
+        #[inline]
+        #[track_caller]
+        fn try_lock_until(&self, timeout: Instant) -> bool {
+            check::lock_timed(&self.meta, Mode::Exclusive, Location::caller(), || self.inner.try_lock(), || {
+                self.inner.try_lock_until(timeout)
+            })
+        }
+    }
+
+    // SAFETY: forwards to parking_lot; see `RawMutex`.
+    unsafe impl lock_api::RawRwLock for RawRwLock {
+        #[allow(clippy::declare_interior_mutable_const)]
+        const INIT: RawRwLock = RawRwLock {
+            inner: parking_lot::RawRwLock::INIT,
+            meta: LockMeta::new(LockKind::RwLock, None, None, None),
+        };
+        type GuardMarker = <parking_lot::RawRwLock as lock_api::RawRwLock>::GuardMarker;
+
+        #[inline]
+        #[track_caller]
+        fn lock_shared(&self) {
+            check::lock(&self.meta, Mode::Shared, Location::caller(), || self.inner.try_lock_shared(), || {
+                self.inner.lock_shared()
+            })
+        }
+
+        #[inline]
+        #[track_caller]
+        fn try_lock_shared(&self) -> bool {
+            check::try_lock(&self.meta, Mode::Shared, Location::caller(), || self.inner.try_lock_shared())
+        }
+
+        #[inline]
+        unsafe fn unlock_shared(&self) {
+            check::unlock(&self.meta);
+            // SAFETY: the caller holds a shared lock.
+            unsafe { self.inner.unlock_shared() }
+        }
+
+        #[inline]
+        #[track_caller]
+        fn lock_exclusive(&self) {
+            check::lock(&self.meta, Mode::Exclusive, Location::caller(), || self.inner.try_lock_exclusive(), || {
+                self.inner.lock_exclusive()
+            })
+        }
+
+        #[inline]
+        #[track_caller]
+        fn try_lock_exclusive(&self) -> bool {
+            check::try_lock(&self.meta, Mode::Exclusive, Location::caller(), || self.inner.try_lock_exclusive())
+        }
+
+        #[inline]
+        unsafe fn unlock_exclusive(&self) {
+            check::unlock(&self.meta);
+            // SAFETY: the caller holds the exclusive lock.
+            unsafe { self.inner.unlock_exclusive() }
+        }
+
+        #[inline]
+        fn is_locked(&self) -> bool {
+            self.inner.is_locked()
+        }
+
+        #[inline]
+        fn is_locked_exclusive(&self) -> bool {
+            self.inner.is_locked_exclusive()
+        }
+    }
+
+    // SAFETY: forwards to parking_lot; see `RawMutex`.
+    unsafe impl lock_api::RawRwLockFair for RawRwLock {
+        #[inline]
+        unsafe fn unlock_shared_fair(&self) {
+            check::unlock(&self.meta);
+            // SAFETY: the caller holds a shared lock.
+            unsafe { self.inner.unlock_shared_fair() }
+        }
+
+        #[inline]
+        unsafe fn unlock_exclusive_fair(&self) {
+            check::unlock(&self.meta);
+            // SAFETY: the caller holds the exclusive lock.
+            unsafe { self.inner.unlock_exclusive_fair() }
+        }
+
+        #[inline]
+        unsafe fn bump_shared(&self) {
+            // SAFETY: the caller holds a shared lock, and does again when this returns.
+            unsafe { self.inner.bump_shared() }
+        }
+
+        #[inline]
+        unsafe fn bump_exclusive(&self) {
+            // SAFETY: the caller holds the exclusive lock, and does again when this returns.
+            unsafe { self.inner.bump_exclusive() }
+        }
+    }
+
+    // SAFETY: forwards to parking_lot; see `RawMutex`.
+    unsafe impl lock_api::RawRwLockDowngrade for RawRwLock {
+        #[inline]
+        unsafe fn downgrade(&self) {
+            check::set_mode(&self.meta, Mode::Shared);
+            // SAFETY: the caller holds the exclusive lock.
+            unsafe { self.inner.downgrade() }
+        }
+    }
+
+    // SAFETY: forwards to parking_lot; see `RawMutex`.
+    unsafe impl lock_api::RawRwLockTimed for RawRwLock {
+        type Duration = Duration;
+        type Instant = Instant;
+
+        #[inline]
+        #[track_caller]
+        fn try_lock_shared_for(&self, timeout: Duration) -> bool {
+            check::lock_timed(&self.meta, Mode::Shared, Location::caller(), || self.inner.try_lock_shared(), || {
+                self.inner.try_lock_shared_for(timeout)
+            })
+        }
+
+        #[inline]
+        #[track_caller]
+        fn try_lock_shared_until(&self, timeout: Instant) -> bool {
+            check::lock_timed(&self.meta, Mode::Shared, Location::caller(), || self.inner.try_lock_shared(), || {
+                self.inner.try_lock_shared_until(timeout)
+            })
+        }
+
+        #[inline]
+        #[track_caller]
+        fn try_lock_exclusive_for(&self, timeout: Duration) -> bool {
+            check::lock_timed(&self.meta, Mode::Exclusive, Location::caller(), || self.inner.try_lock_exclusive(), || {
+                self.inner.try_lock_exclusive_for(timeout)
+            })
+        }
+
+        #[inline]
+        #[track_caller]
+        fn try_lock_exclusive_until(&self, timeout: Instant) -> bool {
+            check::lock_timed(&self.meta, Mode::Exclusive, Location::caller(), || self.inner.try_lock_exclusive(), || {
+                self.inner.try_lock_exclusive_until(timeout)
+            })
+        }
+    }
+
+    // SAFETY: forwards to parking_lot; see `RawMutex`.
+    unsafe impl lock_api::RawRwLockRecursive for RawRwLock {
+        #[inline]
+        #[track_caller]
+        fn lock_shared_recursive(&self) {
+            check::lock(&self.meta, Mode::SharedRecursive, Location::caller(), || {
+                self.inner.try_lock_shared_recursive()
+            }, || self.inner.lock_shared_recursive())
+        }
+
+        #[inline]
+        #[track_caller]
+        fn try_lock_shared_recursive(&self) -> bool {
+            check::try_lock(&self.meta, Mode::SharedRecursive, Location::caller(), || {
+                self.inner.try_lock_shared_recursive()
+            })
+        }
+    }
+
+    // SAFETY: forwards to parking_lot; see `RawMutex`.
+    unsafe impl lock_api::RawRwLockRecursiveTimed for RawRwLock {
+        #[inline]
+        #[track_caller]
+        fn try_lock_shared_recursive_for(&self, timeout: Duration) -> bool {
+            check::lock_timed(&self.meta, Mode::SharedRecursive, Location::caller(), || {
+                self.inner.try_lock_shared_recursive()
+            }, || self.inner.try_lock_shared_recursive_for(timeout))
+        }
+
+        #[inline]
+        #[track_caller]
+        fn try_lock_shared_recursive_until(&self, timeout: Instant) -> bool {
+            check::lock_timed(&self.meta, Mode::SharedRecursive, Location::caller(), || {
+                self.inner.try_lock_shared_recursive()
+            }, || self.inner.try_lock_shared_recursive_until(timeout))
+        }
+    }
+
+    // SAFETY: forwards to parking_lot; see `RawMutex`.
+    unsafe impl lock_api::RawRwLockUpgrade for RawRwLock {
+        #[inline]
+        #[track_caller]
+        fn lock_upgradable(&self) {
+            check::lock(&self.meta, Mode::Upgradable, Location::caller(), || self.inner.try_lock_upgradable(), || {
+                self.inner.lock_upgradable()
+            })
+        }
+
+        #[inline]
+        #[track_caller]
+        fn try_lock_upgradable(&self) -> bool {
+            check::try_lock(&self.meta, Mode::Upgradable, Location::caller(), || self.inner.try_lock_upgradable())
+        }
+
+        #[inline]
+        unsafe fn unlock_upgradable(&self) {
+            check::unlock(&self.meta);
+            // SAFETY: the caller holds the upgradable lock.
+            unsafe { self.inner.unlock_upgradable() }
+        }
+
+        #[inline]
+        #[track_caller]
+        unsafe fn upgrade(&self) {
+            check::upgrade(&self.meta, Location::caller(), || {
+                // SAFETY: the caller holds the upgradable lock.
+                unsafe { self.inner.upgrade() };
+                true
+            });
+        }
+
+        #[inline]
+        #[track_caller]
+        unsafe fn try_upgrade(&self) -> bool {
+            // SAFETY: the caller holds the upgradable lock; a try cannot block.
+            let ok = unsafe { self.inner.try_upgrade() };
+            if ok {
+                check::set_mode(&self.meta, Mode::Exclusive);
+            }
+            ok
+        }
+    }
+
+    // SAFETY: forwards to parking_lot; see `RawMutex`.
+    unsafe impl lock_api::RawRwLockUpgradeFair for RawRwLock {
+        #[inline]
+        unsafe fn unlock_upgradable_fair(&self) {
+            check::unlock(&self.meta);
+            // SAFETY: the caller holds the upgradable lock.
+            unsafe { self.inner.unlock_upgradable_fair() }
+        }
+
+        #[inline]
+        unsafe fn bump_upgradable(&self) {
+            // SAFETY: the caller holds the upgradable lock, and does again when this returns.
+            unsafe { self.inner.bump_upgradable() }
+        }
+    }
+
+    // SAFETY: forwards to parking_lot; see `RawMutex`.
+    unsafe impl lock_api::RawRwLockUpgradeDowngrade for RawRwLock {
+        #[inline]
+        unsafe fn downgrade_upgradable(&self) {
+            check::set_mode(&self.meta, Mode::Shared);
+            // SAFETY: the caller holds the upgradable lock.
+            unsafe { self.inner.downgrade_upgradable() }
+        }
+
+        #[inline]
+        unsafe fn downgrade_to_upgradable(&self) {
+            check::set_mode(&self.meta, Mode::Upgradable);
+            // SAFETY: the caller holds the exclusive lock.
+            unsafe { self.inner.downgrade_to_upgradable() }
+        }
+    }
+
+    // SAFETY: forwards to parking_lot; see `RawMutex`.
+    unsafe impl lock_api::RawRwLockUpgradeTimed for RawRwLock {
+        #[inline]
+        #[track_caller]
+        fn try_lock_upgradable_for(&self, timeout: Duration) -> bool {
+            check::lock_timed(&self.meta, Mode::Upgradable, Location::caller(), || self.inner.try_lock_upgradable(), || {
+                self.inner.try_lock_upgradable_for(timeout)
+            })
+        }
+
+        #[inline]
+        #[track_caller]
+        fn try_lock_upgradable_until(&self, timeout: Instant) -> bool {
+            check::lock_timed(&self.meta, Mode::Upgradable, Location::caller(), || self.inner.try_lock_upgradable(), || {
+                self.inner.try_lock_upgradable_until(timeout)
+            })
+        }
+
+        #[inline]
+        #[track_caller]
+        unsafe fn try_upgrade_for(&self, timeout: Duration) -> bool {
+            check::upgrade(&self.meta, Location::caller(), || {
+                // SAFETY: the caller holds the upgradable lock.
+                unsafe { self.inner.try_upgrade_for(timeout) }
+            })
+        }
+
+        #[inline]
+        #[track_caller]
+        unsafe fn try_upgrade_until(&self, timeout: Instant) -> bool {
+            check::upgrade(&self.meta, Location::caller(), || {
+                // SAFETY: the caller holds the upgradable lock.
+                unsafe { self.inner.try_upgrade_until(timeout) }
+            })
+        }
+    }
+}
+
+pub use imp::{RawMutex, RawRwLock};
+pub(crate) use imp::{hint_site, mutex, rwlock};

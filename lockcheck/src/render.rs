@@ -1,0 +1,21 @@
+//! Text rendering of findings.
+use std::fmt;
+
+use crate::report::{Finding, Report};
+
+pub(crate) fn summary(finding: &Finding) -> String {
+    format!("SUMMARY: {}", finding.headline())
+}
+
+pub(crate) fn finding(finding: &Finding, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    writeln!(f, "lockcheck: {}", finding.headline())?;
+    writeln!(f, "{finding:?}")?;
+    f.write_str(&summary(finding))
+}
+
+pub(crate) fn report(report: &Report, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    for x in &report.findings {
+        writeln!(f, "{x}")?;
+    }
+    Ok(())
+}

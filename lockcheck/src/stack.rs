@@ -1,0 +1,57 @@
+//! Stack capture for reports. Costly (microseconds, and a process-wide lock inside the
+//! `backtrace` crate), so only called off the hot path: for new class edges, long waits and
+//! the watchdog. Follows `LOCKCHECK_STACKS`, not `RUST_BACKTRACE`.
+
+/// The most frames a report shows.
+const MAX_FRAMES: usize = 16;
+
+/// Prefixes of frames that belong to lockcheck, its locks or the runtime, not the user.
+const OWN_FRAMES: &[&str] = &[
+    "lockcheck::",
+    "<lockcheck::",
+    "lock_api::",
+    "<lock_api::",
+    "parking_lot",
+    "<parking_lot",
+    "backtrace::",
+    "std::",
+    "<std::",
+    "core::",
+    "<core::",
+    "alloc::",
+    "<alloc::",
+];
+
+/// Frames where the user's part of the stack ends.
+const ROOT_FRAMES: &[&str] =
+    &["std::rt::lang_start", "std::sys::backtrace::__rust_begin_short_backtrace", "test::run_test"];
+
+/// The calling thread's stack as `function at file:line`, innermost first, without
+/// lockcheck's and the runtime's own frames; empty when stacks are switched off.
+pub(crate) fn capture() -> Vec<String> {
+    if !crate::config::get().stacks {
+        return Vec::new();
+    }
+    let trace = backtrace::Backtrace::new();
+    let mut frames = Vec::new();
+    'outer: for frame in trace.frames() {
+        for symbol in frame.symbols() {
+            let Some(name) = symbol.name().map(|n| format!("{n:#}")) else { continue };
+            if ROOT_FRAMES.iter().any(|root| name.starts_with(root)) {
+                break 'outer;
+            }
+            if OWN_FRAMES.iter().any(|own| name.starts_with(own)) {
+                continue;
+            }
+            let at = match (symbol.filename(), symbol.lineno()) {
+                (Some(file), Some(line)) => format!(" at {}:{line}", file.display()),
+                _ => String::new(),
+            };
+            frames.push(format!("{name}{at}"));
+            if frames.len() == MAX_FRAMES {
+                break 'outer;
+            }
+        }
+    }
+    frames
+}
