@@ -15,12 +15,13 @@
 
 use std::cell::Cell;
 use std::panic::Location;
+use std::time::Instant;
 use std::sync::atomic::{AtomicU8, Ordering};
 
 use parking_lot::Mutex as RawLock;
 
 use crate::config::{self, OnCycle};
-use crate::graph;
+use crate::{graph, ring, watchdog};
 use crate::held::{self, Acquire, Held, Reacquire, Verdict};
 use crate::registry::{self, LockKind, LockMeta};
 use crate::report::{Finding, HeldLock, Misuse, Mode, RankViolation, SelfDeadlock, Site};
@@ -138,10 +139,15 @@ pub(crate) fn lock(
         return;
     };
     before_blocking(&acq, true);
-    if !try_fast() {
-        block();
-    }
-    acquired(&acq, true);
+    let waited = if try_fast() {
+        None
+    } else {
+        Some(wait(meta, &acq, || {
+            block();
+            true
+        }).1)
+    };
+    acquired(meta, &acq, true, waited);
 }
 
 /// A timed acquisition: it may block, so it is checked like a blocking one.
@@ -157,11 +163,30 @@ pub(crate) fn lock_timed(
         return try_fast() || block();
     };
     before_blocking(&acq, true);
-    let ok = try_fast() || block();
+    if try_fast() {
+        acquired(meta, &acq, true, None);
+        return true;
+    }
+    let (ok, waited) = wait(meta, &acq, block);
     if ok {
-        acquired(&acq, true);
+        acquired(meta, &acq, true, Some(waited));
+    } else {
+        ring::timed_out(&acq, waited);
     }
     ok
+}
+
+/// The contended path: the thread is about to block anyway, so this is where clocks are
+/// read and the wait is published for the watchdog. Returns whether `block` acquired the
+/// lock, and how long it waited in nanoseconds.
+#[inline(never)]
+fn wait(meta: &LockMeta, acq: &Acquire, block: impl FnOnce() -> bool) -> (bool, u64) {
+    let started = Instant::now();
+    let ok = {
+        let _waiting = watchdog::Waiting::begin(meta, acq, started);
+        block()
+    };
+    (ok, u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX))
 }
 
 /// A `try_lock`: never blocks, so it is not checked and adds no edge into the lock; once
@@ -169,9 +194,11 @@ pub(crate) fn lock_timed(
 #[inline]
 pub(crate) fn try_lock(meta: &LockMeta, mode: Mode, site: &'static Location<'static>, try_fast: impl FnOnce() -> bool) -> bool {
     let ok = try_fast();
-    if ok {
-        if let Some(acq) = begin(meta, mode, site) {
-            acquired(&acq, false);
+    if let Some(acq) = begin(meta, mode, site) {
+        if ok {
+            acquired(meta, &acq, false, None);
+        } else {
+            ring::try_failed(&acq);
         }
     }
     ok
@@ -181,7 +208,10 @@ pub(crate) fn try_lock(meta: &LockMeta, mode: Mode, site: &'static Location<'sta
 #[inline]
 pub(crate) fn unlock(meta: &LockMeta) {
     if let Some(id) = meta.registered_id() {
-        held::with(|t| t.pop(id));
+        if let Some(Some(held)) = held::with(|t| t.pop(id)) {
+            watchdog::released(meta, &held);
+            ring::released(&held);
+        }
     }
 }
 
@@ -196,7 +226,7 @@ pub(crate) fn upgrade(meta: &LockMeta, site: &'static Location<'static>, upgrade
     before_blocking(&acq, false);
     let ok = upgrade();
     match (ok, was) {
-        (true, _) => acquired(&acq, true),
+        (true, _) => acquired(meta, &acq, true, None),
         (false, Some(was)) => held::with(|t| t.push(&Acquire { mode: was.mode, site: was.site, ..acq }, was.blocking))
             .unwrap_or(()),
         (false, None) => {}
@@ -213,8 +243,10 @@ pub(crate) fn set_mode(meta: &LockMeta, mode: Mode) {
 }
 
 #[inline]
-fn acquired(acq: &Acquire, blocking: bool) {
+fn acquired(meta: &LockMeta, acq: &Acquire, blocking: bool, waited: Option<u64>) {
     held::with(|t| t.push(acq, blocking));
+    watchdog::acquired(meta, acq);
+    ring::acquired(acq, waited);
 }
 
 /// Checks a blocking acquisition before it blocks; `reacquire` is false for an upgrade of a

@@ -66,7 +66,11 @@ mod graph;
 mod held;
 mod render;
 #[cfg(feature = "instrument")]
+mod ring;
+#[cfg(feature = "instrument")]
 mod stack;
+#[cfg(feature = "instrument")]
+mod watchdog;
 
 pub use condvar::{Condvar, WaitTimeoutResult};
 pub use config::{OnCycle, OnDeadlock};
