@@ -15,16 +15,16 @@
 
 use std::cell::Cell;
 use std::panic::Location;
-use std::time::Instant;
 use std::sync::atomic::{AtomicU8, Ordering};
+use std::time::Instant;
 
 use parking_lot::Mutex as RawLock;
 
 use crate::config::{self, OnCycle};
-use crate::{graph, ring, watchdog};
 use crate::held::{self, Acquire, Held, Reacquire, Verdict};
 use crate::registry::{self, LockKind, LockMeta};
 use crate::report::{Finding, HeldLock, Misuse, Mode, RankViolation, SelfDeadlock, Site};
+use crate::{graph, ring, watchdog};
 
 /// 0 = not read yet, 1 = on, 2 = off (`LOCKCHECK=0`).
 static ENABLED: AtomicU8 = AtomicU8::new(0);
@@ -142,10 +142,13 @@ pub(crate) fn lock(
     let waited = if try_fast() {
         None
     } else {
-        Some(wait(meta, &acq, || {
-            block();
-            true
-        }).1)
+        Some(
+            wait(meta, &acq, || {
+                block();
+                true
+            })
+            .1,
+        )
     };
     acquired(meta, &acq, true, waited);
 }
@@ -192,7 +195,12 @@ fn wait(meta: &LockMeta, acq: &Acquire, block: impl FnOnce() -> bool) -> (bool, 
 /// A `try_lock`: never blocks, so it is not checked and adds no edge into the lock; once
 /// held, it is an edge source like any other.
 #[inline]
-pub(crate) fn try_lock(meta: &LockMeta, mode: Mode, site: &'static Location<'static>, try_fast: impl FnOnce() -> bool) -> bool {
+pub(crate) fn try_lock(
+    meta: &LockMeta,
+    mode: Mode,
+    site: &'static Location<'static>,
+    try_fast: impl FnOnce() -> bool,
+) -> bool {
     let ok = try_fast();
     if let Some(acq) = begin(meta, mode, site) {
         if ok {
@@ -227,8 +235,9 @@ pub(crate) fn upgrade(meta: &LockMeta, site: &'static Location<'static>, upgrade
     let ok = upgrade();
     match (ok, was) {
         (true, _) => acquired(meta, &acq, true, None),
-        (false, Some(was)) => held::with(|t| t.push(&Acquire { mode: was.mode, site: was.site, ..acq }, was.blocking))
-            .unwrap_or(()),
+        (false, Some(was)) => {
+            held::with(|t| t.push(&Acquire { mode: was.mode, site: was.site, ..acq }, was.blocking)).unwrap_or(())
+        }
         (false, None) => {}
     }
     ok
@@ -363,7 +372,9 @@ fn record(finding: Finding) -> Option<Finding> {
 fn same_problem(a: &Finding, b: &Finding) -> bool {
     match (a, b) {
         (Finding::RankViolation(a), Finding::RankViolation(b)) => {
-            a.site == b.site && a.lock.class == b.lock.class && a.held.len() == b.held.len()
+            a.site == b.site
+                && a.lock.class == b.lock.class
+                && a.held.len() == b.held.len()
                 && a.held.iter().zip(&b.held).all(|(x, y)| x.lock.class == y.lock.class && x.site == y.site)
         }
         (Finding::SelfDeadlock(a), Finding::SelfDeadlock(b)) => a.site == b.site && a.held.site == b.held.site,
@@ -401,4 +412,15 @@ pub(crate) fn thread_exit(tid: u32, stack: &[Held]) {
             }
         }
     }
+}
+
+/// The calling thread's held locks, oldest first.
+pub(crate) fn held_locks() -> Vec<HeldLock> {
+    held::with(|t| {
+        if t.permits != 0 {
+            t.take_remote_releases();
+        }
+        t.stack.iter().map(held_lock).collect()
+    })
+    .unwrap_or_default()
 }

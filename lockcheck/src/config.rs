@@ -68,9 +68,7 @@ impl Config {
                 "warn" => Some(OnDeadlock::Warn),
                 _ => None,
             }),
-            trace: std::env::var_os("LOCKCHECK_TRACE")
-                .filter(|v| !v.is_empty())
-                .map(PathBuf::from),
+            trace: std::env::var_os("LOCKCHECK_TRACE").filter(|v| !v.is_empty()).map(PathBuf::from),
             watchdog_ms: parse("LOCKCHECK_WATCHDOG_MS", DEFAULT_WATCHDOG_MS, |v| v.parse().ok()),
             stacks: parse("LOCKCHECK_STACKS", true, |v| match v {
                 "0" | "off" | "false" => Some(false),

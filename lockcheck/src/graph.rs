@@ -128,8 +128,7 @@ pub(crate) fn observe(tid: u32, key: u64, stack: &[Held], acq: &Acquire) -> Obse
                 e.to.instance = None;
                 e
             };
-            if add(&mut st.classes, from_class, to_class, tid, held.mode, acq.mode, class_gates, class_edge)
-            {
+            if add(&mut st.classes, from_class, to_class, tid, held.mode, acq.mode, class_gates, class_edge) {
                 if let Some(path) = st.classes.path(to_class, from_class) {
                     cycle_finding(st, Graph::Class, &path, &mut out);
                 }
@@ -281,9 +280,9 @@ fn cycle_finding(st: &mut State, graph: Graph, path: &[u32], out: &mut Observed)
         let lock = &into.first.to.class;
         match worst {
             Conflict::Never => return,
-            Conflict::Conditional if into.first.to_mode == Mode::Permit => notes.push(format!(
-                "`{lock}` is a semaphore: this deadlocks once its permits run out"
-            )),
+            Conflict::Conditional if into.first.to_mode == Mode::Permit => {
+                notes.push(format!("`{lock}` is a semaphore: this deadlocks once its permits run out"))
+            }
             Conflict::Conditional => notes.push(format!(
                 "`{lock}` is only read-locked here: parking_lot's RwLock is task-fair, so this \
                  deadlocks once a writer queues on it (use read_recursive if that cannot happen)"

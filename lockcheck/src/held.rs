@@ -55,7 +55,7 @@ pub(crate) struct Thread {
     /// The value of `GENERATION` the cache was filled under.
     generation: u64,
     /// Semaphore permits in `stack`: only then can another thread release one of ours.
-    permits: u32,
+    pub permits: u32,
 }
 
 thread_local! {

@@ -83,8 +83,7 @@ pub use report::{
     ThreadState,
 };
 pub use rwlock::{
-    MappedRwLockReadGuard, MappedRwLockWriteGuard, RwLock, RwLockReadGuard, RwLockUpgradableReadGuard,
-    RwLockWriteGuard,
+    MappedRwLockReadGuard, MappedRwLockWriteGuard, RwLock, RwLockReadGuard, RwLockUpgradableReadGuard, RwLockWriteGuard,
 };
 pub use semaphore::{Semaphore, SemaphorePermit};
 
@@ -119,4 +118,17 @@ pub fn set_on_cycle(on_cycle: OnCycle) {
     check::set_on_cycle(on_cycle);
     #[cfg(not(feature = "instrument"))]
     let _ = on_cycle;
+}
+
+/// The locks the calling thread holds now, oldest first (empty without the `instrument`
+/// feature). Useful in a debugger or a failing test: lockdep's "held locks" list.
+pub fn held_locks() -> Vec<HeldLock> {
+    #[cfg(feature = "instrument")]
+    {
+        check::held_locks()
+    }
+    #[cfg(not(feature = "instrument"))]
+    {
+        Vec::new()
+    }
 }

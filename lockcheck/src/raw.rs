@@ -15,7 +15,12 @@ mod imp {
     pub use parking_lot::{RawMutex, RawRwLock};
 
     #[inline]
-    pub const fn mutex(_: LockKind, _: Option<&'static str>, _: Option<u32>, _: &'static Location<'static>) -> RawMutex {
+    pub const fn mutex(
+        _: LockKind,
+        _: Option<&'static str>,
+        _: Option<u32>,
+        _: &'static Location<'static>,
+    ) -> RawMutex {
         <RawMutex as lock_api::RawMutex>::INIT
     }
 
@@ -50,16 +55,18 @@ mod imp {
     }
 
     #[inline]
-    pub const fn mutex(kind: LockKind, name: Option<&'static str>, rank: Option<u32>, site: &'static Location<'static>) -> RawMutex {
+    pub const fn mutex(
+        kind: LockKind,
+        name: Option<&'static str>,
+        rank: Option<u32>,
+        site: &'static Location<'static>,
+    ) -> RawMutex {
         RawMutex { inner: parking_lot::RawMutex::INIT, meta: LockMeta::new(kind, name, rank, Some(site)) }
     }
 
     #[inline]
     pub const fn rwlock(name: Option<&'static str>, rank: Option<u32>, site: &'static Location<'static>) -> RawRwLock {
-        RawRwLock {
-            inner: parking_lot::RawRwLock::INIT,
-            meta: LockMeta::new(LockKind::RwLock, name, rank, Some(site)),
-        }
+        RawRwLock { inner: parking_lot::RawRwLock::INIT, meta: LockMeta::new(LockKind::RwLock, name, rank, Some(site)) }
     }
 
     pub use crate::check::hint_site;
@@ -80,10 +87,8 @@ mod imp {
     // contract; the bookkeeping around it never touches the lock state.
     unsafe impl lock_api::RawMutex for RawMutex {
         #[allow(clippy::declare_interior_mutable_const)]
-        const INIT: RawMutex = RawMutex {
-            inner: parking_lot::RawMutex::INIT,
-            meta: LockMeta::new(LockKind::Mutex, None, None, None),
-        };
+        const INIT: RawMutex =
+            RawMutex { inner: parking_lot::RawMutex::INIT, meta: LockMeta::new(LockKind::Mutex, None, None, None) };
         type GuardMarker = <parking_lot::RawMutex as lock_api::RawMutex>::GuardMarker;
 
         #[inline]
@@ -135,35 +140,45 @@ mod imp {
         #[inline]
         #[track_caller]
         fn try_lock_for(&self, timeout: Duration) -> bool {
-            check::lock_timed(&self.meta, Mode::Exclusive, Location::caller(), || self.inner.try_lock(), || {
-                self.inner.try_lock_for(timeout)
-            })
+            check::lock_timed(
+                &self.meta,
+                Mode::Exclusive,
+                Location::caller(),
+                || self.inner.try_lock(),
+                || self.inner.try_lock_for(timeout),
+            )
         }
 
         #[inline]
         #[track_caller]
         fn try_lock_until(&self, timeout: Instant) -> bool {
-            check::lock_timed(&self.meta, Mode::Exclusive, Location::caller(), || self.inner.try_lock(), || {
-                self.inner.try_lock_until(timeout)
-            })
+            check::lock_timed(
+                &self.meta,
+                Mode::Exclusive,
+                Location::caller(),
+                || self.inner.try_lock(),
+                || self.inner.try_lock_until(timeout),
+            )
         }
     }
 
     // SAFETY: forwards to parking_lot; see `RawMutex`.
     unsafe impl lock_api::RawRwLock for RawRwLock {
         #[allow(clippy::declare_interior_mutable_const)]
-        const INIT: RawRwLock = RawRwLock {
-            inner: parking_lot::RawRwLock::INIT,
-            meta: LockMeta::new(LockKind::RwLock, None, None, None),
-        };
+        const INIT: RawRwLock =
+            RawRwLock { inner: parking_lot::RawRwLock::INIT, meta: LockMeta::new(LockKind::RwLock, None, None, None) };
         type GuardMarker = <parking_lot::RawRwLock as lock_api::RawRwLock>::GuardMarker;
 
         #[inline]
         #[track_caller]
         fn lock_shared(&self) {
-            check::lock(&self.meta, Mode::Shared, Location::caller(), || self.inner.try_lock_shared(), || {
-                self.inner.lock_shared()
-            })
+            check::lock(
+                &self.meta,
+                Mode::Shared,
+                Location::caller(),
+                || self.inner.try_lock_shared(),
+                || self.inner.lock_shared(),
+            )
         }
 
         #[inline]
@@ -182,9 +197,13 @@ mod imp {
         #[inline]
         #[track_caller]
         fn lock_exclusive(&self) {
-            check::lock(&self.meta, Mode::Exclusive, Location::caller(), || self.inner.try_lock_exclusive(), || {
-                self.inner.lock_exclusive()
-            })
+            check::lock(
+                &self.meta,
+                Mode::Exclusive,
+                Location::caller(),
+                || self.inner.try_lock_exclusive(),
+                || self.inner.lock_exclusive(),
+            )
         }
 
         #[inline]
@@ -258,33 +277,49 @@ mod imp {
         #[inline]
         #[track_caller]
         fn try_lock_shared_for(&self, timeout: Duration) -> bool {
-            check::lock_timed(&self.meta, Mode::Shared, Location::caller(), || self.inner.try_lock_shared(), || {
-                self.inner.try_lock_shared_for(timeout)
-            })
+            check::lock_timed(
+                &self.meta,
+                Mode::Shared,
+                Location::caller(),
+                || self.inner.try_lock_shared(),
+                || self.inner.try_lock_shared_for(timeout),
+            )
         }
 
         #[inline]
         #[track_caller]
         fn try_lock_shared_until(&self, timeout: Instant) -> bool {
-            check::lock_timed(&self.meta, Mode::Shared, Location::caller(), || self.inner.try_lock_shared(), || {
-                self.inner.try_lock_shared_until(timeout)
-            })
+            check::lock_timed(
+                &self.meta,
+                Mode::Shared,
+                Location::caller(),
+                || self.inner.try_lock_shared(),
+                || self.inner.try_lock_shared_until(timeout),
+            )
         }
 
         #[inline]
         #[track_caller]
         fn try_lock_exclusive_for(&self, timeout: Duration) -> bool {
-            check::lock_timed(&self.meta, Mode::Exclusive, Location::caller(), || self.inner.try_lock_exclusive(), || {
-                self.inner.try_lock_exclusive_for(timeout)
-            })
+            check::lock_timed(
+                &self.meta,
+                Mode::Exclusive,
+                Location::caller(),
+                || self.inner.try_lock_exclusive(),
+                || self.inner.try_lock_exclusive_for(timeout),
+            )
         }
 
         #[inline]
         #[track_caller]
         fn try_lock_exclusive_until(&self, timeout: Instant) -> bool {
-            check::lock_timed(&self.meta, Mode::Exclusive, Location::caller(), || self.inner.try_lock_exclusive(), || {
-                self.inner.try_lock_exclusive_until(timeout)
-            })
+            check::lock_timed(
+                &self.meta,
+                Mode::Exclusive,
+                Location::caller(),
+                || self.inner.try_lock_exclusive(),
+                || self.inner.try_lock_exclusive_until(timeout),
+            )
         }
     }
 
@@ -293,9 +328,13 @@ mod imp {
         #[inline]
         #[track_caller]
         fn lock_shared_recursive(&self) {
-            check::lock(&self.meta, Mode::SharedRecursive, Location::caller(), || {
-                self.inner.try_lock_shared_recursive()
-            }, || self.inner.lock_shared_recursive())
+            check::lock(
+                &self.meta,
+                Mode::SharedRecursive,
+                Location::caller(),
+                || self.inner.try_lock_shared_recursive(),
+                || self.inner.lock_shared_recursive(),
+            )
         }
 
         #[inline]
@@ -312,17 +351,25 @@ mod imp {
         #[inline]
         #[track_caller]
         fn try_lock_shared_recursive_for(&self, timeout: Duration) -> bool {
-            check::lock_timed(&self.meta, Mode::SharedRecursive, Location::caller(), || {
-                self.inner.try_lock_shared_recursive()
-            }, || self.inner.try_lock_shared_recursive_for(timeout))
+            check::lock_timed(
+                &self.meta,
+                Mode::SharedRecursive,
+                Location::caller(),
+                || self.inner.try_lock_shared_recursive(),
+                || self.inner.try_lock_shared_recursive_for(timeout),
+            )
         }
 
         #[inline]
         #[track_caller]
         fn try_lock_shared_recursive_until(&self, timeout: Instant) -> bool {
-            check::lock_timed(&self.meta, Mode::SharedRecursive, Location::caller(), || {
-                self.inner.try_lock_shared_recursive()
-            }, || self.inner.try_lock_shared_recursive_until(timeout))
+            check::lock_timed(
+                &self.meta,
+                Mode::SharedRecursive,
+                Location::caller(),
+                || self.inner.try_lock_shared_recursive(),
+                || self.inner.try_lock_shared_recursive_until(timeout),
+            )
         }
     }
 
@@ -331,9 +378,13 @@ mod imp {
         #[inline]
         #[track_caller]
         fn lock_upgradable(&self) {
-            check::lock(&self.meta, Mode::Upgradable, Location::caller(), || self.inner.try_lock_upgradable(), || {
-                self.inner.lock_upgradable()
-            })
+            check::lock(
+                &self.meta,
+                Mode::Upgradable,
+                Location::caller(),
+                || self.inner.try_lock_upgradable(),
+                || self.inner.lock_upgradable(),
+            )
         }
 
         #[inline]
@@ -409,17 +460,25 @@ mod imp {
         #[inline]
         #[track_caller]
         fn try_lock_upgradable_for(&self, timeout: Duration) -> bool {
-            check::lock_timed(&self.meta, Mode::Upgradable, Location::caller(), || self.inner.try_lock_upgradable(), || {
-                self.inner.try_lock_upgradable_for(timeout)
-            })
+            check::lock_timed(
+                &self.meta,
+                Mode::Upgradable,
+                Location::caller(),
+                || self.inner.try_lock_upgradable(),
+                || self.inner.try_lock_upgradable_for(timeout),
+            )
         }
 
         #[inline]
         #[track_caller]
         fn try_lock_upgradable_until(&self, timeout: Instant) -> bool {
-            check::lock_timed(&self.meta, Mode::Upgradable, Location::caller(), || self.inner.try_lock_upgradable(), || {
-                self.inner.try_lock_upgradable_until(timeout)
-            })
+            check::lock_timed(
+                &self.meta,
+                Mode::Upgradable,
+                Location::caller(),
+                || self.inner.try_lock_upgradable(),
+                || self.inner.try_lock_upgradable_until(timeout),
+            )
         }
 
         #[inline]
@@ -442,5 +501,5 @@ mod imp {
     }
 }
 
-pub use imp::{RawMutex, RawRwLock};
 pub(crate) use imp::{hint_site, mutex, rwlock};
+pub use imp::{RawMutex, RawRwLock};
