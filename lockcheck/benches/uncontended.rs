@@ -1,1 +1,89 @@
-fn main() {}
+//! Lock-path cost against parking_lot, in the same run.
+//!
+//! `cargo bench -p lockcheck --features instrument --bench uncontended` measures the
+//! instrumented locks; without `--features instrument` lockcheck's locks are parking_lot's and
+//! the two columns must match. Each group runs the same code on `parking_lot::Mutex` and
+//! `lockcheck::Mutex`.
+
+use divan::{black_box, Bencher};
+
+fn main() {
+    // Stacks are a report feature, not a per-lock cost: keep first-sight costs comparable.
+    divan::main();
+}
+
+#[global_allocator]
+static ALLOC: divan::AllocProfiler = divan::AllocProfiler::system();
+
+macro_rules! lock_benches {
+    ($module:ident, $Mutex:path) => {
+        mod $module {
+            use super::*;
+            use $Mutex as Mutex;
+
+            /// One uncontended lock + unlock.
+            #[divan::bench(sample_size = 10_000)]
+            fn lock_unlock(bencher: Bencher) {
+                let m = Mutex::new(0u64);
+                bencher.bench_local(|| *black_box(&m).lock() += 1);
+            }
+
+            /// A then B, with the A → B order already known.
+            #[divan::bench(sample_size = 10_000)]
+            fn nested_pair(bencher: Bencher) {
+                let (a, b) = (Mutex::new(0u64), Mutex::new(0u64));
+                bencher.bench_local(|| {
+                    let mut a = black_box(&a).lock();
+                    let mut b = black_box(&b).lock();
+                    *a += 1;
+                    *b += 1;
+                });
+            }
+
+            /// Lock + unlock a ninth lock while holding eight.
+            #[divan::bench(sample_size = 10_000)]
+            fn ninth_under_eight(bencher: Bencher) {
+                let held: Vec<Mutex<u64>> = (0..8).map(|_| Mutex::new(0)).collect();
+                let guards: Vec<_> = held.iter().map(|m| m.lock()).collect();
+                let ninth = Mutex::new(0u64);
+                bencher.bench_local(|| *black_box(&ninth).lock() += 1);
+                drop(guards);
+            }
+
+            thread_local! {
+                static PRIVATE: (Mutex<u64>, Mutex<u64>) = const { (Mutex::new(0), Mutex::new(0)) };
+            }
+
+            /// Two threads, each nesting its own pair: nothing shared but lockcheck itself.
+            #[divan::bench(threads = [2], sample_size = 10_000)]
+            fn two_threads_private_pairs(bencher: Bencher) {
+                bencher.bench(|| {
+                    PRIVATE.with(|(a, b)| {
+                        let mut a = a.lock();
+                        let mut b = b.lock();
+                        *a += 1;
+                        *b += 1;
+                    })
+                });
+            }
+
+            /// First pass: 100,000 fresh locks, each taken once under one outer lock.
+            #[divan::bench(sample_count = 5, sample_size = 1)]
+            fn first_pass_100k_new_locks(bencher: Bencher) {
+                bencher.with_inputs(|| (0..100_000).map(|_| Mutex::new(0u64)).collect::<Vec<_>>()).bench_local_values(
+                    |locks| {
+                        let outer = Mutex::new(());
+                        let _outer = outer.lock();
+                        for m in &locks {
+                            *m.lock() += 1;
+                        }
+                        locks
+                    },
+                );
+            }
+        }
+    };
+}
+
+lock_benches!(parking_lot, ::parking_lot::Mutex);
+lock_benches!(lockcheck, ::lockcheck::Mutex);

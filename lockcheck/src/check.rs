@@ -103,7 +103,8 @@ fn begin(meta: &LockMeta, mode: Mode, mut site: &'static Location<'static>) -> O
     if meta.kind == LockKind::Reentrant {
         site = SITE_HINT.try_with(Cell::take).ok().flatten().unwrap_or(site);
     }
-    Some(Acquire { id: meta.id(), mode, kind: meta.kind, rank: meta.rank, site })
+    let (id, class) = meta.ids();
+    Some(Acquire { id, class, mode, kind: meta.kind, rank: meta.rank, site })
 }
 
 /// This thread's lockcheck id (0 when switched off or during teardown).
@@ -124,7 +125,7 @@ pub(crate) fn release_permit(meta: &LockMeta, owner: u32) {
 }
 
 /// A blocking acquisition: checked before it can block.
-#[inline]
+#[inline(always)]
 pub(crate) fn lock(
     meta: &LockMeta,
     mode: Mode,
@@ -138,19 +139,46 @@ pub(crate) fn lock(
         }
         return;
     };
-    before_blocking(&acq, true);
-    let waited = if try_fast() {
+    // The common case, a known context on a free lock, costs one thread-local access: the
+    // fast path runs inside it (a CAS, which never calls back into lockcheck).
+    let mut try_fast = Some(try_fast);
+    let fast = held::with(|t| {
+        t.is_known(&acq) && try_fast.take().is_some_and(|try_fast| try_fast()) && {
+            t.push(&acq, true);
+            true
+        }
+    });
+    if fast == Some(true) {
+        hooks_acquired(meta, &acq, None);
+    } else {
+        lock_slow(meta, &acq, try_fast, block);
+    }
+}
+
+/// [`lock`] for a new context, a contended lock, or a thread in teardown.
+#[cold]
+#[inline(never)]
+fn lock_slow(meta: &LockMeta, acq: &Acquire, try_fast: Option<impl FnOnce() -> bool>, block: impl FnOnce()) {
+    let acquired_fast = match try_fast {
+        // Not tried yet: a new context (or teardown). Check it before it can block.
+        Some(try_fast) => {
+            before_blocking(acq, true);
+            try_fast()
+        }
+        None => false,
+    };
+    let waited = if acquired_fast {
         None
     } else {
         Some(
-            wait(meta, &acq, || {
+            wait(meta, acq, || {
                 block();
                 true
             })
             .1,
         )
     };
-    acquired(meta, &acq, true, waited);
+    acquired(meta, acq, true, waited);
 }
 
 /// A timed acquisition: it may block, so it is checked like a blocking one.
@@ -213,7 +241,7 @@ pub(crate) fn try_lock(
 }
 
 /// A release, in whatever order guards drop.
-#[inline]
+#[inline(always)]
 pub(crate) fn unlock(meta: &LockMeta) {
     if let Some(id) = meta.registered_id() {
         if let Some(Some(held)) = held::with(|t| t.pop(id)) {
@@ -254,6 +282,12 @@ pub(crate) fn set_mode(meta: &LockMeta, mode: Mode) {
 #[inline]
 fn acquired(meta: &LockMeta, acq: &Acquire, blocking: bool, waited: Option<u64>) {
     held::with(|t| t.push(acq, blocking));
+    hooks_acquired(meta, acq, waited);
+}
+
+/// What follows every acquisition once it is on the held stack.
+#[inline]
+fn hooks_acquired(meta: &LockMeta, acq: &Acquire, waited: Option<u64>) {
     watchdog::acquired(meta, acq);
     ring::acquired(acq, waited);
 }
@@ -284,10 +318,10 @@ fn examine(acq: &Acquire, key: u64, self_check: bool) {
                 }
             }
         }
-        if held::rank_offenders(&t.stack, acq) {
-            found.push(rank_violation(tid, &t.stack, acq));
+        if held::rank_offenders(t.stack(), acq) {
+            found.push(rank_violation(tid, t.stack(), acq));
         }
-        let observed = graph::observe(tid, key, &t.stack, acq);
+        let observed = graph::observe(tid, key, t.stack(), acq);
         // A context with a self or rank problem is never cached: each pass is counted.
         if found.is_empty() {
             t.remember(key, observed.in_finding);
@@ -321,12 +355,16 @@ fn act(fresh: &[Finding]) {
 }
 
 fn held_lock(held: &Held) -> HeldLock {
-    HeldLock { lock: graph::lock_ref(held.id), mode: held.mode, site: Site::from_location(held.site) }
+    HeldLock {
+        lock: registry::lock_ref(held.class, Some(held.id), held.rank),
+        mode: held.mode,
+        site: Site::from_location(held.site),
+    }
 }
 
 fn self_deadlock(tid: u32, held: &Held, acq: &Acquire, how: Reacquire) -> Finding {
     Finding::SelfDeadlock(SelfDeadlock {
-        lock: graph::lock_ref(acq.id),
+        lock: registry::lock_ref(acq.class, Some(acq.id), acq.rank),
         held: held_lock(held),
         mode: acq.mode,
         site: Site::from_location(acq.site),
@@ -337,7 +375,7 @@ fn self_deadlock(tid: u32, held: &Held, acq: &Acquire, how: Reacquire) -> Findin
 
 fn rank_violation(tid: u32, stack: &[Held], acq: &Acquire) -> Finding {
     Finding::RankViolation(RankViolation {
-        lock: graph::lock_ref(acq.id),
+        lock: registry::lock_ref(acq.class, Some(acq.id), acq.rank),
         site: Site::from_location(acq.site),
         thread: registry::thread_name(tid),
         held: stack.iter().map(held_lock).collect(),
@@ -420,7 +458,7 @@ pub(crate) fn held_locks() -> Vec<HeldLock> {
         if t.permits != 0 {
             t.take_remote_releases();
         }
-        t.stack.iter().map(held_lock).collect()
+        t.stack().iter().map(held_lock).collect()
     })
     .unwrap_or_default()
 }

@@ -2,6 +2,8 @@
 //!
 //! A bad value never panics: it prints one warning line on stderr and the default is used.
 
+#![cfg_attr(not(feature = "instrument"), allow(dead_code))] // Used by instrumentation only.
+
 use std::path::PathBuf;
 use std::sync::OnceLock;
 

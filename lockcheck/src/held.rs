@@ -18,8 +18,8 @@ use crate::report::Mode;
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Held {
     pub id: u32,
+    pub class: u32,
     pub mode: Mode,
-    pub kind: LockKind,
     pub rank: Option<u32>,
     pub site: &'static Location<'static>,
     /// The chain key of the stack up to and including this entry.
@@ -28,10 +28,24 @@ pub(crate) struct Held {
     pub blocking: bool,
 }
 
+impl Held {
+    /// An unused slot.
+    const EMPTY: Held = Held {
+        id: 0,
+        class: 0,
+        mode: Mode::Exclusive,
+        rank: None,
+        site: Location::caller(),
+        chain: 0,
+        blocking: false,
+    };
+}
+
 /// An acquisition about to happen.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Acquire {
     pub id: u32,
+    pub class: u32,
     pub mode: Mode,
     pub kind: LockKind,
     pub rank: Option<u32>,
@@ -45,30 +59,60 @@ const CACHE_SLOTS: usize = 512;
 /// cached: a context that is part of a finding is then counted on every hit.
 pub(crate) static GENERATION: AtomicU64 = AtomicU64::new(0);
 
+/// How many locks one thread can hold at once and still be tracked (lockdep allows 48 too).
+/// Deeper acquisitions still lock, but are counted as untracked and reported once.
+pub(crate) const MAX_DEPTH: usize = 48;
+
 /// A thread's held stack and its cache of checked contexts.
+///
+/// Fixed-size and without a destructor, so the thread-local holding it is a plain
+/// thread-pointer offset: no lazy-registration check on every access. Thread exit is seen by
+/// a separate guard ([`ExitGuard`]), armed when the thread registers.
 pub(crate) struct Thread {
-    /// Registered lazily on the first slow path; 0 = not yet.
+    /// Registered lazily at the first acquisition; 0 = not yet.
     pub tid: u32,
-    pub stack: Vec<Held>,
-    /// Checked acquisition keys; bit 1 marks a context that is part of a finding.
-    cache: Option<Box<[u64; CACHE_SLOTS]>>,
-    /// The value of `GENERATION` the cache was filled under.
-    generation: u64,
+    len: u32,
     /// Semaphore permits in `stack`: only then can another thread release one of ours.
     pub permits: u32,
+    /// Acquisitions that did not fit in `MAX_DEPTH`.
+    untracked: u32,
+    /// The value of `GENERATION` the cache was filled under.
+    generation: u64,
+    entries: [Held; MAX_DEPTH],
+    /// Checked acquisition keys; bit 1 marks a context that is part of a finding.
+    cache: [u64; CACHE_SLOTS],
 }
 
 thread_local! {
-    static THREAD: RefCell<Thread> = const {
-        RefCell::new(Thread::new())
-    };
+    static THREAD: RefCell<Thread> = const { RefCell::new(Thread::new()) };
+    /// Dropped when the thread exits: reports locks still held (leaked guards).
+    static EXIT: ExitGuard = const { ExitGuard };
 }
 
-/// Runs `f` on this thread's state; `None` during thread teardown, after the state is gone
-/// (a lock taken in a thread-local destructor is then simply not tracked).
-#[inline]
+/// Sees thread exit for [`Thread`], which has no destructor of its own.
+pub(crate) struct ExitGuard;
+
+impl Drop for ExitGuard {
+    fn drop(&mut self) {
+        let leaked = with(|t| {
+            if t.permits != 0 {
+                t.take_remote_releases();
+            }
+            // A permit is not owned by its thread: it may be handed on and released elsewhere.
+            let leaked: Vec<Held> = t.stack().iter().filter(|h| h.mode != Mode::Permit).copied().collect();
+            (t.tid, leaked)
+        });
+        if let Some((tid, leaked)) = leaked.filter(|(_, leaked)| !leaked.is_empty()) {
+            crate::check::thread_exit(tid, &leaked);
+        }
+    }
+}
+
+/// Runs `f` on this thread's state; `None` if the state is already borrowed further up
+/// (never on lockcheck's own paths) — the acquisition is then simply not tracked.
+#[inline(always)]
 pub(crate) fn with<R>(f: impl FnOnce(&mut Thread) -> R) -> Option<R> {
-    THREAD.try_with(|t| t.try_borrow_mut().ok().map(|mut t| f(&mut t))).ok().flatten()
+    THREAD.with(|t| t.try_borrow_mut().ok().map(|mut t| f(&mut t)))
 }
 
 /// FxHash's step: cheap, and good enough for 64-bit keys compared in full.
@@ -94,7 +138,27 @@ pub(crate) enum Verdict {
 
 impl Thread {
     const fn new() -> Thread {
-        Thread { tid: 0, stack: Vec::new(), cache: None, generation: 0, permits: 0 }
+        Thread {
+            tid: 0,
+            len: 0,
+            permits: 0,
+            untracked: 0,
+            generation: 0,
+            entries: [Held::EMPTY; MAX_DEPTH],
+            cache: [0; CACHE_SLOTS],
+        }
+    }
+
+    /// The held locks, oldest first.
+    #[inline(always)]
+    pub fn stack(&self) -> &[Held] {
+        &self.entries[..self.len as usize]
+    }
+
+    /// Whether a blocking acquisition's context is known and clean (the fast path).
+    #[inline(always)]
+    pub fn is_known(&mut self, acq: &Acquire) -> bool {
+        self.len == 0 && self.tid != 0 || matches!(self.check(acq), Verdict::Known)
     }
 
     /// Looks up the context of a blocking acquisition.
@@ -103,7 +167,10 @@ impl Thread {
         if self.permits != 0 {
             self.take_remote_releases();
         }
-        let Some(top) = self.stack.last() else {
+        if self.tid == 0 {
+            self.register();
+        }
+        let Some(top) = self.stack().last() else {
             return Verdict::Known;
         };
         // Bit 0 keeps a real key from matching an empty slot; bit 1 is the finding mark.
@@ -111,65 +178,87 @@ impl Thread {
         // Relaxed: a stale generation only delays re-examination by one acquisition; the
         // findings themselves are read under the graph's lock.
         let generation = GENERATION.load(Ordering::Relaxed);
-        match &self.cache {
-            Some(cache) if generation == self.generation => {
-                let slot = cache[slot_of(key)];
-                if slot & !2 == key {
-                    return if slot & 2 != 0 { Verdict::KnownFinding(key) } else { Verdict::Known };
-                }
-                Verdict::New(key)
-            }
-            _ => self.reset_cache(generation, key),
+        if generation != self.generation {
+            return self.reset_cache(generation, key);
         }
+        let slot = self.cache[slot_of(key)];
+        if slot & !2 == key {
+            return if slot & 2 != 0 { Verdict::KnownFinding(key) } else { Verdict::Known };
+        }
+        Verdict::New(key)
     }
 
     #[cold]
     fn reset_cache(&mut self, generation: u64, key: u64) -> Verdict {
-        match &mut self.cache {
-            Some(cache) => cache.fill(0),
-            None => self.cache = Some(Box::new([0; CACHE_SLOTS])),
-        }
+        self.cache.fill(0);
         self.generation = generation;
         Verdict::New(key)
     }
 
+    /// Registers the thread and arms its exit guard.
+    #[cold]
+    #[inline(never)]
+    fn register(&mut self) {
+        self.tid = registry::register_thread(current_thread_name());
+        // Touching the guard registers its destructor. During teardown it may be gone
+        // already; the thread's exit is then not watched, which is all it can mean.
+        let _ = EXIT.try_with(|_| ());
+    }
+
     /// Records a checked key; `in_finding` marks it for counting.
     pub fn remember(&mut self, key: u64, in_finding: bool) {
-        if let Some(cache) = &mut self.cache {
-            cache[slot_of(key)] = if in_finding { key | 2 } else { key };
-        }
+        self.cache[slot_of(key)] = if in_finding { key | 2 } else { key };
     }
 
     /// This thread's id, registering the thread on first use.
     pub fn tid(&mut self) -> u32 {
         if self.tid == 0 {
-            self.tid = registry::register_thread(current_thread_name());
+            self.register();
         }
         self.tid
     }
 
     /// Pushes an acquired lock.
-    #[inline]
+    #[inline(always)]
     pub fn push(&mut self, acq: &Acquire, blocking: bool) {
+        let len = self.len as usize;
+        if len == MAX_DEPTH {
+            return self.overflow();
+        }
         self.permits += u32::from(acq.mode == Mode::Permit);
-        let below = self.stack.last().map_or(0, |h| h.chain);
-        self.stack.push(Held {
+        let below = if len == 0 { 0 } else { self.entries[len - 1].chain };
+        self.len += 1;
+        self.entries[len] = Held {
             id: acq.id,
             mode: acq.mode,
-            kind: acq.kind,
+            class: acq.class,
             rank: acq.rank,
             site: acq.site,
             chain: link(below, acq.id, acq.mode, blocking),
             blocking,
-        });
+        };
+    }
+
+    #[cold]
+    fn overflow(&mut self) {
+        if self.untracked == 0 {
+            eprintln!(
+                "lockcheck: warning: a thread holds more than {MAX_DEPTH} locks at once; deeper acquisitions \
+                 are not checked"
+            );
+        }
+        self.untracked += 1;
     }
 
     /// Removes a released lock, wherever it is in the stack (guards drop in any order).
-    #[inline]
+    #[inline(always)]
     pub fn pop(&mut self, id: u32) -> Option<Held> {
-        let held = match self.stack.last() {
-            Some(top) if top.id == id => self.stack.pop(),
-            _ => self.remove_inner(id),
+        let len = self.len as usize;
+        let held = if len > 0 && self.entries[len - 1].id == id {
+            self.len -= 1;
+            Some(self.entries[len - 1])
+        } else {
+            self.remove_inner(id)
         };
         if let Some(Held { mode: Mode::Permit, .. }) = held {
             self.permits -= 1;
@@ -201,24 +290,26 @@ impl Thread {
 
     #[cold]
     fn remove_inner(&mut self, id: u32) -> Option<Held> {
-        let at = self.stack.iter().rposition(|h| h.id == id)?;
-        let held = self.stack.remove(at);
+        let at = self.stack().iter().rposition(|h| h.id == id)?;
+        let held = self.entries[at];
+        self.entries.copy_within(at + 1..self.len as usize, at);
+        self.len -= 1;
         self.rechain(at);
         Some(held)
     }
 
     /// Changes the mode of a held lock in place (upgrade, downgrade).
     pub fn set_mode(&mut self, id: u32, mode: Mode) {
-        if let Some(at) = self.stack.iter().rposition(|h| h.id == id) {
-            self.stack[at].mode = mode;
+        if let Some(at) = self.stack().iter().rposition(|h| h.id == id) {
+            self.entries[at].mode = mode;
             self.rechain(at);
         }
     }
 
     /// Recomputes chain keys from `from` up, after the stack changed below its top.
     fn rechain(&mut self, from: usize) {
-        let mut below = if from == 0 { 0 } else { self.stack[from - 1].chain };
-        for held in &mut self.stack[from..] {
+        let mut below = if from == 0 { 0 } else { self.entries[from - 1].chain };
+        for held in &mut self.entries[from..self.len as usize] {
             held.chain = link(below, held.id, held.mode, held.blocking);
             below = held.chain;
         }
@@ -226,7 +317,7 @@ impl Thread {
 
     /// The held entry for `id`, if this thread holds it.
     pub fn find(&self, id: u32) -> Option<&Held> {
-        self.stack.iter().rev().find(|h| h.id == id)
+        self.stack().iter().rev().find(|h| h.id == id)
     }
 }
 
@@ -242,20 +333,6 @@ pub(crate) fn release_remote(owner: u32, id: u32) {
     remote.push((owner, id));
     // Release: pairs with the Acquire in `take_remote_releases`.
     REMOTE_PENDING.store(remote.len(), Ordering::Release);
-}
-
-impl Drop for Thread {
-    fn drop(&mut self) {
-        if self.permits != 0 {
-            self.take_remote_releases();
-        }
-        // A permit is not owned by its thread: it may be handed on and released elsewhere.
-        self.stack.retain(|h| h.mode != Mode::Permit);
-        if !self.stack.is_empty() {
-            let tid = self.tid();
-            crate::check::thread_exit(tid, &self.stack);
-        }
-    }
 }
 
 fn current_thread_name() -> String {
@@ -309,7 +386,7 @@ mod tests {
     use super::*;
 
     fn acq(id: u32, rank: Option<u32>) -> Acquire {
-        Acquire { id, mode: Mode::Exclusive, kind: LockKind::Mutex, rank, site: Location::caller() }
+        Acquire { id, class: id, mode: Mode::Exclusive, kind: LockKind::Mutex, rank, site: Location::caller() }
     }
 
     #[test]
@@ -322,8 +399,8 @@ mod tests {
         a.pop(2);
         b.push(&acq(1, None), true);
         b.push(&acq(3, None), true);
-        assert_eq!(a.stack.last().unwrap().chain, b.stack.last().unwrap().chain);
-        assert_eq!(a.stack.len(), 2);
+        assert_eq!(a.stack().last().unwrap().chain, b.stack().last().unwrap().chain);
+        assert_eq!(a.stack().len(), 2);
     }
 
     #[test]
@@ -342,10 +419,10 @@ mod tests {
     fn ranks_must_strictly_increase() {
         let mut t = Thread::new();
         t.push(&acq(1, Some(10)), true);
-        assert!(!rank_offenders(&t.stack, &acq(2, Some(20))));
-        assert!(rank_offenders(&t.stack, &acq(2, Some(10))));
-        assert!(rank_offenders(&t.stack, &acq(2, Some(5))));
-        assert!(!rank_offenders(&t.stack, &acq(2, None)));
+        assert!(!rank_offenders(t.stack(), &acq(2, Some(20))));
+        assert!(rank_offenders(t.stack(), &acq(2, Some(10))));
+        assert!(rank_offenders(t.stack(), &acq(2, Some(5))));
+        assert!(!rank_offenders(t.stack(), &acq(2, None)));
     }
 
     #[test]

@@ -1,14 +1,18 @@
 //! Ids and descriptions of locks, classes and threads.
 //!
 //! Registration happens once per lock instance (at its first acquisition) and once per thread,
-//! always on a cold path; the hot path only ever sees the ids.
+//! always on a cold path; the hot path only ever sees the ids. A lock instance needs no table
+//! entry of its own: its id and class id live in its [`LockMeta`], and everything a report says
+//! about it comes from its class.
 
-use std::collections::HashMap;
+#![cfg_attr(not(feature = "instrument"), allow(dead_code))] // Used by instrumentation only.
+
 use std::panic::Location;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::LazyLock;
 
 use parking_lot::Mutex as RawLock;
+use rustc_hash::FxHashMap;
 
 /// What kind of primitive a lock is; decides which checks apply.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -30,11 +34,16 @@ pub enum LockKind {
 pub(crate) struct LockMeta {
     /// 0 until the lock's first instrumented acquisition registers it.
     id: AtomicU32,
+    /// The class id, valid once `id` is non-zero.
+    class: AtomicU32,
     pub name: Option<&'static str>,
     pub rank: Option<u32>,
     pub site: Option<&'static Location<'static>>,
     pub kind: LockKind,
 }
+
+/// The next lock instance id (0 means "not registered").
+static NEXT_LOCK_ID: AtomicU32 = AtomicU32::new(1);
 
 impl LockMeta {
     pub const fn new(
@@ -43,23 +52,26 @@ impl LockMeta {
         rank: Option<u32>,
         site: Option<&'static Location<'static>>,
     ) -> LockMeta {
-        LockMeta { id: AtomicU32::new(0), name, rank, site, kind }
+        LockMeta { id: AtomicU32::new(0), class: AtomicU32::new(0), name, rank, site, kind }
     }
 
-    /// This lock's instance id, registering it on first use.
+    /// This lock's instance id and class id, registering it on first use.
     #[inline]
-    pub fn id(&self) -> u32 {
-        // Relaxed: the id is only ever published once, and everything registration wrote is
-        // in the registry behind its own lock; the id itself carries no other data.
-        match self.id.load(Ordering::Relaxed) {
+    pub fn ids(&self) -> (u32, u32) {
+        // Acquire: pairs with the Release of the winning compare-exchange in `register`, so a
+        // thread that sees the id also sees the class stored before it.
+        match self.id.load(Ordering::Acquire) {
             0 => self.register(),
-            id => id,
+            // Relaxed: ordered by the Acquire load above.
+            id => (id, self.class.load(Ordering::Relaxed)),
         }
     }
 
     /// The id if this lock was ever registered.
+    #[inline]
     pub fn registered_id(&self) -> Option<u32> {
-        // Relaxed: see `id`.
+        // Relaxed: the id alone is compared with held-stack entries of this thread, which
+        // registered it (or saw it registered) before pushing them.
         match self.id.load(Ordering::Relaxed) {
             0 => None,
             id => Some(id),
@@ -68,39 +80,30 @@ impl LockMeta {
 
     #[cold]
     #[inline(never)]
-    fn register(&self) -> u32 {
-        let mut reg = REGISTRY.lock();
-        // Two threads may race to register one lock: the loser's fresh id is never used.
-        let fresh = reg.next_lock_id;
-        // Relaxed: the compare-exchange only arbitrates which id wins; the registry lock
-        // orders the table writes.
-        match self.id.compare_exchange(0, fresh, Ordering::Relaxed, Ordering::Relaxed) {
-            Ok(_) => {
-                reg.next_lock_id += 1;
-                let class = reg.intern_class(self);
-                reg.locks.insert(fresh, LockInfo { class, rank: self.rank, kind: self.kind });
-                fresh
-            }
-            Err(winner) => winner,
+    fn register(&self) -> (u32, u32) {
+        let class = intern_class(self);
+        // Relaxed: ids only need to be unique.
+        let fresh = NEXT_LOCK_ID.fetch_add(1, Ordering::Relaxed);
+        // Relaxed: published by the Release compare-exchange below.
+        self.class.store(class, Ordering::Relaxed);
+        // Release on success: publishes `class` (see `ids`). Acquire on failure: we read the
+        // winner's class, stored before its successful Release.
+        match self.id.compare_exchange(0, fresh, Ordering::Release, Ordering::Acquire) {
+            Ok(_) => (fresh, class),
+            // Two threads raced to register one lock; both computed the same class.
+            Err(winner) => (winner, class),
         }
     }
 
     /// Called when the lock is dropped: its instance goes, its class stays.
     pub fn retire(&self) {
         if let Some(id) = self.registered_id() {
-            REGISTRY.lock().locks.remove(&id);
             #[cfg(feature = "instrument")]
             crate::graph::forget_lock(id);
+            #[cfg(not(feature = "instrument"))]
+            let _ = id;
         }
     }
-}
-
-/// One lock instance.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct LockInfo {
-    pub class: u32,
-    pub rank: Option<u32>,
-    pub kind: LockKind,
 }
 
 /// One lock class: every instance with this name, or (unnamed) created at this site.
@@ -108,61 +111,68 @@ pub(crate) struct LockInfo {
 pub(crate) struct ClassInfo {
     /// The lock's name, or its creation site as `file:line:col`.
     pub label: String,
-    pub named: bool,
-    /// Where the first instance of this class was created, if known.
-    pub site: Option<&'static Location<'static>>,
-    pub kind: LockKind,
+    /// The rank of the first instance seen.
     pub rank: Option<u32>,
 }
 
+#[derive(Default)]
 struct Registry {
-    next_lock_id: u32,
-    locks: HashMap<u32, LockInfo>,
-    class_ids: HashMap<String, u32>,
+    /// Classes by name, by creation-site pointer (fast), and by label (the same site can have
+    /// several `Location` statics, one per codegen unit).
+    by_name: FxHashMap<&'static str, u32>,
+    by_site: FxHashMap<usize, u32>,
+    by_label: FxHashMap<String, u32>,
     classes: Vec<ClassInfo>,
     threads: Vec<String>,
 }
 
-impl Registry {
-    fn intern_class(&mut self, meta: &LockMeta) -> u32 {
-        let (label, named) = match (meta.name, meta.site) {
-            (Some(name), _) => (name.to_owned(), true),
-            (None, Some(site)) => (site_label(site), false),
-            (None, None) => ("<unnamed lock>".to_owned(), false),
-        };
-        if let Some(&id) = self.class_ids.get(&label) {
-            return id;
-        }
-        let id = self.classes.len() as u32;
-        self.classes.push(ClassInfo { label: label.clone(), named, site: meta.site, kind: meta.kind, rank: meta.rank });
-        self.class_ids.insert(label, id);
-        id
-    }
-}
+static REGISTRY: LazyLock<RawLock<Registry>> = LazyLock::new(Default::default);
 
-static REGISTRY: LazyLock<RawLock<Registry>> = LazyLock::new(|| {
-    RawLock::new(Registry {
-        next_lock_id: 1,
-        locks: HashMap::new(),
-        class_ids: HashMap::new(),
-        classes: Vec::new(),
-        threads: Vec::new(),
-    })
-});
+fn intern_class(meta: &LockMeta) -> u32 {
+    let mut reg = REGISTRY.lock();
+    let fast = match (meta.name, meta.site) {
+        (Some(name), _) => reg.by_name.get(name),
+        (None, Some(site)) => reg.by_site.get(&(site as *const Location<'_> as usize)),
+        (None, None) => None,
+    };
+    if let Some(&class) = fast {
+        return class;
+    }
+    let label = match (meta.name, meta.site) {
+        (Some(name), _) => name.to_owned(),
+        (None, Some(site)) => site_label(site),
+        (None, None) => "<unnamed lock>".to_owned(),
+    };
+    let class = match reg.by_label.get(&label) {
+        Some(&class) => class,
+        None => {
+            let class = reg.classes.len() as u32;
+            reg.classes.push(ClassInfo { label: label.clone(), rank: meta.rank });
+            reg.by_label.insert(label, class);
+            class
+        }
+    };
+    match (meta.name, meta.site) {
+        (Some(name), _) => reg.by_name.insert(name, class),
+        (None, Some(site)) => reg.by_site.insert(site as *const Location<'_> as usize, class),
+        (None, None) => None,
+    };
+    class
+}
 
 /// `file:line:col` of a site.
 pub(crate) fn site_label(site: &Location<'_>) -> String {
     format!("{}:{}:{}", site.file(), site.line(), site.column())
 }
 
-/// The instance description of a live lock.
-pub(crate) fn lock(id: u32) -> Option<LockInfo> {
-    REGISTRY.lock().locks.get(&id).copied()
+/// The label of a class.
+pub(crate) fn class_label(class: u32) -> String {
+    REGISTRY.lock().classes.get(class as usize).map_or_else(|| format!("class #{class}"), |c| c.label.clone())
 }
 
-/// The class of a class id.
-pub(crate) fn class(id: u32) -> ClassInfo {
-    REGISTRY.lock().classes[id as usize].clone()
+/// The description of a class.
+pub(crate) fn class(class: u32) -> ClassInfo {
+    REGISTRY.lock().classes[class as usize].clone()
 }
 
 /// Registers the calling thread under `name` and returns its id (ids start at 1).
@@ -177,4 +187,9 @@ pub(crate) fn register_thread(name: String) -> u32 {
 pub(crate) fn thread_name(id: u32) -> String {
     let reg = REGISTRY.lock();
     reg.threads.get(id.wrapping_sub(1) as usize).cloned().unwrap_or_else(|| format!("thread #{id}"))
+}
+
+/// How reports name a lock of `class`.
+pub(crate) fn lock_ref(class: u32, instance: Option<u32>, rank: Option<u32>) -> crate::report::LockRef {
+    crate::report::LockRef { class: class_label(class), instance, rank }
 }

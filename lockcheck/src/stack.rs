@@ -26,13 +26,19 @@ const OWN_FRAMES: &[&str] = &[
 const ROOT_FRAMES: &[&str] =
     &["std::rt::lang_start", "std::sys::backtrace::__rust_begin_short_backtrace", "test::run_test"];
 
+/// Whether stacks are captured at all (`LOCKCHECK_STACKS`).
+pub(crate) fn enabled() -> bool {
+    crate::config::get().stacks
+}
+
 /// The calling thread's stack as `function at file:line`, innermost first, without
 /// lockcheck's and the runtime's own frames; empty when stacks are switched off.
 pub(crate) fn capture() -> Vec<String> {
-    if !crate::config::get().stacks {
+    if !enabled() {
         return Vec::new();
     }
     let trace = backtrace::Backtrace::new();
+    let cwd = std::env::current_dir().ok();
     let mut frames = Vec::new();
     'outer: for frame in trace.frames() {
         for symbol in frame.symbols() {
@@ -43,8 +49,16 @@ pub(crate) fn capture() -> Vec<String> {
             if OWN_FRAMES.iter().any(|own| name.starts_with(own)) {
                 continue;
             }
-            let at = match (symbol.filename(), symbol.lineno()) {
-                (Some(file), Some(line)) => format!(" at {}:{line}", file.display()),
+            let file = symbol.filename();
+            // The standard library's own frames (iterator adapters, closures' shims).
+            if file.is_some_and(|f| f.starts_with("/rustc/")) {
+                continue;
+            }
+            let at = match (file, symbol.lineno()) {
+                (Some(file), Some(line)) => {
+                    let file = cwd.as_deref().and_then(|cwd| file.strip_prefix(cwd).ok()).unwrap_or(file);
+                    format!(" at {}:{line}", file.display())
+                }
                 _ => String::new(),
             };
             frames.push(format!("{name}{at}"));

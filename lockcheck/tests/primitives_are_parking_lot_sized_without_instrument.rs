@@ -1,0 +1,23 @@
+//! Without the `instrument` feature every primitive is parking_lot's, at its size.
+#![cfg(not(feature = "instrument"))]
+
+use std::mem::size_of;
+
+#[test]
+fn sizes_match_parking_lot() {
+    assert_eq!(size_of::<lockcheck::Mutex<u64>>(), size_of::<parking_lot::Mutex<u64>>());
+    assert_eq!(size_of::<lockcheck::Mutex<()>>(), size_of::<parking_lot::Mutex<()>>());
+    assert_eq!(size_of::<lockcheck::RwLock<u64>>(), size_of::<parking_lot::RwLock<u64>>());
+    assert_eq!(size_of::<lockcheck::ReentrantMutex<u64>>(), size_of::<parking_lot::ReentrantMutex<u64>>());
+    assert_eq!(size_of::<lockcheck::Condvar>(), size_of::<parking_lot::Condvar>());
+    assert_eq!(size_of::<lockcheck::MutexGuard<'_, u64>>(), size_of::<parking_lot::MutexGuard<'_, u64>>());
+}
+
+#[test]
+fn guards_are_parking_lots_own_types() {
+    fn takes_parking_lot_guard(_: parking_lot::MutexGuard<'_, u8>) {}
+    let m = lockcheck::Mutex::new(0u8);
+    takes_parking_lot_guard(m.lock());
+    let cv = parking_lot::Condvar::new();
+    let _: &lockcheck::Condvar = &cv;
+}
