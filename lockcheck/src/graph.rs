@@ -11,30 +11,13 @@ use std::panic::Location;
 use std::sync::atomic::Ordering;
 
 use parking_lot::Mutex as RawLock;
-use petgraph::algo::astar;
-use petgraph::stable_graph::{EdgeIndex, NodeIndex, StableDiGraph};
-use petgraph::Direction;
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::held::{Acquire, Held};
+use crate::order::{mode_bit, OrderGraph, Seen};
 use crate::registry;
-use crate::report::{Cycle, Edge, Finding, Graph, Mode, Site};
+use crate::report::{Cycle, Edge, Finding, Graph, LockRef, Mode, Site};
 use crate::stack;
-
-/// Evidence for one order `from → to`, merged over every time it was seen.
-#[derive(Debug)]
-struct EdgeData {
-    /// How `from` was held and `to` acquired, as bitsets of [`Mode`]s.
-    held_modes: u8,
-    acq_modes: u8,
-    /// The first observation.
-    first: Sighting,
-    multi_thread: bool,
-    /// Locks (or classes) held exclusively across every observation (gate candidates).
-    gates: Vec<u32>,
-    count: u64,
-    in_finding: bool,
-}
 
 /// One observation of an edge, kept compact: text is made only for reports.
 #[derive(Clone, Debug)]
@@ -49,44 +32,15 @@ struct Sighting {
     stack: Vec<String>,
 }
 
-/// One of the two graphs: nodes are lock ids or class ids.
-#[derive(Default)]
-struct OrderGraph {
-    graph: StableDiGraph<u32, EdgeData>,
-    nodes: FxHashMap<u32, NodeIndex>,
-    edges: FxHashMap<(u32, u32), EdgeIndex>,
-}
-
-impl OrderGraph {
-    fn node(&mut self, id: u32) -> NodeIndex {
-        *self.nodes.entry(id).or_insert_with(|| self.graph.add_node(id))
+impl crate::order::Sighting for Sighting {
+    fn thread(&self) -> u64 {
+        u64::from(self.tid)
     }
-
-    fn edge(&self, from: u32, to: u32) -> Option<&EdgeData> {
-        self.edges.get(&(from, to)).map(|&e| &self.graph[e])
+    fn to_class(&self) -> u32 {
+        self.to.1
     }
-
-    fn edge_mut(&mut self, from: u32, to: u32) -> Option<&mut EdgeData> {
-        self.edges.get(&(from, to)).map(|&e| &mut self.graph[e])
-    }
-
-    /// A path `from ⇝ to` of node ids, if one exists.
-    fn path(&self, from: u32, to: u32) -> Option<Vec<u32>> {
-        let (&start, &goal) = (self.nodes.get(&from)?, self.nodes.get(&to)?);
-        self.graph.neighbors_directed(start, Direction::Outgoing).next()?;
-        let (_, path) = astar(&self.graph, start, |n| n == goal, |_| 1, |_| 0)?;
-        Some(path.into_iter().map(|n| self.graph[n]).collect())
-    }
-
-    fn remove(&mut self, id: u32) {
-        let Some(node) = self.nodes.remove(&id) else { return };
-        for dir in [Direction::Outgoing, Direction::Incoming] {
-            for other in self.graph.neighbors_directed(node, dir) {
-                let other = self.graph[other];
-                self.edges.remove(&if dir == Direction::Outgoing { (id, other) } else { (other, id) });
-            }
-        }
-        self.graph.remove_node(node);
+    fn to_mode(&self) -> Mode {
+        self.to_mode
     }
 }
 
@@ -95,8 +49,8 @@ type EdgeKeys = Vec<(Graph, u32, u32)>;
 
 #[derive(Default)]
 struct State {
-    instances: OrderGraph,
-    classes: OrderGraph,
+    instances: OrderGraph<Sighting>,
+    classes: OrderGraph<Sighting>,
     findings: Vec<(Finding, EdgeKeys)>,
     /// Dedup keys: the cycle's classes, rotated to start at the smallest.
     keys: FxHashSet<Vec<u32>>,
@@ -108,10 +62,6 @@ static STATE: RawLock<Option<State>> = RawLock::new(None);
 
 fn state<R>(f: impl FnOnce(&mut State) -> R) -> R {
     f(STATE.lock().get_or_insert_with(State::default))
-}
-
-fn mode_bit(mode: Mode) -> u8 {
-    1 << mode as u8
 }
 
 /// What an observation of a new acquisition context found.
@@ -151,7 +101,16 @@ pub(crate) fn observe(tid: u32, key: u64, stack: &[Held], acq: &Acquire) -> Obse
                 to_site: acq.site,
                 stack,
             };
-            if add(&mut st.instances, held.id, acq.id, tid, held.mode, acq.mode, gates, || sighting(Vec::new())) {
+            let seen = |gates| Seen {
+                thread: u64::from(tid),
+                held_modes: mode_bit(held.mode),
+                acq_modes: mode_bit(acq.mode),
+                gates,
+                count: 1,
+                multi_thread: false,
+                first: (),
+            };
+            if st.instances.add(held.id, acq.id, seen(gates), || sighting(Vec::new())) {
                 if let Some(path) = st.instances.path(acq.id, held.id) {
                     cycles.push((Graph::Instance, path));
                 }
@@ -162,7 +121,7 @@ pub(crate) fn observe(tid: u32, key: u64, stack: &[Held], acq: &Acquire) -> Obse
             }
             let class_gates = stack.iter().filter(exclusive).map(|g| g.class).collect();
             let new_class_edge = || sighting(captured.clone());
-            if add(&mut st.classes, held.class, acq.class, tid, held.mode, acq.mode, class_gates, new_class_edge) {
+            if st.classes.add(held.class, acq.class, seen(class_gates), new_class_edge) {
                 if let Some(path) = st.classes.path(acq.class, held.class) {
                     cycles.push((Graph::Class, path));
                 }
@@ -226,14 +185,14 @@ pub(crate) fn findings() -> Vec<Finding> {
 }
 
 impl State {
-    fn graph(&self, g: Graph) -> &OrderGraph {
+    fn graph(&self, g: Graph) -> &OrderGraph<Sighting> {
         match g {
             Graph::Instance => &self.instances,
             Graph::Class => &self.classes,
         }
     }
 
-    fn graph_mut(&mut self, g: Graph) -> &mut OrderGraph {
+    fn graph_mut(&mut self, g: Graph) -> &mut OrderGraph<Sighting> {
         match g {
             Graph::Instance => &mut self.instances,
             Graph::Class => &mut self.classes,
@@ -241,145 +200,26 @@ impl State {
     }
 }
 
-/// Records one observation of `from → to`; `true` when the edge is new.
-#[allow(clippy::too_many_arguments)]
-fn add(
-    g: &mut OrderGraph,
-    from: u32,
-    to: u32,
-    tid: u32,
-    held_mode: Mode,
-    acq_mode: Mode,
-    gates: Vec<u32>,
-    first: impl FnOnce() -> Sighting,
-) -> bool {
-    if let Some(edge) = g.edge_mut(from, to) {
-        edge.count += 1;
-        edge.held_modes |= mode_bit(held_mode);
-        edge.acq_modes |= mode_bit(acq_mode);
-        edge.multi_thread |= edge.first.tid != tid;
-        edge.gates.retain(|gate| gates.contains(gate));
-        return false;
-    }
-    let (a, b) = (g.node(from), g.node(to));
-    let data = EdgeData {
-        held_modes: mode_bit(held_mode),
-        acq_modes: mode_bit(acq_mode),
-        first: first(),
-        multi_thread: false,
-        gates,
-        count: 1,
-        in_finding: false,
-    };
-    let index = g.graph.add_edge(a, b, data);
-    g.edges.insert((from, to), index);
-    true
-}
-
-/// How a thread holding a lock in one mode blocks another acquiring it in another.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum Conflict {
-    Never,
-    /// Only once a writer queues (parking_lot's RwLock is task-fair) or permits run out.
-    Conditional,
-    Always,
-}
-
-fn conflict(held: Mode, want: Mode) -> Conflict {
-    use Mode::*;
-    match (held, want) {
-        (_, SharedRecursive) if held != Exclusive => Conflict::Never,
-        (Exclusive, _) | (_, Exclusive) | (Upgradable, Upgradable) => Conflict::Always,
-        (Permit, _) | (_, Permit) => Conflict::Conditional,
-        (Shared | SharedRecursive | Upgradable, Shared | Upgradable) => Conflict::Conditional,
-        _ => Conflict::Never,
-    }
-}
-
-fn modes(bits: u8) -> impl Iterator<Item = Mode> + Clone {
-    use Mode::*;
-    [Exclusive, Shared, SharedRecursive, Upgradable, Permit].into_iter().filter(move |&m| bits & mode_bit(m) != 0)
-}
-
-/// Turns a closed path `p0 → p1 → … → p0` into a finding, unless its modes cannot deadlock;
-/// returns whether the cycle counts (new or already reported).
+/// Turns a closed path into a finding unless its modes cannot deadlock; returns whether the
+/// cycle counts (new or already reported).
 fn cycle_finding(st: &mut State, graph: Graph, path: &[u32], out: &mut Vec<Finding>) -> bool {
-    // `path` runs from the new edge's head back to its tail: the cycle is path + closing edge.
-    let n = path.len();
-    let pairs: Vec<(u32, u32)> = (0..n).map(|i| (path[(i + n - 1) % n], path[i])).collect();
-    let g = st.graph(graph);
-    let edges: Vec<&EdgeData> = pairs.iter().filter_map(|&(a, b)| g.edge(a, b)).collect();
-    if edges.len() != n {
+    let Some(closed) = st.graph(graph).close(graph, path, registry::class_label) else {
         return false;
-    }
-
-    let mut notes = Vec::new();
-    for i in 0..n {
-        let (into, out_of) = (edges[i], edges[(i + 1) % n]);
-        let worst = modes(out_of.held_modes)
-            .flat_map(|h| modes(into.acq_modes).map(move |w| conflict(h, w)))
-            .max()
-            .unwrap_or(Conflict::Never);
-        let lock = registry::class_label(into.first.to.1);
-        match worst {
-            Conflict::Never => return false,
-            Conflict::Conditional if into.first.to_mode == Mode::Permit => {
-                notes.push(format!("`{lock}` is a semaphore: this deadlocks once its permits run out"))
-            }
-            Conflict::Conditional => notes.push(format!(
-                "`{lock}` is only read-locked here: parking_lot's RwLock is task-fair, so this deadlocks once \
-                 a writer queues on it (use read_recursive if that cannot happen)"
-            )),
-            Conflict::Always => {}
-        }
-    }
-
-    let classes: Vec<u32> = edges.iter().map(|e| e.first.to.1).collect();
-    let start = (0..n).min_by_key(|&i| classes[i]).unwrap_or(0);
-    let key: Vec<u32> = (0..n).map(|i| classes[(start + i) % n]).collect();
-    let mut members = key.clone();
-    members.sort_unstable();
-    members.dedup();
-    if graph == Graph::Instance && members.len() < n {
-        notes.push("several locks of this cycle share a class: nested instances taken in both orders".into());
-    }
-    if graph == Graph::Class {
-        notes.push(
-            "found by class: no two instances in this run close it, but the same code on other instances \
-             (or in another run) can"
-                .into(),
-        );
-    }
-
-    let gate = edges
-        .iter()
-        .map(|e| e.gates.clone())
-        .reduce(|mut acc, gates| {
-            acc.retain(|g| gates.contains(g));
-            acc
-        })
-        .and_then(|gates| gates.first().copied());
-    let guarded_by = gate.map(|g| match graph {
+    };
+    let guarded_by = closed.gate.map(|g| match graph {
         Graph::Instance => gate_ref(st, g),
         Graph::Class => registry::lock_ref(g, None, registry::class(g).rank),
     });
-    let first_tid = edges[0].first.tid;
-    let single_thread = edges.iter().all(|e| !e.multi_thread && e.first.tid == first_tid);
     let cycle = Cycle {
         graph,
-        edges: edges.iter().map(|e| evidence(&e.first, graph, class_stack(st, graph, &e.first))).collect(),
+        edges: closed.edges.iter().map(|e| evidence(&e.first, graph, class_stack(st, graph, &e.first))).collect(),
         guarded_by,
-        count: edges.iter().map(|e| e.count).min().unwrap_or(1),
-        single_thread,
-        notes,
+        count: closed.count,
+        single_thread: closed.single_thread,
+        notes: closed.notes,
     };
-
-    let g = st.graph_mut(graph);
-    for &(a, b) in &pairs {
-        if let Some(e) = g.edge_mut(a, b) {
-            e.in_finding = true;
-        }
-    }
+    let (pairs, key) = (closed.pairs, closed.key);
+    st.graph_mut(graph).mark(&pairs);
     if st.keys.insert(key) {
         let finding = Finding::PotentialDeadlock(cycle);
         out.push(finding.clone());
@@ -389,15 +229,10 @@ fn cycle_finding(st: &mut State, graph: Graph, path: &[u32], out: &mut Vec<Findi
 }
 
 /// Names a gate lock instance by the class it had in any edge that mentions it.
-fn gate_ref(st: &State, id: u32) -> crate::report::LockRef {
-    let node = st.instances.nodes.get(&id);
-    let sighting = node.and_then(|&n| {
-        let mut out = st.instances.graph.edges_directed(n, Direction::Outgoing);
-        out.next().map(|e| e.weight().first.from)
-    });
-    match sighting {
+fn gate_ref(st: &State, id: u32) -> LockRef {
+    match st.instances.any_edge_from(id).map(|s| s.from) {
         Some((id, class, rank)) => registry::lock_ref(class, Some(id), rank),
-        None => crate::report::LockRef { class: format!("lock #{id}"), instance: Some(id), rank: None },
+        None => LockRef { class: format!("lock #{id}"), instance: Some(id), rank: None },
     }
 }
 

@@ -51,6 +51,7 @@
 mod condvar;
 mod config;
 mod mutex;
+mod order;
 mod raw;
 mod registry;
 mod remutex;
