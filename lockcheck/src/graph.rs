@@ -243,7 +243,9 @@ fn class_stack<'a>(st: &'a State, graph: Graph, s: &'a Sighting) -> &'a [String]
         return &s.stack;
     }
     match st.classes.edge(s.from.1, s.to.1) {
-        Some(class) if std::ptr::eq(class.first.from_site, s.from_site) && std::ptr::eq(class.first.to_site, s.to_site) => {
+        Some(class)
+            if std::ptr::eq(class.first.from_site, s.from_site) && std::ptr::eq(class.first.to_site, s.to_site) =>
+        {
             &class.first.stack
         }
         _ => &s.stack,
@@ -263,4 +265,21 @@ fn evidence(s: &Sighting, graph: Graph, stack: &[String]) -> Edge {
         to_site: Site::from_location(s.to_site),
         stack: stack.to_vec(),
     }
+}
+
+/// The class edges seen so far, in the form traces store them (see `merge.rs`).
+pub(crate) fn export_class_edges() -> Vec<crate::merge::OrderEdge> {
+    state(|st| {
+        st.classes
+            .edges()
+            .map(|(_, _, e)| crate::merge::OrderEdge {
+                held_modes: e.held_modes,
+                acq_modes: e.acq_modes,
+                gates: e.gates.iter().map(|&g| registry::class_label(g)).collect(),
+                count: e.count,
+                multi_thread: e.multi_thread,
+                first: evidence(&e.first, Graph::Class, &e.first.stack),
+            })
+            .collect()
+    })
 }

@@ -50,6 +50,7 @@
 
 mod condvar;
 mod config;
+pub mod merge;
 mod mutex;
 mod order;
 mod raw;

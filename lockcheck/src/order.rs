@@ -283,7 +283,9 @@ mod tests {
         let mut i = 0;
         while i < seen.len() {
             let at = seen[i];
-            seen.extend(edges.iter().filter(|&&(a, b)| a == at && !seen.contains(&b)).map(|&(_, b)| b).collect::<Vec<_>>());
+            seen.extend(
+                edges.iter().filter(|&&(a, b)| a == at && !seen.contains(&b)).map(|&(_, b)| b).collect::<Vec<_>>(),
+            );
             i += 1;
         }
         seen.contains(&to)
