@@ -1,0 +1,218 @@
+//! Rendering a [`Report`] for people and machines: text (lockdep-style), JSON, SARIF 2.1.0 and
+//! GitHub workflow annotations.
+
+use lockcheck::{Finding, Report, Site};
+use serde_json::{json, Value};
+
+/// An output format of `report` and `check`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Human-readable reports, lockdep-style.
+    Text,
+    /// The report as JSON (the library's serde form).
+    Json,
+    /// SARIF 2.1.0, for code-scanning tools.
+    Sarif,
+    /// GitHub Actions workflow commands (`::error file=…::…`).
+    Github,
+}
+
+/// Renders `report` in `format`.
+pub fn render(report: &Report, format: Format) -> String {
+    match format {
+        Format::Text => format!("{report}\n"),
+        Format::Json => report.to_json() + "\n",
+        Format::Sarif => serde_json::to_string_pretty(&sarif(report)).expect("JSON values serialise") + "\n",
+        Format::Github => github(report),
+    }
+}
+
+/// The rule a finding falls under: id and short description.
+fn rule(finding: &Finding) -> (&'static str, &'static str) {
+    match finding {
+        Finding::PotentialDeadlock(c) if c.guarded_by.is_some() => {
+            ("guarded-cycle", "Lock-order cycle serialised by a gate lock")
+        }
+        Finding::PotentialDeadlock(_) => ("potential-deadlock", "Lock-order cycle: potential deadlock"),
+        Finding::SelfDeadlock(_) => ("self-deadlock", "Lock acquired again by the thread holding it"),
+        Finding::RankViolation(_) => ("rank-violation", "Lock ranks not increasing"),
+        Finding::ActualDeadlock(_) => ("deadlock", "Threads deadlocked"),
+        Finding::Stall(_) => ("stall", "Lock wait past the watchdog threshold"),
+        Finding::Misuse(_) => ("misuse", "Lock misuse"),
+    }
+}
+
+/// Every source site a finding mentions, primary first, without repeats.
+fn sites(finding: &Finding) -> Vec<&Site> {
+    let mut all: Vec<&Site> = finding.primary_site().into_iter().collect();
+    match finding {
+        Finding::PotentialDeadlock(c) => c.edges.iter().for_each(|e| all.extend([&e.from_site, &e.to_site])),
+        Finding::SelfDeadlock(s) => all.push(&s.held.site),
+        Finding::RankViolation(r) => all.extend(r.held.iter().map(|h| &h.site)),
+        Finding::ActualDeadlock(h) | Finding::Stall(h) => {
+            all.extend(h.threads.iter().flat_map(|t| t.holds.iter().map(|l| &l.site)))
+        }
+        Finding::Misuse(_) => {}
+    }
+    let mut out: Vec<&Site> = Vec::with_capacity(all.len());
+    for site in all {
+        if !out.contains(&site) {
+            out.push(site);
+        }
+    }
+    out
+}
+
+fn level(finding: &Finding) -> &'static str {
+    if finding.is_failure() {
+        "error"
+    } else {
+        "warning"
+    }
+}
+
+fn location(site: &Site) -> Value {
+    json!({
+        "physicalLocation": {
+            "artifactLocation": { "uri": site.file },
+            "region": { "startLine": site.line, "startColumn": site.column }
+        }
+    })
+}
+
+/// The report as a SARIF 2.1.0 log: one result per finding, the primary site as its location
+/// and every other site (each edge of a cycle) as related locations.
+fn sarif(report: &Report) -> Value {
+    let rules: Vec<Value> =
+        ["potential-deadlock", "guarded-cycle", "self-deadlock", "rank-violation", "deadlock", "stall", "misuse"]
+            .iter()
+            .map(|id| json!({ "id": id, "name": id }))
+            .collect();
+    let results: Vec<Value> = report
+        .findings
+        .iter()
+        .map(|finding| {
+            let (rule_id, _) = rule(finding);
+            let sites = sites(finding);
+            let related: Vec<Value> = sites
+                .iter()
+                .skip(1)
+                .enumerate()
+                .map(|(i, s)| {
+                    let mut loc = location(s);
+                    loc["id"] = json!(i + 1);
+                    loc
+                })
+                .collect();
+            let mut result = json!({
+                "ruleId": rule_id,
+                "level": level(finding),
+                "message": { "text": finding.to_string() },
+                "locations": sites.first().map(|s| vec![location(s)]).unwrap_or_default(),
+            });
+            if !related.is_empty() {
+                result["relatedLocations"] = json!(related);
+            }
+            result
+        })
+        .collect();
+    let mut run = json!({
+        "tool": { "driver": {
+            "name": "lockcheck",
+            "version": env!("CARGO_PKG_VERSION"),
+            "informationUri": "https://github.com/lockcheck/lockcheck",
+            "rules": rules,
+        }},
+        "results": results,
+    });
+    if report.events_lost > 0 {
+        run["properties"] = json!({ "eventsLost": report.events_lost });
+    }
+    json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [run],
+    })
+}
+
+/// Escapes a workflow command's message.
+fn escape_data(text: &str) -> String {
+    text.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+}
+
+/// Escapes a workflow command's property value.
+fn escape_property(text: &str) -> String {
+    escape_data(text).replace(':', "%3A").replace(',', "%2C")
+}
+
+/// One `::error`/`::warning` line per finding, at its primary site, with the whole report as
+/// the message, then a notice with the summary.
+fn github(report: &Report) -> String {
+    let mut out = String::new();
+    for finding in &report.findings {
+        let (_, title) = rule(finding);
+        let at = finding
+            .primary_site()
+            .map(|s| format!(" file={},line={},col={},", escape_property(&s.file), s.line, s.column))
+            .unwrap_or_else(|| " ".to_owned());
+        out += &format!(
+            "::{}{at}title={}::{}\n",
+            level(finding),
+            escape_property(title),
+            escape_data(&finding.to_string())
+        );
+    }
+    if report.events_lost > 0 {
+        out += &format!(
+            "::warning title=lockcheck lost events::{} events were lost (a ring was full); the analysis is incomplete\n",
+            report.events_lost
+        );
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lockcheck::{HeldLock, LockRef, Misuse, Mode};
+
+    fn misuse(file: &str) -> Report {
+        Report {
+            findings: vec![Finding::Misuse(Misuse {
+                what: "held at exit".into(),
+                thread: "worker, 1".into(),
+                held: HeldLock {
+                    lock: LockRef { class: "a:b".into(), instance: None, rank: None },
+                    mode: Mode::Exclusive,
+                    site: Site { file: file.into(), line: 3, column: 9 },
+                },
+            })],
+            events_lost: 2,
+        }
+    }
+
+    #[test]
+    fn github_annotations_escape_properties_and_data() {
+        let out = render(&misuse("src/a,b:c.rs"), Format::Github);
+        let first = out.lines().next().unwrap();
+        assert!(first.starts_with("::warning file=src/a%2Cb%3Ac.rs,line=3,col=9,title=Lock misuse::"), "{first}");
+        assert!(!first.contains('\n'));
+        assert!(first.contains("%0A"), "newlines in the message are escaped");
+        assert!(out.contains("2 events were lost"));
+    }
+
+    #[test]
+    fn sarif_has_the_required_fields() {
+        let value: Value = serde_json::from_str(&render(&misuse("src/x.rs"), Format::Sarif)).unwrap();
+        assert_eq!(value["version"], "2.1.0");
+        let run = &value["runs"][0];
+        assert_eq!(run["tool"]["driver"]["name"], "lockcheck");
+        let result = &run["results"][0];
+        assert_eq!(result["ruleId"], "misuse");
+        assert_eq!(result["level"], "warning");
+        assert!(result["message"]["text"].as_str().unwrap().contains("held at exit"));
+        let region = &result["locations"][0]["physicalLocation"]["region"];
+        assert_eq!((region["startLine"].as_u64(), region["startColumn"].as_u64()), (Some(3), Some(9)));
+        assert_eq!(run["properties"]["eventsLost"], 2);
+    }
+}
