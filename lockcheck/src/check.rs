@@ -15,7 +15,7 @@
 
 use std::cell::Cell;
 use std::panic::Location;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use std::sync::atomic::{AtomicU8, Ordering};
 
 use parking_lot::Mutex as RawLock;
@@ -117,13 +117,15 @@ pub(crate) fn current_tid() -> u32 {
 /// A semaphore permit going back, possibly from another thread than its owner's.
 pub(crate) fn release_permit(meta: &LockMeta, owner: u32) {
     let Some(id) = meta.registered_id() else { return };
+    watchdog::permit_released(meta);
     let mine = held::with(|t| t.tid == owner && t.pop(id).is_some()).unwrap_or(false);
     if !mine && owner != 0 {
         held::release_remote(owner, id);
     }
 }
 
-/// A blocking acquisition: checked before it can block.
+/// A blocking acquisition: checked before it can block. `block` waits for good;
+/// `block_until` waits until an instant (the watchdog splits long waits).
 #[inline]
 pub(crate) fn lock(
     meta: &LockMeta,
@@ -131,6 +133,7 @@ pub(crate) fn lock(
     site: &'static Location<'static>,
     try_fast: impl FnOnce() -> bool,
     block: impl FnOnce(),
+    block_until: impl FnMut(Instant) -> bool,
 ) {
     let Some(acq) = begin(meta, mode, site) else {
         if !try_fast() {
@@ -142,22 +145,43 @@ pub(crate) fn lock(
     let waited = if try_fast() {
         None
     } else {
-        Some(wait(meta, &acq, || {
+        let block = || {
             block();
             true
-        }).1)
+        };
+        Some(wait(meta, &acq, None, block, block_until).1)
     };
     acquired(meta, &acq, true, waited);
 }
 
-/// A timed acquisition: it may block, so it is checked like a blocking one.
+/// How long a timed acquisition may wait: parking_lot's `_for` and `_until` forms.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Timeout {
+    For(Duration),
+    Until(Instant),
+}
+
+impl Timeout {
+    /// The instant the wait gives up, for a wait that starts `now` (`None`: never).
+    fn deadline(self, now: Instant) -> Option<Instant> {
+        match self {
+            Timeout::For(timeout) => now.checked_add(timeout),
+            Timeout::Until(deadline) => Some(deadline),
+        }
+    }
+}
+
+/// A timed acquisition: it may block, so it is checked like a blocking one. `block` waits as
+/// the caller asked; `block_until` waits until an instant.
 #[inline]
 pub(crate) fn lock_timed(
     meta: &LockMeta,
     mode: Mode,
     site: &'static Location<'static>,
+    timeout: Timeout,
     try_fast: impl FnOnce() -> bool,
     block: impl FnOnce() -> bool,
+    block_until: impl FnMut(Instant) -> bool,
 ) -> bool {
     let Some(acq) = begin(meta, mode, site) else {
         return try_fast() || block();
@@ -167,7 +191,7 @@ pub(crate) fn lock_timed(
         acquired(meta, &acq, true, None);
         return true;
     }
-    let (ok, waited) = wait(meta, &acq, block);
+    let (ok, waited) = wait(meta, &acq, Some(timeout), block, block_until);
     if ok {
         acquired(meta, &acq, true, Some(waited));
     } else {
@@ -177,15 +201,19 @@ pub(crate) fn lock_timed(
 }
 
 /// The contended path: the thread is about to block anyway, so this is where clocks are
-/// read and the wait is published for the watchdog. Returns whether `block` acquired the
+/// read and the wait is published for the watchdog. Returns whether the wait acquired the
 /// lock, and how long it waited in nanoseconds.
 #[inline(never)]
-fn wait(meta: &LockMeta, acq: &Acquire, block: impl FnOnce() -> bool) -> (bool, u64) {
+fn wait(
+    meta: &LockMeta,
+    acq: &Acquire,
+    timeout: Option<Timeout>,
+    block: impl FnOnce() -> bool,
+    block_until: impl FnMut(Instant) -> bool,
+) -> (bool, u64) {
     let started = Instant::now();
-    let ok = {
-        let _waiting = watchdog::Waiting::begin(meta, acq, started);
-        block()
-    };
+    let deadline = timeout.and_then(|t| t.deadline(started));
+    let ok = watchdog::wait(meta, acq, started, deadline, block, block_until);
     (ok, u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX))
 }
 
@@ -208,25 +236,42 @@ pub(crate) fn try_lock(meta: &LockMeta, mode: Mode, site: &'static Location<'sta
 #[inline]
 pub(crate) fn unlock(meta: &LockMeta) {
     if let Some(id) = meta.registered_id() {
-        if let Some(Some(held)) = held::with(|t| t.pop(id)) {
-            watchdog::released(meta, &held);
+        if let Some(Some((tid, held))) = held::with(|t| t.pop(id).map(|held| (t.tid, held))) {
+            watchdog::released(meta, tid, &held);
             ring::released(&held);
         }
     }
 }
 
 /// An upgrade (upgradable read → write): blocks until readers leave, so it is checked as a
-/// write acquisition against every other lock held.
+/// write acquisition against every other lock held. `timeout` is `None` for an untimed one.
 #[inline]
-pub(crate) fn upgrade(meta: &LockMeta, site: &'static Location<'static>, upgrade: impl FnOnce() -> bool) -> bool {
+pub(crate) fn upgrade(
+    meta: &LockMeta,
+    site: &'static Location<'static>,
+    timeout: Option<Timeout>,
+    try_fast: impl FnOnce() -> bool,
+    block: impl FnOnce() -> bool,
+    block_until: impl FnMut(Instant) -> bool,
+) -> bool {
     let Some(acq) = begin(meta, Mode::Exclusive, site) else {
-        return upgrade();
+        return try_fast() || block();
     };
     let was = held::with(|t| t.pop(acq.id)).flatten();
     before_blocking(&acq, false);
-    let ok = upgrade();
+    let (ok, waited) = if try_fast() {
+        (true, None)
+    } else {
+        // The upgradable read stays held while the upgrade waits: the watchdog must see it.
+        if let Some(was) = was {
+            held::with(|t| t.push(&Acquire { mode: was.mode, site: was.site, ..acq }, was.blocking));
+        }
+        let (ok, waited) = wait(meta, &acq, timeout, block, block_until);
+        held::with(|t| t.pop(acq.id));
+        (ok, Some(waited))
+    };
     match (ok, was) {
-        (true, _) => acquired(meta, &acq, true, None),
+        (true, _) => acquired(meta, &acq, true, waited),
         (false, Some(was)) => held::with(|t| t.push(&Acquire { mode: was.mode, site: was.site, ..acq }, was.blocking))
             .unwrap_or(()),
         (false, None) => {}
@@ -244,8 +289,11 @@ pub(crate) fn set_mode(meta: &LockMeta, mode: Mode) {
 
 #[inline]
 fn acquired(meta: &LockMeta, acq: &Acquire, blocking: bool, waited: Option<u64>) {
-    held::with(|t| t.push(acq, blocking));
-    watchdog::acquired(meta, acq);
+    let tid = held::with(|t| {
+        t.push(acq, blocking);
+        t.tid()
+    });
+    watchdog::acquired(meta, tid.unwrap_or(0), acq);
     ring::acquired(acq, waited);
 }
 
@@ -376,6 +424,11 @@ pub(crate) fn raise(finding: Finding) {
     if let Some(fresh) = record(finding) {
         act(std::slice::from_ref(&fresh));
     }
+}
+
+/// Stores a finding the watchdog reports and acts on itself (it never panics there).
+pub(crate) fn note(finding: Finding) {
+    record(finding);
 }
 
 /// Everything found so far, most severe first.

@@ -39,6 +39,8 @@
 //! | `LOCKCHECK` | `1` | `0` switches instrumentation off at run time |
 //! | `LOCKCHECK_ON_CYCLE` | `warn` | `warn`, `panic` or `ignore` a new finding |
 //! | `LOCKCHECK_STACKS` | `1` | capture a stack for each new order between classes |
+//! | `LOCKCHECK_WATCHDOG_MS` | `10000` | report threads waiting longer than this (a deadlock or a stall); `0` = no watchdog |
+//! | `LOCKCHECK_ON_DEADLOCK` | `abort` | after reporting a real deadlock, `abort` the process or `warn` once and keep going |
 //!
 //! # Overhead
 //!
@@ -50,6 +52,7 @@
 
 mod condvar;
 mod config;
+mod hang;
 mod mutex;
 mod raw;
 mod registry;
@@ -69,6 +72,8 @@ mod render;
 mod ring;
 #[cfg(feature = "instrument")]
 mod stack;
+#[cfg(feature = "instrument")]
+mod waitfor;
 #[cfg(feature = "instrument")]
 mod watchdog;
 

@@ -31,10 +31,13 @@ mod imp {
 #[cfg(feature = "instrument")]
 mod imp {
     use super::*;
-    use crate::check;
+    use crate::check::{self, Timeout};
     use crate::registry::LockMeta;
     use crate::report::Mode;
-    use lock_api::{RawMutex as _, RawRwLock as _, RawRwLockRecursive as _, RawRwLockUpgrade as _};
+    use lock_api::{
+        RawMutex as _, RawMutexTimed as _, RawRwLock as _, RawRwLockRecursive as _, RawRwLockRecursiveTimed as _,
+        RawRwLockTimed as _, RawRwLockUpgrade as _, RawRwLockUpgradeTimed as _,
+    };
     use std::time::{Duration, Instant};
 
     /// parking_lot's raw mutex, instrumented.
@@ -89,7 +92,7 @@ mod imp {
         #[inline]
         #[track_caller]
         fn lock(&self) {
-            check::lock(&self.meta, Mode::Exclusive, Location::caller(), || self.inner.try_lock(), || self.inner.lock())
+            check::lock(&self.meta, Mode::Exclusive, Location::caller(), || self.inner.try_lock(), || self.inner.lock(), |t| self.inner.try_lock_until(t))
         }
 
         #[inline]
@@ -135,17 +138,17 @@ mod imp {
         #[inline]
         #[track_caller]
         fn try_lock_for(&self, timeout: Duration) -> bool {
-            check::lock_timed(&self.meta, Mode::Exclusive, Location::caller(), || self.inner.try_lock(), || {
+            check::lock_timed(&self.meta, Mode::Exclusive, Location::caller(), Timeout::For(timeout), || self.inner.try_lock(), || {
                 self.inner.try_lock_for(timeout)
-            })
+            }, |t| self.inner.try_lock_until(t))
         }
 
         #[inline]
         #[track_caller]
         fn try_lock_until(&self, timeout: Instant) -> bool {
-            check::lock_timed(&self.meta, Mode::Exclusive, Location::caller(), || self.inner.try_lock(), || {
+            check::lock_timed(&self.meta, Mode::Exclusive, Location::caller(), Timeout::Until(timeout), || self.inner.try_lock(), || {
                 self.inner.try_lock_until(timeout)
-            })
+            }, |t| self.inner.try_lock_until(t))
         }
     }
 
@@ -163,7 +166,7 @@ mod imp {
         fn lock_shared(&self) {
             check::lock(&self.meta, Mode::Shared, Location::caller(), || self.inner.try_lock_shared(), || {
                 self.inner.lock_shared()
-            })
+            }, |t| self.inner.try_lock_shared_until(t))
         }
 
         #[inline]
@@ -184,7 +187,7 @@ mod imp {
         fn lock_exclusive(&self) {
             check::lock(&self.meta, Mode::Exclusive, Location::caller(), || self.inner.try_lock_exclusive(), || {
                 self.inner.lock_exclusive()
-            })
+            }, |t| self.inner.try_lock_exclusive_until(t))
         }
 
         #[inline]
@@ -258,33 +261,33 @@ mod imp {
         #[inline]
         #[track_caller]
         fn try_lock_shared_for(&self, timeout: Duration) -> bool {
-            check::lock_timed(&self.meta, Mode::Shared, Location::caller(), || self.inner.try_lock_shared(), || {
+            check::lock_timed(&self.meta, Mode::Shared, Location::caller(), Timeout::For(timeout), || self.inner.try_lock_shared(), || {
                 self.inner.try_lock_shared_for(timeout)
-            })
+            }, |t| self.inner.try_lock_shared_until(t))
         }
 
         #[inline]
         #[track_caller]
         fn try_lock_shared_until(&self, timeout: Instant) -> bool {
-            check::lock_timed(&self.meta, Mode::Shared, Location::caller(), || self.inner.try_lock_shared(), || {
+            check::lock_timed(&self.meta, Mode::Shared, Location::caller(), Timeout::Until(timeout), || self.inner.try_lock_shared(), || {
                 self.inner.try_lock_shared_until(timeout)
-            })
+            }, |t| self.inner.try_lock_shared_until(t))
         }
 
         #[inline]
         #[track_caller]
         fn try_lock_exclusive_for(&self, timeout: Duration) -> bool {
-            check::lock_timed(&self.meta, Mode::Exclusive, Location::caller(), || self.inner.try_lock_exclusive(), || {
+            check::lock_timed(&self.meta, Mode::Exclusive, Location::caller(), Timeout::For(timeout), || self.inner.try_lock_exclusive(), || {
                 self.inner.try_lock_exclusive_for(timeout)
-            })
+            }, |t| self.inner.try_lock_exclusive_until(t))
         }
 
         #[inline]
         #[track_caller]
         fn try_lock_exclusive_until(&self, timeout: Instant) -> bool {
-            check::lock_timed(&self.meta, Mode::Exclusive, Location::caller(), || self.inner.try_lock_exclusive(), || {
+            check::lock_timed(&self.meta, Mode::Exclusive, Location::caller(), Timeout::Until(timeout), || self.inner.try_lock_exclusive(), || {
                 self.inner.try_lock_exclusive_until(timeout)
-            })
+            }, |t| self.inner.try_lock_exclusive_until(t))
         }
     }
 
@@ -295,7 +298,7 @@ mod imp {
         fn lock_shared_recursive(&self) {
             check::lock(&self.meta, Mode::SharedRecursive, Location::caller(), || {
                 self.inner.try_lock_shared_recursive()
-            }, || self.inner.lock_shared_recursive())
+            }, || self.inner.lock_shared_recursive(), |t| self.inner.try_lock_shared_recursive_until(t))
         }
 
         #[inline]
@@ -312,17 +315,17 @@ mod imp {
         #[inline]
         #[track_caller]
         fn try_lock_shared_recursive_for(&self, timeout: Duration) -> bool {
-            check::lock_timed(&self.meta, Mode::SharedRecursive, Location::caller(), || {
+            check::lock_timed(&self.meta, Mode::SharedRecursive, Location::caller(), Timeout::For(timeout), || {
                 self.inner.try_lock_shared_recursive()
-            }, || self.inner.try_lock_shared_recursive_for(timeout))
+            }, || self.inner.try_lock_shared_recursive_for(timeout), |t| self.inner.try_lock_shared_recursive_until(t))
         }
 
         #[inline]
         #[track_caller]
         fn try_lock_shared_recursive_until(&self, timeout: Instant) -> bool {
-            check::lock_timed(&self.meta, Mode::SharedRecursive, Location::caller(), || {
+            check::lock_timed(&self.meta, Mode::SharedRecursive, Location::caller(), Timeout::Until(timeout), || {
                 self.inner.try_lock_shared_recursive()
-            }, || self.inner.try_lock_shared_recursive_until(timeout))
+            }, || self.inner.try_lock_shared_recursive_until(timeout), |t| self.inner.try_lock_shared_recursive_until(t))
         }
     }
 
@@ -333,7 +336,7 @@ mod imp {
         fn lock_upgradable(&self) {
             check::lock(&self.meta, Mode::Upgradable, Location::caller(), || self.inner.try_lock_upgradable(), || {
                 self.inner.lock_upgradable()
-            })
+            }, |t| self.inner.try_lock_upgradable_until(t))
         }
 
         #[inline]
@@ -352,11 +355,20 @@ mod imp {
         #[inline]
         #[track_caller]
         unsafe fn upgrade(&self) {
-            check::upgrade(&self.meta, Location::caller(), || {
+            check::upgrade(
+                &self.meta,
+                Location::caller(),
+                None,
+                // SAFETY: the caller holds the upgradable lock; a try cannot block.
+                || unsafe { self.inner.try_upgrade() },
+                || {
+                    // SAFETY: the caller holds the upgradable lock.
+                    unsafe { self.inner.upgrade() };
+                    true
+                },
                 // SAFETY: the caller holds the upgradable lock.
-                unsafe { self.inner.upgrade() };
-                true
-            });
+                |t| unsafe { self.inner.try_upgrade_until(t) },
+            );
         }
 
         #[inline]
@@ -409,35 +421,49 @@ mod imp {
         #[inline]
         #[track_caller]
         fn try_lock_upgradable_for(&self, timeout: Duration) -> bool {
-            check::lock_timed(&self.meta, Mode::Upgradable, Location::caller(), || self.inner.try_lock_upgradable(), || {
+            check::lock_timed(&self.meta, Mode::Upgradable, Location::caller(), Timeout::For(timeout), || self.inner.try_lock_upgradable(), || {
                 self.inner.try_lock_upgradable_for(timeout)
-            })
+            }, |t| self.inner.try_lock_upgradable_until(t))
         }
 
         #[inline]
         #[track_caller]
         fn try_lock_upgradable_until(&self, timeout: Instant) -> bool {
-            check::lock_timed(&self.meta, Mode::Upgradable, Location::caller(), || self.inner.try_lock_upgradable(), || {
+            check::lock_timed(&self.meta, Mode::Upgradable, Location::caller(), Timeout::Until(timeout), || self.inner.try_lock_upgradable(), || {
                 self.inner.try_lock_upgradable_until(timeout)
-            })
+            }, |t| self.inner.try_lock_upgradable_until(t))
         }
 
         #[inline]
         #[track_caller]
         unsafe fn try_upgrade_for(&self, timeout: Duration) -> bool {
-            check::upgrade(&self.meta, Location::caller(), || {
+            check::upgrade(
+                &self.meta,
+                Location::caller(),
+                Some(Timeout::For(timeout)),
+                // SAFETY: the caller holds the upgradable lock; a try cannot block.
+                || unsafe { self.inner.try_upgrade() },
                 // SAFETY: the caller holds the upgradable lock.
-                unsafe { self.inner.try_upgrade_for(timeout) }
-            })
+                || unsafe { self.inner.try_upgrade_for(timeout) },
+                // SAFETY: the caller holds the upgradable lock.
+                |t| unsafe { self.inner.try_upgrade_until(t) },
+            )
         }
 
         #[inline]
         #[track_caller]
         unsafe fn try_upgrade_until(&self, timeout: Instant) -> bool {
-            check::upgrade(&self.meta, Location::caller(), || {
+            check::upgrade(
+                &self.meta,
+                Location::caller(),
+                Some(Timeout::Until(timeout)),
+                // SAFETY: the caller holds the upgradable lock; a try cannot block.
+                || unsafe { self.inner.try_upgrade() },
                 // SAFETY: the caller holds the upgradable lock.
-                unsafe { self.inner.try_upgrade_until(timeout) }
-            })
+                || unsafe { self.inner.try_upgrade_until(timeout) },
+                // SAFETY: the caller holds the upgradable lock.
+                |t| unsafe { self.inner.try_upgrade_until(t) },
+            )
         }
     }
 }

@@ -34,6 +34,9 @@ pub(crate) struct LockMeta {
     pub rank: Option<u32>,
     pub site: Option<&'static Location<'static>>,
     pub kind: LockKind,
+    /// Who holds the lock, for the watchdog's stall reports.
+    #[cfg(feature = "instrument")]
+    pub owner: crate::watchdog::Owner,
 }
 
 impl LockMeta {
@@ -43,7 +46,15 @@ impl LockMeta {
         rank: Option<u32>,
         site: Option<&'static Location<'static>>,
     ) -> LockMeta {
-        LockMeta { id: AtomicU32::new(0), name, rank, site, kind }
+        LockMeta {
+            id: AtomicU32::new(0),
+            name,
+            rank,
+            site,
+            kind,
+            #[cfg(feature = "instrument")]
+            owner: crate::watchdog::Owner::new(),
+        }
     }
 
     /// This lock's instance id, registering it on first use.
