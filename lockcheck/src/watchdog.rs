@@ -370,7 +370,9 @@ impl Watchdog {
             }
         }
         for (i, s) in steady.iter().enumerate() {
-            if !stuck[i] && now - s.since >= self.threshold && self.stalls.insert((s.tid, s.seq)) {
+            let waited = now - s.since;
+            let due = waited >= self.threshold && (s.stack.is_some() || waited >= self.threshold + STACK_GRACE);
+            if !stuck[i] && due && self.stalls.insert((s.tid, s.seq)) {
                 self.stall(s, &seen, now);
             }
         }
@@ -383,7 +385,9 @@ impl Watchdog {
             return;
         }
         let finding = Finding::ActualDeadlock(Hang { threads, threshold_ms: millis(self.threshold) });
-        eprintln!("{finding}");
+        // Rendered first: stderr is unbuffered, and the report goes out in one write.
+        let text = finding.to_string();
+        eprintln!("{text}");
         check::note(finding);
         if config::get().on_deadlock == OnDeadlock::Abort {
             eprintln!("lockcheck: aborting the process: it can never make progress (LOCKCHECK_ON_DEADLOCK=abort)");
@@ -410,7 +414,8 @@ impl Watchdog {
             threads.push(state);
         }
         let finding = Finding::Stall(Hang { threads, threshold_ms: millis(self.threshold) });
-        eprintln!("{finding}");
+        let text = finding.to_string();
+        eprintln!("{text}");
         check::note(finding);
     }
 }
