@@ -108,10 +108,15 @@ fn blocker(hang: &Hang, thread: &ThreadState, lock: &HeldLock, f: &mut fmt::Form
         write!(f, " for at least {} ms", holder.waiting_ms)?;
     }
     write!(f, ", taken with {} at {}", held.mode.verb(), held.site)?;
-    match held.mode {
-        Mode::Shared | Mode::SharedRecursive => write!(f, " (the last reader lockcheck saw; readers are not tracked one by one)")?,
-        Mode::Permit => write!(f, " (the last permit holder lockcheck saw; permits are not tracked one by one)")?,
-        Mode::Exclusive | Mode::Upgradable => {}
+    // A waiting holder published what it holds; a running one was only seen taking it.
+    if holder.waits_for.is_none() {
+        match held.mode {
+            Mode::Shared | Mode::SharedRecursive => {
+                write!(f, " (the last reader lockcheck saw; readers are not tracked one by one)")?;
+            }
+            Mode::Permit => write!(f, " (the last permit holder lockcheck saw; permits are not tracked one by one)")?,
+            Mode::Exclusive | Mode::Upgradable => {}
+        }
     }
     writeln!(f)
 }
