@@ -397,11 +397,14 @@ impl Watchdog {
     }
 
     fn stall(&self, waiter: &Seen, all: &[Seen], now: Instant) {
-        let blocker = blocker(waiter, all);
-        let mut threads = vec![thread_state(waiter, now, blocker.map(|(tid, _)| registry::thread_name(tid)))];
-        if let Some((tid, holds)) = blocker {
+        let holder = blocker(waiter, all);
+        let mut threads = vec![thread_state(waiter, now, holder.map(|(tid, _)| registry::thread_name(tid)))];
+        if let Some((tid, holds)) = holder {
             let state = match all.iter().find(|s| s.tid == tid && s.tid != waiter.tid) {
-                Some(holder) => thread_state(holder, now, None),
+                Some(holder) => {
+                    let its_blocker = blocker(holder, all).map(|(tid, _)| registry::thread_name(tid));
+                    thread_state(holder, now, its_blocker)
+                }
                 None => ThreadState {
                     thread: registry::thread_name(tid),
                     waits_for: None,
