@@ -237,7 +237,7 @@ pub(crate) fn try_lock(meta: &LockMeta, mode: Mode, site: &'static Location<'sta
 pub(crate) fn unlock(meta: &LockMeta) {
     if let Some(id) = meta.registered_id() {
         if let Some(Some((tid, held))) = held::with(|t| t.pop(id).map(|held| (t.tid, held))) {
-            watchdog::released(meta, tid, &held);
+            watchdog::released(meta, tid, held.mode);
             ring::released(&held);
         }
     }

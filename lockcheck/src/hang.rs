@@ -120,3 +120,61 @@ fn blocker(hang: &Hang, thread: &ThreadState, lock: &HeldLock, f: &mut fmt::Form
     }
     writeln!(f)
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::report::{Finding, LockRef, Site};
+
+    use super::*;
+
+    fn lock(name: &str, mode: Mode, line: u32) -> HeldLock {
+        HeldLock {
+            lock: LockRef { class: name.into(), instance: Some(1), rank: None },
+            mode,
+            site: Site { file: "src/app.rs".into(), line, column: 9 },
+        }
+    }
+
+    fn thread(name: &str, waits_for: Option<HeldLock>, blocked_by: Option<&str>, holds: Vec<HeldLock>) -> ThreadState {
+        ThreadState {
+            thread: name.into(),
+            waiting_ms: if waits_for.is_some() { 420 } else { 0 },
+            waits_for,
+            blocked_by: blocked_by.map(Into::into),
+            holds,
+            stack: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_stall_names_the_running_holder_and_where_it_took_the_lock() {
+        let hang = Hang {
+            threads: vec![
+                thread("waiter", Some(lock("config", Mode::Exclusive, 31)), Some("holder"), Vec::new()),
+                thread("holder", None, None, vec![lock("config", Mode::Exclusive, 21)]),
+            ],
+            threshold_ms: 300,
+        };
+        let text = Finding::Stall(hang).to_string();
+        assert!(text.starts_with("lockcheck: STALL\n"), "{text}");
+        assert!(text.contains("thread `waiter` waits to lock `config` at src/app.rs:31:9, for 420 ms"), "{text}");
+        assert!(text.contains("held by thread `holder`, taken with lock at src/app.rs:21:9\n"), "{text}");
+        assert!(text.contains("thread `holder` is not waiting for any lock lockcheck knows"), "{text}");
+        assert!(text.ends_with("SUMMARY: STALL: `waiter` => `holder` (waiting for `config`)"), "{text}");
+    }
+
+    #[test]
+    fn a_deadlock_bounds_each_hold_by_the_holder_s_own_wait() {
+        let hang = Hang {
+            threads: vec![
+                thread("a", Some(lock("ledger", Mode::Exclusive, 2)), Some("b"), vec![lock("accounts", Mode::Exclusive, 1)]),
+                thread("b", Some(lock("accounts", Mode::Exclusive, 4)), Some("a"), vec![lock("ledger", Mode::Shared, 3)]),
+            ],
+            threshold_ms: 300,
+        };
+        let text = Finding::ActualDeadlock(hang).to_string();
+        assert!(text.contains("\n  `a` => `b` => `a`\n"), "{text}");
+        // `b` published its holds while waiting: no last-reader caveat.
+        assert!(text.contains("held by thread `b` for at least 420 ms, taken with read at src/app.rs:3:9\n"), "{text}");
+    }
+}

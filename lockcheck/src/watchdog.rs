@@ -14,7 +14,8 @@
 //!   holds (it cannot release them while blocked, so the copy stays true for the whole wait).
 //!   It blocks in two steps: once half the threshold has passed it wakes, captures its own
 //!   stack (the cost lands on a thread that is stuck anyway; the watchdog never unwinds another
-//!   thread), publishes it, and goes back to waiting.
+//!   thread), publishes it, and goes back to waiting. The stack is taken without symbols, in
+//!   microseconds; the watchdog symbolises it only if the thread ends up in a report.
 //! - **The watchdog thread** (started at the first contended wait while `LOCKCHECK_WATCHDOG_MS`
 //!   is not 0): every quarter threshold it copies the slots, finds the waiters that can never
 //!   proceed ([`waitfor`](crate::waitfor)), and reports a deadlock once they have all waited
@@ -149,14 +150,15 @@ fn permit_acquired(owner: &Owner, tid: u32, site: &'static Location<'static>) {
     owner.last_sharer_site.store(site_ptr(site), Ordering::Relaxed);
 }
 
-/// Thread `tid` released `held` (a permit goes back through [`permit_released`] instead).
+/// Thread `tid` released a lock it held in `mode` (a permit goes back through
+/// [`permit_released`] instead).
 #[inline]
-pub(crate) fn released(meta: &LockMeta, tid: u32, held: &Held) {
+pub(crate) fn released(meta: &LockMeta, tid: u32, mode: Mode) {
     let owner = &meta.owner;
     // Relaxed: the owner field is only ever ours to clear while we hold the lock, and our
     // unlock (a release) orders the clear before the next owner's store. A read lock checks
     // too: it may be a downgraded write lock.
-    if held.mode != Mode::Permit && owner.tid.load(Ordering::Relaxed) & !UPGRADABLE == tid {
+    if mode != Mode::Permit && owner.tid.load(Ordering::Relaxed) & !UPGRADABLE == tid {
         owner.tid.store(0, Ordering::Relaxed);
     }
 }
@@ -200,7 +202,7 @@ pub(crate) fn wait(
     if block_until(first_step) {
         return true;
     }
-    slot.publish_stack(stack::capture());
+    slot.publish_stack(stack::capture_unresolved());
     match deadline {
         Some(deadline) => block_until(deadline),
         None => block(),
@@ -223,8 +225,10 @@ struct SlotState {
     wait: Option<Wait>,
     /// The locks held when the wait began.
     held: Vec<Held>,
-    /// The thread's stack during the wait, once captured.
-    stack: Option<Vec<String>>,
+    /// Whether the thread has taken its stack during this wait.
+    stack_taken: bool,
+    /// That stack (`None` when stacks are off).
+    stack: Option<stack::Unresolved>,
 }
 
 struct Wait {
@@ -243,8 +247,10 @@ struct LockPtr(NonNull<LockMeta>);
 unsafe impl Send for LockPtr {}
 
 impl Slot {
-    fn publish_stack(&self, stack: Vec<String>) {
-        self.state.lock().stack = Some(stack);
+    fn publish_stack(&self, stack: Option<stack::Unresolved>) {
+        let mut state = self.state.lock();
+        state.stack = stack;
+        state.stack_taken = true;
     }
 }
 
@@ -281,6 +287,7 @@ fn publish(meta: &LockMeta, acq: &Acquire, since: Instant) -> Option<Arc<Slot>> 
         })?;
         state.seq += 1;
         state.stack = None;
+        state.stack_taken = false;
         state.wait = Some(Wait { lock: LockPtr(NonNull::from(meta)), acq: *acq, since });
     }
     Some(slot)
@@ -315,7 +322,8 @@ struct Seen {
     acq: Acquire,
     since: Instant,
     held: Vec<Held>,
-    stack: Option<Vec<String>>,
+    stack_taken: bool,
+    stack: Option<stack::Unresolved>,
     owner: OwnerSeen,
 }
 
@@ -331,9 +339,8 @@ struct Watchdog {
 }
 
 /// How long the watchdog gives waiting threads to publish their stacks, past the threshold,
-/// before it reports a deadlock without them. Symbolising the first stack of a process can
-/// take a while in a debug build.
-const STACK_GRACE: Duration = Duration::from_secs(2);
+/// before it reports without them (a thread may be descheduled at its first step).
+const STACK_GRACE: Duration = Duration::from_secs(1);
 
 impl Watchdog {
     fn new(threshold: Duration) -> Watchdog {
@@ -360,7 +367,7 @@ impl Watchdog {
         let order = waitfor::cycle_order(&waiters, &stuck);
         if !order.is_empty() {
             let youngest = order.iter().map(|&(i, _)| now - steady[i].since).min().unwrap_or_default();
-            let stacks_ready = order.iter().all(|&(i, _)| steady[i].stack.is_some());
+            let stacks_ready = order.iter().all(|&(i, _)| steady[i].stack_taken);
             if youngest >= self.threshold && (stacks_ready || youngest >= self.threshold + STACK_GRACE) {
                 let threads = order
                     .iter()
@@ -371,7 +378,7 @@ impl Watchdog {
         }
         for (i, s) in steady.iter().enumerate() {
             let waited = now - s.since;
-            let due = waited >= self.threshold && (s.stack.is_some() || waited >= self.threshold + STACK_GRACE);
+            let due = waited >= self.threshold && (s.stack_taken || waited >= self.threshold + STACK_GRACE);
             if !stuck[i] && due && self.stalls.insert((s.tid, s.seq)) {
                 self.stall(s, &seen, now);
             }
@@ -469,6 +476,7 @@ fn copy_slots() -> Vec<Seen> {
                 acq: wait.acq,
                 since: wait.since,
                 held: state.held.clone(),
+                stack_taken: state.stack_taken,
                 stack: state.stack.clone(),
                 owner: meta.owner.read(),
             })
@@ -496,6 +504,45 @@ fn thread_state(seen: &Seen, now: Instant, blocked_by: Option<String>) -> Thread
         waiting_ms: millis(now - seen.since),
         blocked_by,
         holds: seen.held.iter().map(|h| held_lock(h.id, h.mode, h.site)).collect(),
-        stack: seen.stack.clone().unwrap_or_default(),
+        // Symbolised here, on the watchdog thread, and only for threads in a report.
+        stack: seen.stack.clone().map(stack::resolve).unwrap_or_default(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::registry::LockKind;
+
+    fn acq(mode: Mode) -> Acquire {
+        Acquire { id: 1, mode, kind: LockKind::RwLock, rank: None, site: Location::caller() }
+    }
+
+    #[test]
+    fn the_owner_is_recorded_and_cleared_by_its_own_release_only() {
+        let meta = LockMeta::new(LockKind::RwLock, None, None, None);
+        acquired(&meta, 7, &acq(Mode::Upgradable));
+        let seen = meta.owner.read();
+        assert!(matches!(seen.exclusive, Some((7, Mode::Upgradable, _))));
+        // A reader leaving does not clear the upgradable owner.
+        acquired(&meta, 8, &acq(Mode::Shared));
+        released(&meta, 8, Mode::Shared);
+        assert!(matches!(meta.owner.read().exclusive, Some((7, Mode::Upgradable, _))));
+        assert!(matches!(meta.owner.read().last_sharer, Some((8, _))));
+        // Downgraded to a read, then released: still the owner's to clear.
+        released(&meta, 7, Mode::Shared);
+        assert!(meta.owner.read().exclusive.is_none());
+    }
+
+    #[test]
+    fn permits_out_are_counted() {
+        let meta = LockMeta::new(LockKind::Semaphore, None, None, None);
+        acquired(&meta, 3, &acq(Mode::Permit));
+        acquired(&meta, 4, &acq(Mode::Permit));
+        permit_released(&meta);
+        let seen = meta.owner.read();
+        assert_eq!(seen.permits, 1);
+        assert!(seen.exclusive.is_none());
+        assert!(matches!(seen.last_sharer, Some((4, _))));
     }
 }

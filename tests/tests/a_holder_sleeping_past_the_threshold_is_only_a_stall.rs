@@ -15,6 +15,14 @@ fn scenario() {
     thread::sleep(Duration::from_millis(THRESHOLD_MS * 2));
     drop(guard);
     assert_eq!(waiter.join().unwrap(), 1);
+    // The watchdog symbolises the waiter's stack before it reports: allow it the time.
+    let stalled = || lockcheck::report().findings.iter().any(|f| matches!(f, Finding::Stall(_)));
+    for _ in 0..100 {
+        if stalled() {
+            break;
+        }
+        thread::sleep(Duration::from_millis(50));
+    }
     let report = lockcheck::report();
     assert!(report.findings.iter().any(|f| matches!(f, Finding::Stall(_))), "a stall:\n{report}");
     assert!(!report.has_failures(), "only a warning:\n{report}");

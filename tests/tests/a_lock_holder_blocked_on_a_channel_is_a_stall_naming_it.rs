@@ -35,6 +35,14 @@ fn scenario() {
     go.send(()).unwrap();
     holder.join().unwrap();
     waiter.join().unwrap();
+    // The watchdog symbolises the stacks before it reports: allow it the time.
+    let stalled = || lockcheck::report().findings.iter().any(|f| matches!(f, Finding::Stall(_)));
+    for _ in 0..100 {
+        if stalled() {
+            break;
+        }
+        thread::sleep(Duration::from_millis(50));
+    }
     let report = lockcheck::report();
     assert!(report.findings.iter().any(|f| matches!(f, Finding::Stall(_))), "a stall:\n{report}");
     assert!(!report.findings.iter().any(|f| matches!(f, Finding::ActualDeadlock(_))), "no deadlock:\n{report}");
