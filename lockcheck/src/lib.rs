@@ -69,6 +69,8 @@ mod graph;
 mod held;
 mod render;
 #[cfg(feature = "instrument")]
+mod owner;
+#[cfg(feature = "instrument")]
 mod ring;
 #[cfg(feature = "instrument")]
 mod stack;

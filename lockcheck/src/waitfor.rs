@@ -25,6 +25,9 @@ pub(crate) struct Waiter {
     pub held: Vec<(u32, Mode)>,
     /// For a permit request: how many permits of the semaphore are held, by anyone.
     pub permits_out: u32,
+    /// Whether the wait has a timeout (`try_lock_for`): it ends by itself, so it never
+    /// deadlocks, however long it lasts.
+    pub timed: bool,
 }
 
 impl Waiter {
@@ -68,6 +71,9 @@ fn blocks(waiter: &Waiter, other: &Waiter, same: bool) -> bool {
 /// Whether `waiters[i]` cannot proceed while the waiters marked in `stuck` stay put.
 fn blocked(waiters: &[Waiter], stuck: &[bool], i: usize) -> bool {
     let waiter = &waiters[i];
+    if waiter.timed {
+        return false;
+    }
     let mut blockers = (0..waiters.len()).filter(|&j| stuck[j] && blocks(waiter, &waiters[j], i == j));
     if waiter.mode != Mode::Permit {
         return blockers.next().is_some();
@@ -132,7 +138,7 @@ mod tests {
     use Mode::*;
 
     fn w(lock: u32, mode: Mode, held: &[(u32, Mode)]) -> Waiter {
-        Waiter { lock, mode, held: held.to_vec(), permits_out: 0 }
+        Waiter { lock, mode, held: held.to_vec(), permits_out: 0, timed: false }
     }
 
     fn stuck_set(waiters: &[Waiter]) -> Vec<usize> {
@@ -152,6 +158,13 @@ mod tests {
         let ws = [w(1, Exclusive, &[(1, Exclusive)])];
         assert_eq!(stuck_set(&ws), [0]);
         assert_eq!(cycle_order(&ws, &deadlocked(&ws)), [(0, 0)]);
+    }
+
+    #[test]
+    fn a_cycle_through_a_timed_wait_is_not_a_deadlock() {
+        let mut ws = [w(2, Exclusive, &[(1, Exclusive)]), w(1, Exclusive, &[(2, Exclusive)])];
+        ws[1].timed = true;
+        assert!(stuck_set(&ws).is_empty());
     }
 
     #[test]

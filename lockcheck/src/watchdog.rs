@@ -3,12 +3,9 @@
 //!
 //! Three parts, each on the path where it costs least:
 //!
-//! - **Ownership** (every acquisition): a lock records its exclusive owner and where that
-//!   owner took it, in two relaxed stores into the lock's own [`LockMeta`], a cache line the
-//!   lock's own compare-and-swap has just written. A reader or a permit holder records itself
-//!   as the *last* one seen; a semaphore also counts its permits out. This is only needed for
-//!   stalls, whose holder is often not waiting for anything lockcheck sees (H5: it waits on a
-//!   channel) and so publishes nothing of its own.
+//! - **Ownership** (every acquisition, in [`owner`](crate::owner)): a lock records its exclusive
+//!   owner and where that owner took it, in two relaxed stores into its own [`LockMeta`].
+//!   Only stalls need it: a deadlock is derived from the wait slots alone.
 //! - **Wait slots** (contended acquisitions only): a thread about to block publishes, in its
 //!   own slot, the lock it waits for, how, since when, from where, and a copy of the locks it
 //!   holds (it cannot release them while blocked, so the copy stays true for the whole wait).
@@ -17,9 +14,10 @@
 //!   thread), publishes it, and goes back to waiting. The stack is taken without symbols, in
 //!   microseconds; the watchdog symbolises it only if the thread ends up in a report.
 //! - **The watchdog thread** (started at the first contended wait while `LOCKCHECK_WATCHDOG_MS`
-//!   is not 0): every quarter threshold it copies the slots, finds the waiters that can never
-//!   proceed ([`waitfor`](crate::waitfor)), and reports a deadlock once they have all waited
-//!   past the threshold; a wait past the threshold that is not part of one is a stall.
+//!   is not 0: a process that never waits never pays for it): every quarter threshold it
+//!   copies the slots, finds the waiters that can never proceed (see [`crate::waitfor`]), and
+//!   reports a deadlock once they have all waited past the threshold; a wait past the
+//!   threshold that is not part of one is a stall.
 //!
 //! A deadlock is only claimed from waits seen unchanged by two consecutive scans: each such
 //! thread was blocked, with the holdings it published, for the whole time between them, so
@@ -28,8 +26,7 @@
 use std::cell::OnceCell;
 use std::collections::{HashMap, HashSet};
 use std::panic::Location;
-use std::ptr::{self, NonNull};
-use std::sync::atomic::{AtomicPtr, AtomicU32, Ordering};
+use std::ptr::NonNull;
 use std::sync::{Arc, Once};
 use std::time::{Duration, Instant};
 
@@ -37,138 +34,13 @@ use parking_lot::Mutex as RawLock;
 
 use crate::config::{self, OnDeadlock};
 use crate::held::{self, Acquire, Held};
+use crate::owner::OwnerSeen;
 use crate::registry::{self, LockMeta};
 use crate::report::{Finding, Hang, HeldLock, Mode, Site, ThreadState};
 use crate::waitfor::{self, Waiter};
 use crate::{check, graph, stack};
 
-/// Who holds a lock, as far as the acquisition path can afford to say; lives in the lock's
-/// [`LockMeta`].
-///
-/// Every field is written with relaxed stores: the lock's own release (unlock) and acquire
-/// (lock) order one owner's stores before the next owner's, and the watchdog reads them as
-/// hints only (a deadlock is never derived from them).
-#[derive(Debug)]
-pub(crate) struct Owner {
-    /// The thread holding the lock exclusively or upgradable, [`UPGRADABLE`] marking the
-    /// latter; 0 when none.
-    tid: AtomicU32,
-    /// Where it acquired the lock.
-    site: AtomicPtr<Location<'static>>,
-    /// The last thread seen taking a read or a permit (readers are not tracked one by one).
-    last_sharer: AtomicU32,
-    /// Where it took it.
-    last_sharer_site: AtomicPtr<Location<'static>>,
-    /// Permits out, for a semaphore.
-    permits: AtomicU32,
-}
-
-impl Owner {
-    /// No owner.
-    pub(crate) const fn new() -> Owner {
-        Owner {
-            tid: AtomicU32::new(0),
-            site: AtomicPtr::new(ptr::null_mut()),
-            last_sharer: AtomicU32::new(0),
-            last_sharer_site: AtomicPtr::new(ptr::null_mut()),
-            permits: AtomicU32::new(0),
-        }
-    }
-
-    fn read(&self) -> OwnerSeen {
-        // Relaxed: hints (see `Owner`); the tid is read on both sides of the site so that a
-        // site belonging to another owner is noticed and dropped.
-        let word = self.tid.load(Ordering::Relaxed);
-        let site = load_site(&self.site);
-        let steady = word != 0 && self.tid.load(Ordering::Relaxed) == word;
-        let mode = if word & UPGRADABLE != 0 { Mode::Upgradable } else { Mode::Exclusive };
-        // Relaxed: hints, as above.
-        let sharer = self.last_sharer.load(Ordering::Relaxed);
-        let sharer_site = load_site(&self.last_sharer_site);
-        OwnerSeen {
-            exclusive: site.filter(|_| steady).map(|site| (word & !UPGRADABLE, mode, site)),
-            last_sharer: (sharer != 0).then_some(sharer).zip(sharer_site),
-            // Relaxed: a count read as a hint.
-            permits: self.permits.load(Ordering::Relaxed),
-        }
-    }
-}
-
-/// Marks an upgradable owner in [`Owner::tid`] (thread ids stay far below it).
-const UPGRADABLE: u32 = 1 << 31;
-
-fn load_site(field: &AtomicPtr<Location<'static>>) -> Option<&'static Location<'static>> {
-    // Relaxed: see `Owner`; the pointee is `'static` and immutable, so no ordering is needed
-    // to read it.
-    let site = field.load(Ordering::Relaxed);
-    // SAFETY: the field only ever holds null or a pointer made from a `&'static Location`.
-    unsafe { site.as_ref() }
-}
-
-#[inline]
-fn site_ptr(site: &'static Location<'static>) -> *mut Location<'static> {
-    ptr::from_ref(site).cast_mut()
-}
-
-/// What the watchdog read of an [`Owner`].
-#[derive(Clone, Copy, Debug, Default)]
-struct OwnerSeen {
-    exclusive: Option<(u32, Mode, &'static Location<'static>)>,
-    last_sharer: Option<(u32, &'static Location<'static>)>,
-    permits: u32,
-}
-
-/// Thread `tid` now holds `acq`.
-#[inline]
-pub(crate) fn acquired(meta: &LockMeta, tid: u32, acq: &Acquire) {
-    let owner = &meta.owner;
-    match acq.mode {
-        Mode::Exclusive | Mode::Upgradable => {
-            let word = if acq.mode == Mode::Upgradable { tid | UPGRADABLE } else { tid };
-            // Relaxed: ordered against the previous owner's stores by the lock itself (see
-            // `Owner`).
-            owner.tid.store(word, Ordering::Relaxed);
-            owner.site.store(site_ptr(acq.site), Ordering::Relaxed);
-        }
-        Mode::Shared | Mode::SharedRecursive => {
-            // Relaxed: a hint that readers may overwrite in any order.
-            owner.last_sharer.store(tid, Ordering::Relaxed);
-            owner.last_sharer_site.store(site_ptr(acq.site), Ordering::Relaxed);
-        }
-        Mode::Permit => permit_acquired(owner, tid, acq.site),
-    }
-}
-
-/// Semaphores are not on the fast path (a permit is taken under the semaphore's mutex), so
-/// they can afford a read-modify-write to count permits out.
-#[cold]
-fn permit_acquired(owner: &Owner, tid: u32, site: &'static Location<'static>) {
-    // Relaxed: a count the watchdog reads as a hint; the semaphore's mutex orders the permits.
-    owner.permits.fetch_add(1, Ordering::Relaxed);
-    // Relaxed: a hint, as for readers.
-    owner.last_sharer.store(tid, Ordering::Relaxed);
-    owner.last_sharer_site.store(site_ptr(site), Ordering::Relaxed);
-}
-
-/// Thread `tid` released a lock it held in `mode` (a permit goes back through
-/// [`permit_released`] instead).
-#[inline]
-pub(crate) fn released(meta: &LockMeta, tid: u32, mode: Mode) {
-    let owner = &meta.owner;
-    // Relaxed: the owner field is only ever ours to clear while we hold the lock, and our
-    // unlock (a release) orders the clear before the next owner's store. A read lock checks
-    // too: it may be a downgraded write lock.
-    if mode != Mode::Permit && owner.tid.load(Ordering::Relaxed) & !UPGRADABLE == tid {
-        owner.tid.store(0, Ordering::Relaxed);
-    }
-}
-
-/// A permit went back, from whichever thread.
-#[cold]
-pub(crate) fn permit_released(meta: &LockMeta) {
-    // Relaxed: see `permit_acquired`.
-    meta.owner.permits.fetch_sub(1, Ordering::Relaxed);
-}
+pub(crate) use crate::owner::{acquired, permit_released, released, Owner};
 
 /// The watchdog threshold, or `None` when it is off.
 fn threshold() -> Option<Duration> {
@@ -193,7 +65,7 @@ pub(crate) fn wait(
     mut block_until: impl FnMut(Instant) -> bool,
 ) -> bool {
     let Some(threshold) = threshold() else { return block() };
-    let Some(slot) = publish(meta, acq, started) else { return block() };
+    let Some(slot) = publish(meta, acq, started, deadline.is_some()) else { return block() };
     let _published = Published(&slot);
     let Some(first_step) = started.checked_add(threshold / 2) else { return block() };
     if let Some(deadline) = deadline.filter(|&d| d <= first_step) {
@@ -235,6 +107,8 @@ struct Wait {
     lock: LockPtr,
     acq: Acquire,
     since: Instant,
+    /// Whether the wait has a timeout of its own.
+    timed: bool,
 }
 
 /// The lock a thread waits for.
@@ -274,7 +148,7 @@ thread_local! {
 /// Publishes a wait that is starting; `None` during thread teardown (not watched then).
 #[cold]
 #[inline(never)]
-fn publish(meta: &LockMeta, acq: &Acquire, since: Instant) -> Option<Arc<Slot>> {
+fn publish(meta: &LockMeta, acq: &Acquire, since: Instant, timed: bool) -> Option<Arc<Slot>> {
     start();
     let slot = SLOT.try_with(|s| Arc::clone(s.get_or_init(register))).ok()?;
     {
@@ -288,7 +162,7 @@ fn publish(meta: &LockMeta, acq: &Acquire, since: Instant) -> Option<Arc<Slot>> 
         state.seq += 1;
         state.stack = None;
         state.stack_taken = false;
-        state.wait = Some(Wait { lock: LockPtr(NonNull::from(meta)), acq: *acq, since });
+        state.wait = Some(Wait { lock: LockPtr(NonNull::from(meta)), acq: *acq, since, timed });
     }
     Some(slot)
 }
@@ -321,6 +195,7 @@ struct Seen {
     seq: u64,
     acq: Acquire,
     since: Instant,
+    timed: bool,
     held: Vec<Held>,
     stack_taken: bool,
     stack: Option<stack::Unresolved>,
@@ -475,6 +350,7 @@ fn copy_slots() -> Vec<Seen> {
                 seq: state.seq,
                 acq: wait.acq,
                 since: wait.since,
+                timed: wait.timed,
                 held: state.held.clone(),
                 stack_taken: state.stack_taken,
                 stack: state.stack.clone(),
@@ -490,6 +366,7 @@ fn waiter(seen: &Seen) -> Waiter {
         mode: seen.acq.mode,
         held: seen.held.iter().map(|h| (h.id, h.mode)).collect(),
         permits_out: seen.owner.permits,
+        timed: seen.timed,
     }
 }
 
@@ -506,43 +383,5 @@ fn thread_state(seen: &Seen, now: Instant, blocked_by: Option<String>) -> Thread
         holds: seen.held.iter().map(|h| held_lock(h.id, h.mode, h.site)).collect(),
         // Symbolised here, on the watchdog thread, and only for threads in a report.
         stack: seen.stack.clone().map(stack::resolve).unwrap_or_default(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::registry::LockKind;
-
-    fn acq(mode: Mode) -> Acquire {
-        Acquire { id: 1, mode, kind: LockKind::RwLock, rank: None, site: Location::caller() }
-    }
-
-    #[test]
-    fn the_owner_is_recorded_and_cleared_by_its_own_release_only() {
-        let meta = LockMeta::new(LockKind::RwLock, None, None, None);
-        acquired(&meta, 7, &acq(Mode::Upgradable));
-        let seen = meta.owner.read();
-        assert!(matches!(seen.exclusive, Some((7, Mode::Upgradable, _))));
-        // A reader leaving does not clear the upgradable owner.
-        acquired(&meta, 8, &acq(Mode::Shared));
-        released(&meta, 8, Mode::Shared);
-        assert!(matches!(meta.owner.read().exclusive, Some((7, Mode::Upgradable, _))));
-        assert!(matches!(meta.owner.read().last_sharer, Some((8, _))));
-        // Downgraded to a read, then released: still the owner's to clear.
-        released(&meta, 7, Mode::Shared);
-        assert!(meta.owner.read().exclusive.is_none());
-    }
-
-    #[test]
-    fn permits_out_are_counted() {
-        let meta = LockMeta::new(LockKind::Semaphore, None, None, None);
-        acquired(&meta, 3, &acq(Mode::Permit));
-        acquired(&meta, 4, &acq(Mode::Permit));
-        permit_released(&meta);
-        let seen = meta.owner.read();
-        assert_eq!(seen.permits, 1);
-        assert!(seen.exclusive.is_none());
-        assert!(matches!(seen.last_sharer, Some((4, _))));
     }
 }
