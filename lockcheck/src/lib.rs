@@ -8,7 +8,10 @@
 //! - ranks (`Mutex::ranked`) must strictly increase along the locks a thread holds;
 //! - every order "B taken while holding A" goes into a lock-order graph, by instance and by
 //!   class (name, or creation site), and a cycle is reported the first time it closes, with
-//!   the sites of every edge, even though this run never deadlocked.
+//!   the sites of every edge, even though this run never deadlocked;
+//! - a watchdog thread turns a real hang into a report: threads waiting for each other get the
+//!   wait-for cycle with every involved thread's held locks and stack, then the process aborts
+//!   (`LOCKCHECK_ON_DEADLOCK`); a wait past the threshold with no cycle is a stall warning.
 //!
 //! ```
 //! use lockcheck::Mutex;
