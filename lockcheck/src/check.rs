@@ -157,7 +157,9 @@ pub(crate) fn lock(
 /// How long a timed acquisition may wait: parking_lot's `_for` and `_until` forms.
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Timeout {
+    /// Give up after this long.
     For(Duration),
+    /// Give up at this instant.
     Until(Instant),
 }
 
