@@ -16,7 +16,7 @@
 use std::cell::Cell;
 use std::panic::Location;
 use std::sync::atomic::{AtomicU8, Ordering};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use parking_lot::Mutex as RawLock;
 
@@ -118,13 +118,15 @@ pub(crate) fn current_tid() -> u32 {
 /// A semaphore permit going back, possibly from another thread than its owner's.
 pub(crate) fn release_permit(meta: &LockMeta, owner: u32) {
     let Some(id) = meta.registered_id() else { return };
+    watchdog::permit_released(meta);
     let mine = held::with(|t| t.tid == owner && t.pop(id).is_some()).unwrap_or(false);
     if !mine && owner != 0 {
         held::release_remote(owner, id);
     }
 }
 
-/// A blocking acquisition: checked before it can block.
+/// A blocking acquisition: checked before it can block. `block` waits for good;
+/// `block_until` waits until an instant (the watchdog splits long waits).
 #[inline(always)]
 pub(crate) fn lock(
     meta: &LockMeta,
@@ -132,6 +134,7 @@ pub(crate) fn lock(
     site: &'static Location<'static>,
     try_fast: impl FnOnce() -> bool,
     block: impl FnOnce(),
+    block_until: impl FnMut(Instant) -> bool,
 ) {
     let Some(acq) = begin(meta, mode, site) else {
         if !try_fast() {
@@ -143,22 +146,28 @@ pub(crate) fn lock(
     // fast path runs inside it (a CAS, which never calls back into lockcheck).
     let mut try_fast = Some(try_fast);
     let fast = held::with(|t| {
-        t.is_known(&acq) && try_fast.take().is_some_and(|try_fast| try_fast()) && {
+        let acquired = t.is_known(&acq) && try_fast.take().is_some_and(|try_fast| try_fast());
+        if acquired {
             t.push(&acq, true);
-            true
         }
+        acquired.then_some(t.tid)
     });
-    if fast == Some(true) {
-        hooks_acquired(meta, &acq, None);
-    } else {
-        lock_slow(meta, &acq, try_fast, block);
+    match fast {
+        Some(Some(tid)) => hooks_acquired(meta, tid, &acq, None),
+        _ => lock_slow(meta, &acq, try_fast, block, block_until),
     }
 }
 
 /// [`lock`] for a new context, a contended lock, or a thread in teardown.
 #[cold]
 #[inline(never)]
-fn lock_slow(meta: &LockMeta, acq: &Acquire, try_fast: Option<impl FnOnce() -> bool>, block: impl FnOnce()) {
+fn lock_slow(
+    meta: &LockMeta,
+    acq: &Acquire,
+    try_fast: Option<impl FnOnce() -> bool>,
+    block: impl FnOnce(),
+    block_until: impl FnMut(Instant) -> bool,
+) {
     let acquired_fast = match try_fast {
         // Not tried yet: a new context (or teardown). Check it before it can block.
         Some(try_fast) => {
@@ -170,25 +179,45 @@ fn lock_slow(meta: &LockMeta, acq: &Acquire, try_fast: Option<impl FnOnce() -> b
     let waited = if acquired_fast {
         None
     } else {
-        Some(
-            wait(meta, acq, || {
-                block();
-                true
-            })
-            .1,
-        )
+        let block = || {
+            block();
+            true
+        };
+        Some(wait(meta, acq, None, block, block_until).1)
     };
     acquired(meta, acq, true, waited);
 }
 
-/// A timed acquisition: it may block, so it is checked like a blocking one.
+/// How long a timed acquisition may wait: parking_lot's `_for` and `_until` forms.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Timeout {
+    /// Give up after this long.
+    For(Duration),
+    /// Give up at this instant.
+    Until(Instant),
+}
+
+impl Timeout {
+    /// The instant the wait gives up, for a wait that starts `now` (`None`: never).
+    fn deadline(self, now: Instant) -> Option<Instant> {
+        match self {
+            Timeout::For(timeout) => now.checked_add(timeout),
+            Timeout::Until(deadline) => Some(deadline),
+        }
+    }
+}
+
+/// A timed acquisition: it may block, so it is checked like a blocking one. `block` waits as
+/// the caller asked; `block_until` waits until an instant.
 #[inline]
 pub(crate) fn lock_timed(
     meta: &LockMeta,
     mode: Mode,
     site: &'static Location<'static>,
+    timeout: Timeout,
     try_fast: impl FnOnce() -> bool,
     block: impl FnOnce() -> bool,
+    block_until: impl FnMut(Instant) -> bool,
 ) -> bool {
     let Some(acq) = begin(meta, mode, site) else {
         return try_fast() || block();
@@ -198,7 +227,7 @@ pub(crate) fn lock_timed(
         acquired(meta, &acq, true, None);
         return true;
     }
-    let (ok, waited) = wait(meta, &acq, block);
+    let (ok, waited) = wait(meta, &acq, Some(timeout), block, block_until);
     if ok {
         acquired(meta, &acq, true, Some(waited));
     } else {
@@ -208,15 +237,19 @@ pub(crate) fn lock_timed(
 }
 
 /// The contended path: the thread is about to block anyway, so this is where clocks are
-/// read and the wait is published for the watchdog. Returns whether `block` acquired the
+/// read and the wait is published for the watchdog. Returns whether the wait acquired the
 /// lock, and how long it waited in nanoseconds.
 #[inline(never)]
-fn wait(meta: &LockMeta, acq: &Acquire, block: impl FnOnce() -> bool) -> (bool, u64) {
+fn wait(
+    meta: &LockMeta,
+    acq: &Acquire,
+    timeout: Option<Timeout>,
+    block: impl FnOnce() -> bool,
+    block_until: impl FnMut(Instant) -> bool,
+) -> (bool, u64) {
     let started = Instant::now();
-    let ok = {
-        let _waiting = watchdog::Waiting::begin(meta, acq, started);
-        block()
-    };
+    let deadline = timeout.and_then(|t| t.deadline(started));
+    let ok = watchdog::wait(meta, acq, started, deadline, block, block_until);
     (ok, u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX))
 }
 
@@ -244,25 +277,42 @@ pub(crate) fn try_lock(
 #[inline(always)]
 pub(crate) fn unlock(meta: &LockMeta) {
     if let Some(id) = meta.registered_id() {
-        if let Some(Some(held)) = held::with(|t| t.pop(id)) {
-            watchdog::released(meta, &held);
+        if let Some(Some((tid, held))) = held::with(|t| t.pop(id).map(|held| (t.tid, held))) {
+            watchdog::released(meta, tid, held.mode);
             ring::released(&held);
         }
     }
 }
 
 /// An upgrade (upgradable read → write): blocks until readers leave, so it is checked as a
-/// write acquisition against every other lock held.
+/// write acquisition against every other lock held. `timeout` is `None` for an untimed one.
 #[inline]
-pub(crate) fn upgrade(meta: &LockMeta, site: &'static Location<'static>, upgrade: impl FnOnce() -> bool) -> bool {
+pub(crate) fn upgrade(
+    meta: &LockMeta,
+    site: &'static Location<'static>,
+    timeout: Option<Timeout>,
+    try_fast: impl FnOnce() -> bool,
+    block: impl FnOnce() -> bool,
+    block_until: impl FnMut(Instant) -> bool,
+) -> bool {
     let Some(acq) = begin(meta, Mode::Exclusive, site) else {
-        return upgrade();
+        return try_fast() || block();
     };
     let was = held::with(|t| t.pop(acq.id)).flatten();
     before_blocking(&acq, false);
-    let ok = upgrade();
+    let (ok, waited) = if try_fast() {
+        (true, None)
+    } else {
+        // The upgradable read stays held while the upgrade waits: the watchdog must see it.
+        if let Some(was) = was {
+            held::with(|t| t.push(&Acquire { mode: was.mode, site: was.site, ..acq }, was.blocking));
+        }
+        let (ok, waited) = wait(meta, &acq, timeout, block, block_until);
+        held::with(|t| t.pop(acq.id));
+        (ok, Some(waited))
+    };
     match (ok, was) {
-        (true, _) => acquired(meta, &acq, true, None),
+        (true, _) => acquired(meta, &acq, true, waited),
         (false, Some(was)) => {
             held::with(|t| t.push(&Acquire { mode: was.mode, site: was.site, ..acq }, was.blocking)).unwrap_or(())
         }
@@ -281,14 +331,17 @@ pub(crate) fn set_mode(meta: &LockMeta, mode: Mode) {
 
 #[inline]
 fn acquired(meta: &LockMeta, acq: &Acquire, blocking: bool, waited: Option<u64>) {
-    held::with(|t| t.push(acq, blocking));
-    hooks_acquired(meta, acq, waited);
+    let tid = held::with(|t| {
+        t.push(acq, blocking);
+        t.tid()
+    });
+    hooks_acquired(meta, tid.unwrap_or(0), acq, waited);
 }
 
 /// What follows every acquisition once it is on the held stack.
 #[inline]
-fn hooks_acquired(meta: &LockMeta, acq: &Acquire, waited: Option<u64>) {
-    watchdog::acquired(meta, acq);
+fn hooks_acquired(meta: &LockMeta, tid: u32, acq: &Acquire, waited: Option<u64>) {
+    watchdog::acquired(meta, tid, acq);
     ring::acquired(acq, waited);
 }
 
@@ -425,6 +478,11 @@ pub(crate) fn raise(finding: Finding) {
     if let Some(fresh) = record(finding) {
         act(std::slice::from_ref(&fresh));
     }
+}
+
+/// Stores a finding the watchdog reports and acts on itself (it never panics there).
+pub(crate) fn note(finding: Finding) {
+    record(finding);
 }
 
 /// Everything found so far, most severe first.

@@ -8,7 +8,10 @@
 //! - ranks (`Mutex::ranked`) must strictly increase along the locks a thread holds;
 //! - every order "B taken while holding A" goes into a lock-order graph, by instance and by
 //!   class (name, or creation site), and a cycle is reported the first time it closes, with
-//!   the sites of every edge, even though this run never deadlocked.
+//!   the sites of every edge, even though this run never deadlocked;
+//! - a watchdog thread turns a real hang into a report: threads waiting for each other get the
+//!   wait-for cycle with every involved thread's held locks and stack, then the process aborts
+//!   (`LOCKCHECK_ON_DEADLOCK`); a wait past the threshold with no cycle is a stall warning.
 //!
 //! ```
 //! use lockcheck::Mutex;
@@ -39,6 +42,8 @@
 //! | `LOCKCHECK` | `1` | `0` switches instrumentation off at run time |
 //! | `LOCKCHECK_ON_CYCLE` | `warn` | `warn`, `panic` or `ignore` a new finding |
 //! | `LOCKCHECK_STACKS` | `1` | capture a stack for each new order between classes |
+//! | `LOCKCHECK_WATCHDOG_MS` | `10000` | report threads waiting longer than this (a deadlock or a stall); `0` = no watchdog |
+//! | `LOCKCHECK_ON_DEADLOCK` | `abort` | after reporting a real deadlock, `abort` the process or `warn` once and keep going |
 //!
 //! # Overhead
 //!
@@ -50,6 +55,7 @@
 
 mod condvar;
 mod config;
+mod hang;
 pub mod merge;
 mod mutex;
 mod order;
@@ -66,11 +72,15 @@ mod check;
 mod graph;
 #[cfg(feature = "instrument")]
 mod held;
+#[cfg(feature = "instrument")]
+mod owner;
 mod render;
 #[cfg(feature = "instrument")]
 mod ring;
 #[cfg(feature = "instrument")]
 mod stack;
+#[cfg(feature = "instrument")]
+mod waitfor;
 #[cfg(feature = "instrument")]
 mod watchdog;
 

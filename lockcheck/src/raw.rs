@@ -36,10 +36,13 @@ mod imp {
 #[cfg(feature = "instrument")]
 mod imp {
     use super::*;
-    use crate::check;
+    use crate::check::{self, Timeout};
     use crate::registry::LockMeta;
     use crate::report::Mode;
-    use lock_api::{RawMutex as _, RawRwLock as _, RawRwLockRecursive as _, RawRwLockUpgrade as _};
+    use lock_api::{
+        RawMutex as _, RawMutexTimed as _, RawRwLock as _, RawRwLockRecursive as _, RawRwLockRecursiveTimed as _,
+        RawRwLockTimed as _, RawRwLockUpgrade as _, RawRwLockUpgradeTimed as _,
+    };
     use std::time::{Duration, Instant};
 
     /// parking_lot's raw mutex, instrumented.
@@ -94,7 +97,14 @@ mod imp {
         #[inline]
         #[track_caller]
         fn lock(&self) {
-            check::lock(&self.meta, Mode::Exclusive, Location::caller(), || self.inner.try_lock(), || self.inner.lock())
+            check::lock(
+                &self.meta,
+                Mode::Exclusive,
+                Location::caller(),
+                || self.inner.try_lock(),
+                || self.inner.lock(),
+                |t| self.inner.try_lock_until(t),
+            )
         }
 
         #[inline]
@@ -144,8 +154,10 @@ mod imp {
                 &self.meta,
                 Mode::Exclusive,
                 Location::caller(),
+                Timeout::For(timeout),
                 || self.inner.try_lock(),
                 || self.inner.try_lock_for(timeout),
+                |t| self.inner.try_lock_until(t),
             )
         }
 
@@ -156,8 +168,10 @@ mod imp {
                 &self.meta,
                 Mode::Exclusive,
                 Location::caller(),
+                Timeout::Until(timeout),
                 || self.inner.try_lock(),
                 || self.inner.try_lock_until(timeout),
+                |t| self.inner.try_lock_until(t),
             )
         }
     }
@@ -178,6 +192,7 @@ mod imp {
                 Location::caller(),
                 || self.inner.try_lock_shared(),
                 || self.inner.lock_shared(),
+                |t| self.inner.try_lock_shared_until(t),
             )
         }
 
@@ -203,6 +218,7 @@ mod imp {
                 Location::caller(),
                 || self.inner.try_lock_exclusive(),
                 || self.inner.lock_exclusive(),
+                |t| self.inner.try_lock_exclusive_until(t),
             )
         }
 
@@ -281,8 +297,10 @@ mod imp {
                 &self.meta,
                 Mode::Shared,
                 Location::caller(),
+                Timeout::For(timeout),
                 || self.inner.try_lock_shared(),
                 || self.inner.try_lock_shared_for(timeout),
+                |t| self.inner.try_lock_shared_until(t),
             )
         }
 
@@ -293,8 +311,10 @@ mod imp {
                 &self.meta,
                 Mode::Shared,
                 Location::caller(),
+                Timeout::Until(timeout),
                 || self.inner.try_lock_shared(),
                 || self.inner.try_lock_shared_until(timeout),
+                |t| self.inner.try_lock_shared_until(t),
             )
         }
 
@@ -305,8 +325,10 @@ mod imp {
                 &self.meta,
                 Mode::Exclusive,
                 Location::caller(),
+                Timeout::For(timeout),
                 || self.inner.try_lock_exclusive(),
                 || self.inner.try_lock_exclusive_for(timeout),
+                |t| self.inner.try_lock_exclusive_until(t),
             )
         }
 
@@ -317,8 +339,10 @@ mod imp {
                 &self.meta,
                 Mode::Exclusive,
                 Location::caller(),
+                Timeout::Until(timeout),
                 || self.inner.try_lock_exclusive(),
                 || self.inner.try_lock_exclusive_until(timeout),
+                |t| self.inner.try_lock_exclusive_until(t),
             )
         }
     }
@@ -334,6 +358,7 @@ mod imp {
                 Location::caller(),
                 || self.inner.try_lock_shared_recursive(),
                 || self.inner.lock_shared_recursive(),
+                |t| self.inner.try_lock_shared_recursive_until(t),
             )
         }
 
@@ -355,8 +380,10 @@ mod imp {
                 &self.meta,
                 Mode::SharedRecursive,
                 Location::caller(),
+                Timeout::For(timeout),
                 || self.inner.try_lock_shared_recursive(),
                 || self.inner.try_lock_shared_recursive_for(timeout),
+                |t| self.inner.try_lock_shared_recursive_until(t),
             )
         }
 
@@ -367,8 +394,10 @@ mod imp {
                 &self.meta,
                 Mode::SharedRecursive,
                 Location::caller(),
+                Timeout::Until(timeout),
                 || self.inner.try_lock_shared_recursive(),
                 || self.inner.try_lock_shared_recursive_until(timeout),
+                |t| self.inner.try_lock_shared_recursive_until(t),
             )
         }
     }
@@ -384,6 +413,7 @@ mod imp {
                 Location::caller(),
                 || self.inner.try_lock_upgradable(),
                 || self.inner.lock_upgradable(),
+                |t| self.inner.try_lock_upgradable_until(t),
             )
         }
 
@@ -403,11 +433,20 @@ mod imp {
         #[inline]
         #[track_caller]
         unsafe fn upgrade(&self) {
-            check::upgrade(&self.meta, Location::caller(), || {
+            check::upgrade(
+                &self.meta,
+                Location::caller(),
+                None,
+                // SAFETY: the caller holds the upgradable lock; a try cannot block.
+                || unsafe { self.inner.try_upgrade() },
+                || {
+                    // SAFETY: the caller holds the upgradable lock.
+                    unsafe { self.inner.upgrade() };
+                    true
+                },
                 // SAFETY: the caller holds the upgradable lock.
-                unsafe { self.inner.upgrade() };
-                true
-            });
+                |t| unsafe { self.inner.try_upgrade_until(t) },
+            );
         }
 
         #[inline]
@@ -464,8 +503,10 @@ mod imp {
                 &self.meta,
                 Mode::Upgradable,
                 Location::caller(),
+                Timeout::For(timeout),
                 || self.inner.try_lock_upgradable(),
                 || self.inner.try_lock_upgradable_for(timeout),
+                |t| self.inner.try_lock_upgradable_until(t),
             )
         }
 
@@ -476,27 +517,43 @@ mod imp {
                 &self.meta,
                 Mode::Upgradable,
                 Location::caller(),
+                Timeout::Until(timeout),
                 || self.inner.try_lock_upgradable(),
                 || self.inner.try_lock_upgradable_until(timeout),
+                |t| self.inner.try_lock_upgradable_until(t),
             )
         }
 
         #[inline]
         #[track_caller]
         unsafe fn try_upgrade_for(&self, timeout: Duration) -> bool {
-            check::upgrade(&self.meta, Location::caller(), || {
+            check::upgrade(
+                &self.meta,
+                Location::caller(),
+                Some(Timeout::For(timeout)),
+                // SAFETY: the caller holds the upgradable lock; a try cannot block.
+                || unsafe { self.inner.try_upgrade() },
                 // SAFETY: the caller holds the upgradable lock.
-                unsafe { self.inner.try_upgrade_for(timeout) }
-            })
+                || unsafe { self.inner.try_upgrade_for(timeout) },
+                // SAFETY: the caller holds the upgradable lock.
+                |t| unsafe { self.inner.try_upgrade_until(t) },
+            )
         }
 
         #[inline]
         #[track_caller]
         unsafe fn try_upgrade_until(&self, timeout: Instant) -> bool {
-            check::upgrade(&self.meta, Location::caller(), || {
+            check::upgrade(
+                &self.meta,
+                Location::caller(),
+                Some(Timeout::Until(timeout)),
+                // SAFETY: the caller holds the upgradable lock; a try cannot block.
+                || unsafe { self.inner.try_upgrade() },
                 // SAFETY: the caller holds the upgradable lock.
-                unsafe { self.inner.try_upgrade_until(timeout) }
-            })
+                || unsafe { self.inner.try_upgrade_until(timeout) },
+                // SAFETY: the caller holds the upgradable lock.
+                |t| unsafe { self.inner.try_upgrade_until(t) },
+            )
         }
     }
 }

@@ -40,6 +40,9 @@ pub(crate) struct LockMeta {
     pub rank: Option<u32>,
     pub site: Option<&'static Location<'static>>,
     pub kind: LockKind,
+    /// Who holds the lock, for the watchdog's stall reports.
+    #[cfg(feature = "instrument")]
+    pub owner: crate::watchdog::Owner,
 }
 
 /// The next lock instance id (0 means "not registered").
@@ -52,7 +55,16 @@ impl LockMeta {
         rank: Option<u32>,
         site: Option<&'static Location<'static>>,
     ) -> LockMeta {
-        LockMeta { id: AtomicU32::new(0), class: AtomicU32::new(0), name, rank, site, kind }
+        LockMeta {
+            id: AtomicU32::new(0),
+            class: AtomicU32::new(0),
+            name,
+            rank,
+            site,
+            kind,
+            #[cfg(feature = "instrument")]
+            owner: crate::watchdog::Owner::new(),
+        }
     }
 
     /// This lock's instance id and class id, registering it on first use.

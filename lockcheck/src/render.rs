@@ -6,7 +6,7 @@
 
 use std::fmt::{self, Write as _};
 
-use crate::report::{Cycle, Edge, Finding, Graph, Hang, HeldLock, LockRef, Report};
+use crate::report::{Cycle, Edge, Finding, Graph, HeldLock, LockRef, Report};
 
 /// The rule that opens every finding, as wide as lockdep's.
 const RULE: &str = "======================================================";
@@ -24,8 +24,6 @@ const GUARDED: &str = "every edge was taken while holding it, so this cycle cann
 const SINGLE_THREAD: &str = "single thread: every order was taken by one thread; \
 it deadlocks when two threads run these paths at once";
 const RANKS: &str = "ranks must strictly increase along the locks a thread holds";
-const NOT_A_CYCLE: &str = "and waits for no lock lockcheck knows of:
-it may be slow, blocked on I/O or a channel, or have leaked its guard\n";
 const LOST: &str = "lost (a ring was full); contention figures are incomplete";
 
 /// The one-line `SUMMARY: ` text for `finding`, for CI logs and annotations.
@@ -107,8 +105,8 @@ pub(crate) fn finding(finding: &Finding, f: &mut fmt::Formatter<'_>) -> fmt::Res
             }
             writeln!(f, "\nseen {}", count(r.count, "time"))?;
         }
-        Finding::ActualDeadlock(h) => hang(h, true, f)?,
-        Finding::Stall(h) => hang(h, false, f)?,
+        Finding::ActualDeadlock(h) => crate::hang::body(h, true, f)?,
+        Finding::Stall(h) => crate::hang::body(h, false, f)?,
         Finding::Misuse(m) => {
             let (thread, lock, mode) = (&m.thread, &m.held.lock.class, m.held.mode.verb());
             writeln!(f, "{}\nthread `{thread}`, lock `{lock}` ({mode}) acquired at {}", m.what, m.held.site)?;
@@ -204,51 +202,6 @@ fn interleaving(c: &Cycle, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "    ({cut} truncated: the cycle has {all} edges, the first {MAX_COLUMNS} shown)")?;
     }
     writeln!(f, "\n *** DEADLOCK ***")
-}
-
-/// A real deadlock (`is_cycle`) or a stall: who waits for whom, then each thread's locks and
-/// stack, as ThreadSanitizer lists every thread involved in a race.
-fn hang(h: &Hang, is_cycle: bool, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-    let (threads, ms) = (count(h.threads.len(), "thread"), h.threshold_ms);
-    let limit = format!("watchdog threshold of {ms} ms");
-    match is_cycle {
-        true => writeln!(f, "wait-for cycle of {threads} ({limit}):")?,
-        false => writeln!(f, "a wait past the {limit}:")?,
-    }
-    for t in &h.threads {
-        let thread = &t.thread;
-        let Some(w) = &t.waits_for else {
-            writeln!(f, "  thread `{thread}` is not waiting for a lock")?;
-            continue;
-        };
-        let holder = match &t.blocked_by {
-            Some(b) => format!("thread `{b}`"),
-            None => "an unknown thread".to_owned(),
-        };
-        let (lock, mode, site, ms) = (&w.lock.class, w.mode.verb(), &w.site, t.waiting_ms);
-        writeln!(f, "  thread `{thread}` waits for `{lock}` held by {holder} ({mode} at {site}, waiting {ms} ms)")?;
-    }
-    if !is_cycle {
-        // The chain's last waiter waits on the thread that is stuck outside lockcheck's view.
-        let last = h.threads.iter().rev().find_map(|t| Some((t, t.waits_for.as_ref()?)));
-        let lock = last.map_or("the lock".to_owned(), |(_, w)| format!("`{}`", w.lock.class));
-        match last.and_then(|(t, _)| t.blocked_by.as_ref()) {
-            Some(holder) => write!(f, "not a cycle: thread `{holder}` holds {lock} {NOT_A_CYCLE}")?,
-            None => write!(f, "not a cycle: its holder holds {lock} {NOT_A_CYCLE}")?,
-        }
-    }
-    for t in &h.threads {
-        writeln!(f, "\nthread `{}`:", t.thread)?;
-        if t.holds.is_empty() {
-            writeln!(f, "    holds no locks")?;
-        }
-        for held in &t.holds {
-            let (lock, mode, site) = (&held.lock.class, held.mode.verb(), &held.site);
-            writeln!(f, "    holds `{lock}` ({mode}) acquired at {site}")?;
-        }
-        stack(&t.stack, f)?;
-    }
-    writeln!(f)
 }
 
 fn stack(frames: &[String], f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -522,8 +475,8 @@ SUMMARY: rank violation: acquiring queue (rank 10) while holding cache (rank 20)
         }
     }
 
-    fn hung(threads: Vec<ThreadState>) -> Hang {
-        Hang { threads, threshold_ms: 1000 }
+    fn hung(threads: Vec<ThreadState>) -> crate::report::Hang {
+        crate::report::Hang { threads, threshold_ms: 1000 }
     }
 
     #[test]
@@ -532,12 +485,12 @@ SUMMARY: rank violation: acquiring queue (rank 10) while holding cache (rank 20)
         let b = thread("b", Some("accounts"), Some("a"), "ledger");
         let text = Finding::ActualDeadlock(hung(vec![a, b])).to_string();
         let wants = [
-            "\nwait-for cycle of 2 threads (watchdog threshold of 1000 ms):\n",
-            "\n  thread `a` waits for `ledger` held by thread `b` (lock at src/bank.rs:30:9, waiting",
-            "\n  thread `b` waits for `accounts` held by thread `a` ",
-            "\nthread `a`:\n    holds `accounts` (lock) acquired at src/bank.rs:20:9\n",
-            "\n    holds `accounts` (lock) acquired at src/bank.rs:20:9\n    stack (innermost first):\n",
-            "\n      #0 a::run\n",
+            "\nlockcheck: DEADLOCK\n",
+            "(watchdog threshold 1000 ms):\n  `a` => `b` => `a`\n",
+            "\nthread `a` waits to lock `ledger` at src/bank.rs:30:9, for 1500 ms\n",
+            "\n    held by thread `b` for at least 1500 ms, taken with lock at src/bank.rs:20:9\n",
+            "\n  holds:\n    `accounts` (lock) taken at src/bank.rs:20:9\n",
+            "\n  stack:\n    a::run\n",
             "\nSUMMARY: deadlock: 2 threads wait for each other (a, b) at src/bank.rs:30:9",
         ];
         has_all(&text, &wants);
@@ -550,8 +503,8 @@ SUMMARY: rank violation: acquiring queue (rank 10) while holding cache (rank 20)
         let text = Finding::Stall(hung(vec![a, b])).to_string();
         let wants = [
             "\nlockcheck: STALL\n",
-            "\n  thread `b` is not waiting for a lock\n",
-            "\nnot a cycle: thread `b` holds `ledger` and waits for no lock lockcheck knows of:\n",
+            "\nthread `b` is not waiting for any lock lockcheck knows: it is running, or blocked on something else",
+            "\n    held by thread `b`, taken with lock at src/bank.rs:20:9\n",
             "\nSUMMARY: stall: thread a waited 1500 ms for ledger held by thread b at src/bank.rs:30:9",
         ];
         has_all(&text, &wants);

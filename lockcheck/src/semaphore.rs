@@ -95,6 +95,20 @@ impl Semaphore {
         self.permit(n)
     }
 
+    /// Takes `n` permits if they become available before `deadline`.
+    #[cfg(feature = "instrument")]
+    fn take_until(&self, n: usize, deadline: Instant) -> bool {
+        let mut permits = self.permits.lock();
+        // Judged on the permits, not on `timed_out()`: a wake-up at the deadline may find
+        // them there.
+        self.freed.wait_while_until(&mut permits, |p| *p < n, deadline);
+        let ok = *permits >= n;
+        if ok {
+            *permits -= n;
+        }
+        ok
+    }
+
     /// Takes one permit if one is available now.
     #[inline]
     #[track_caller]
@@ -113,7 +127,7 @@ impl Semaphore {
     #[track_caller]
     pub fn try_acquire_for(&self, timeout: Duration) -> Option<SemaphorePermit<'_>> {
         let deadline = Instant::now().checked_add(timeout);
-        let ok = self.timed(1, Location::caller(), || {
+        let ok = self.timed(1, Location::caller(), timeout, || {
             let mut permits = self.permits.lock();
             let timed_out = match deadline {
                 Some(deadline) => self.freed.wait_while_until(&mut permits, |p| *p < 1, deadline).timed_out(),
@@ -171,7 +185,7 @@ impl Semaphore {
     }
 
     #[inline]
-    fn timed(&self, n: usize, _: &'static Location<'static>, block: impl FnOnce() -> bool) -> bool {
+    fn timed(&self, n: usize, _: &'static Location<'static>, _: Duration, block: impl FnOnce() -> bool) -> bool {
         self.take_now(n) || block()
     }
 
@@ -185,7 +199,7 @@ impl Semaphore {
 impl Semaphore {
     #[inline]
     fn blocking(&self, n: usize, site: &'static Location<'static>, block: impl FnOnce()) {
-        crate::check::lock(&self.meta, crate::Mode::Permit, site, || self.take_now(n), block)
+        crate::check::lock(&self.meta, crate::Mode::Permit, site, || self.take_now(n), block, |t| self.take_until(n, t))
     }
 
     #[inline]
@@ -194,8 +208,23 @@ impl Semaphore {
     }
 
     #[inline]
-    fn timed(&self, n: usize, site: &'static Location<'static>, block: impl FnOnce() -> bool) -> bool {
-        crate::check::lock_timed(&self.meta, crate::Mode::Permit, site, || self.take_now(n), block)
+    fn timed(
+        &self,
+        n: usize,
+        site: &'static Location<'static>,
+        timeout: Duration,
+        block: impl FnOnce() -> bool,
+    ) -> bool {
+        let timeout = crate::check::Timeout::For(timeout);
+        crate::check::lock_timed(
+            &self.meta,
+            crate::Mode::Permit,
+            site,
+            timeout,
+            || self.take_now(n),
+            block,
+            |t| self.take_until(n, t),
+        )
     }
 
     #[inline]

@@ -34,10 +34,23 @@ pub(crate) fn enabled() -> bool {
 /// The calling thread's stack as `function at file:line`, innermost first, without
 /// lockcheck's and the runtime's own frames; empty when stacks are switched off.
 pub(crate) fn capture() -> Vec<String> {
-    if !enabled() {
-        return Vec::new();
-    }
-    let trace = backtrace::Backtrace::new();
+    capture_unresolved().map_or_else(Vec::new, resolve)
+}
+
+/// A stack whose symbols are not looked up yet.
+#[derive(Clone)]
+pub(crate) struct Unresolved(backtrace::Backtrace);
+
+/// The calling thread's stack, without symbols: microseconds, where symbolising can take
+/// far longer (the first time, it loads the debug info). `None` when stacks are off.
+pub(crate) fn capture_unresolved() -> Option<Unresolved> {
+    enabled().then(|| Unresolved(backtrace::Backtrace::new_unresolved()))
+}
+
+/// Symbolises a stack taken with [`capture_unresolved`], as [`capture`] returns it.
+pub(crate) fn resolve(stack: Unresolved) -> Vec<String> {
+    let mut trace = stack.0;
+    trace.resolve();
     let cwd = std::env::current_dir().ok();
     let mut frames = Vec::new();
     'outer: for frame in trace.frames() {

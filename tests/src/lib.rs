@@ -4,6 +4,8 @@
 
 use lockcheck::{Cycle, Finding, Graph, HeldLock, RankViolation, SelfDeadlock};
 
+pub mod child;
+
 /// Every potential-deadlock cycle whose locks are exactly `names` (in any order).
 pub fn cycles(names: &[&str]) -> Vec<Cycle> {
     let mut want: Vec<&str> = names.to_vec();
