@@ -57,6 +57,7 @@ mod remutex;
 mod report;
 mod rwlock;
 mod semaphore;
+pub mod trace;
 
 #[cfg(feature = "instrument")]
 mod check;
