@@ -15,6 +15,7 @@ use crate::held::{Acquire, Held};
 use crate::registry::{self, LockKind};
 use crate::report::{Cycle, Edge, Finding, Graph, LockRef, Mode, Site};
 use crate::stack;
+use crate::trace::OrderEdge;
 
 /// Evidence for one order `from → to`, merged over every time it was seen.
 #[derive(Debug)]
@@ -377,6 +378,27 @@ fn evidence(tid: u32, held: &Held, acq: &Acquire) -> Edge {
         to_site: Site::from_location(acq.site),
         stack: Vec::new(),
     }
+}
+
+/// Every class lock-order edge, for the trace: the CLI merges them across processes by label.
+pub(crate) fn export_class_edges() -> Vec<OrderEdge> {
+    let label = |class: u32| registry::try_class(class).map_or_else(|| "<unknown class>".to_owned(), |c| c.label);
+    state(|st| {
+        st.classes
+            .edges
+            .iter()
+            .map(|(&(from, to), e)| OrderEdge {
+                from: label(from),
+                to: label(to),
+                held_modes: e.held_modes,
+                acquired_modes: e.acq_modes,
+                gates: e.gates.iter().map(|&g| label(g)).collect(),
+                count: e.count,
+                multi_thread: e.multi_thread,
+                first: e.first.clone(),
+            })
+            .collect()
+    })
 }
 
 /// The kind of a live lock, for checks that depend on it.

@@ -26,6 +26,8 @@ pub(crate) struct Held {
     chain: u64,
     /// Whether the acquisition could block (not a `try_lock`).
     pub blocking: bool,
+    /// When a sampled hold started (ns, see `ring.rs`); 0 when this hold is not timed.
+    pub hold_start: u64,
 }
 
 /// An acquisition about to happen.
@@ -161,7 +163,16 @@ impl Thread {
             site: acq.site,
             chain: link(below, acq.id, acq.mode, blocking),
             blocking,
+            hold_start: 0,
         });
+    }
+
+    /// Marks the hold of `id`, just pushed, as timed from `now` (a sampled hold).
+    #[cold]
+    pub fn time_hold(&mut self, id: u32, now: u64) {
+        if let Some(top) = self.stack.last_mut().filter(|h| h.id == id) {
+            top.hold_start = now;
+        }
     }
 
     /// Removes a released lock, wherever it is in the stack (guards drop in any order).

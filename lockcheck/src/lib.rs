@@ -62,6 +62,10 @@ pub mod trace;
 #[cfg(feature = "instrument")]
 mod check;
 #[cfg(feature = "instrument")]
+mod collector;
+#[cfg(feature = "instrument")]
+mod event;
+#[cfg(feature = "instrument")]
 mod graph;
 #[cfg(feature = "instrument")]
 mod held;
@@ -96,12 +100,20 @@ pub const INSTRUMENTED: bool = cfg!(feature = "instrument");
 pub fn report() -> Report {
     #[cfg(feature = "instrument")]
     {
-        Report { findings: check::findings(), events_lost: 0 }
+        Report { findings: check::findings(), events_lost: ring::events_lost() }
     }
     #[cfg(not(feature = "instrument"))]
     {
         Report::default()
     }
+}
+
+/// Writes everything recorded so far to the trace (`LOCKCHECK_TRACE`), now. Traces are also
+/// flushed periodically, at exit and after a panic; this is for a program that wants a
+/// complete trace at a point of its choosing. Does nothing when no trace is recorded.
+pub fn flush() {
+    #[cfg(feature = "instrument")]
+    collector::flush();
 }
 
 /// Panics with the report if anything that fails a check was found.

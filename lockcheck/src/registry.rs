@@ -78,7 +78,12 @@ impl LockMeta {
             Ok(_) => {
                 reg.next_lock_id += 1;
                 let class = reg.intern_class(self);
-                reg.locks.insert(fresh, LockInfo { class, rank: self.rank, kind: self.kind });
+                let info = LockInfo { class, rank: self.rank, kind: self.kind };
+                reg.locks.insert(fresh, info);
+                #[cfg(feature = "instrument")]
+                if crate::collector::tracing() {
+                    reg.new_locks.push((fresh, info));
+                }
                 fresh
             }
             Err(winner) => winner,
@@ -121,6 +126,10 @@ struct Registry {
     class_ids: HashMap<String, u32>,
     classes: Vec<ClassInfo>,
     threads: Vec<String>,
+    /// Locks registered since the trace collector last declared them (tracing only: the
+    /// collector must declare locks that are dropped before it runs).
+    #[cfg(feature = "instrument")]
+    new_locks: Vec<(u32, LockInfo)>,
 }
 
 impl Registry {
@@ -147,6 +156,8 @@ static REGISTRY: LazyLock<RawLock<Registry>> = LazyLock::new(|| {
         class_ids: HashMap::new(),
         classes: Vec::new(),
         threads: Vec::new(),
+        #[cfg(feature = "instrument")]
+        new_locks: Vec::new(),
     })
 });
 
@@ -163,6 +174,17 @@ pub(crate) fn lock(id: u32) -> Option<LockInfo> {
 /// The class of a class id.
 pub(crate) fn class(id: u32) -> ClassInfo {
     REGISTRY.lock().classes[id as usize].clone()
+}
+
+/// The class of a class id, if it exists (`graph` uses `u32::MAX` for unknown locks).
+pub(crate) fn try_class(id: u32) -> Option<ClassInfo> {
+    REGISTRY.lock().classes.get(id as usize).cloned()
+}
+
+/// The locks registered since the last call, for the trace collector.
+#[cfg(feature = "instrument")]
+pub(crate) fn take_new_locks() -> Vec<(u32, LockInfo)> {
+    std::mem::take(&mut REGISTRY.lock().new_locks)
 }
 
 /// Registers the calling thread under `name` and returns its id (ids start at 1).
