@@ -93,8 +93,9 @@ pub(crate) fn start() -> bool {
 /// Asks the collector thread to drain now (a ring is filling up, or a thread exited).
 #[cold]
 pub(crate) fn wake() {
-    // Relaxed: only rate-limits notifications; the condition variable orders the rest.
-    if !WOKEN.swap(true, Ordering::Relaxed) {
+    // Relaxed: only rate-limits notifications; the condition variable orders the rest. The
+    // plain load first keeps a ring that stays full from writing the shared flag per push.
+    if !WOKEN.load(Ordering::Relaxed) && !WOKEN.swap(true, Ordering::Relaxed) {
         WAKE.notify_one();
     }
 }
@@ -178,8 +179,10 @@ struct Collector {
     threads: HashSet<u32>,
     classes: HashSet<u32>,
     sites: HashMap<usize, u32>,
-    /// Counts from the events written.
-    counted: HashMap<u32, LockCounters>,
+    /// The last site looked up (address, id): loops hit one site over and over.
+    last_site: (usize, u32),
+    /// Counts from the events written, indexed by lock id (ids are dense, from 1).
+    counted: Vec<LockCounters>,
     /// Overflow counts and dropped events of rings already freed, by lock and by thread.
     retired_overflow: HashMap<u32, LockCounters>,
     retired_dropped: HashMap<u32, u64>,
@@ -223,7 +226,8 @@ impl Collector {
             threads: HashSet::new(),
             classes: HashSet::new(),
             sites: HashMap::new(),
-            counted: HashMap::new(),
+            last_site: (0, 0),
+            counted: Vec::new(),
             retired_overflow: HashMap::new(),
             retired_dropped: HashMap::new(),
             batch: BatchEncoder::new(0),
@@ -328,8 +332,11 @@ impl Collector {
     fn emit(&mut self, event: RingEvent, wait_ns: Option<u64>) {
         let kind = match event.kind {
             Kind::Acquired => {
-                let counters = self.counted.entry(event.lock).or_default();
-                counters.add(&LockCounters {
+                let index = event.lock as usize;
+                if index >= self.counted.len() {
+                    self.counted.resize(index + 1, LockCounters::default());
+                }
+                self.counted[index].add(&LockCounters {
                     acquisitions: 1,
                     contended: u64::from(wait_ns.is_some()),
                     wait_ns: wait_ns.unwrap_or(0),
@@ -354,11 +361,16 @@ impl Collector {
     fn site(&mut self, event: &RingEvent) -> u32 {
         let location = event.site();
         let key = location as *const _ as usize;
+        if self.last_site.0 == key {
+            return self.last_site.1;
+        }
         if let Some(&id) = self.sites.get(&key) {
+            self.last_site = (key, id);
             return id;
         }
         let id = self.sites.len() as u32;
         self.sites.insert(key, id);
+        self.last_site = (key, id);
         let decl = SiteDecl { id, site: Site::from_location(location) };
         debug_assert_eq!(decl.site.to_string(), site_label(location));
         self.write(|out| out.site(&decl));
@@ -397,12 +409,16 @@ impl Collector {
             self.last_dropped = dropped;
         }
 
-        let mut counters = self.counted.clone();
+        let mut counters: Vec<(u32, LockCounters)> = (self.counted.iter().enumerate())
+            .filter(|(_, c)| c.acquisitions != 0)
+            .map(|(lock, c)| (lock as u32, *c))
+            .collect();
         for (lock, c) in &overflow {
-            counters.entry(*lock).or_default().add(c);
+            match counters.binary_search_by_key(lock, |&(l, _)| l) {
+                Ok(at) => counters[at].1.add(c),
+                Err(at) => counters.insert(at, (*lock, *c)),
+            }
         }
-        let mut counters: Vec<(u32, LockCounters)> = counters.into_iter().collect();
-        counters.sort_unstable_by_key(|&(lock, _)| lock);
         if counters != self.last_counters {
             self.write(|out| out.counters(&counters));
             self.last_counters = counters;

@@ -254,20 +254,21 @@ impl Drop for Owner {
 /// runs instead for events after the thread's destructors (they are counted as dropped).
 #[inline]
 fn with_recorder(record: impl FnOnce(&mut Recorder), gone: impl FnOnce()) {
-    let ptr = RECORDER.with(Cell::get);
-    if ptr.addr() > GONE {
-        // SAFETY: a non-sentinel value is the `Box` in this thread's `OWNER`, which lives
-        // until `Owner::drop` replaces the pointer with GONE before freeing it. Only this
-        // thread reads it and the hooks never re-enter one another, so the borrow is unique.
-        record(unsafe { &mut *ptr });
-    } else if ptr.is_null() {
-        if let Some(recorder) = start() {
-            // SAFETY: as above; `start` just stored it.
-            record(unsafe { &mut *recorder });
+    let mut ptr = RECORDER.with(Cell::get);
+    if ptr.addr() <= GONE {
+        match ptr.addr() {
+            0 => match start() {
+                Some(started) => ptr = started,
+                None => return,
+            },
+            GONE => return gone(),
+            _ => return,
         }
-    } else if ptr.addr() == GONE {
-        gone();
     }
+    // SAFETY: a non-sentinel value is the `Box` in this thread's `OWNER`, which lives until
+    // `Owner::drop` replaces the pointer with GONE before freeing it. Only this thread reads
+    // it and the hooks never re-enter one another, so the borrow is unique.
+    record(unsafe { &mut *ptr });
 }
 
 /// Creates and registers this thread's ring, or marks the thread as not recording.
