@@ -177,6 +177,7 @@ pub(crate) fn class(id: u32) -> ClassInfo {
 }
 
 /// The class of a class id, if it exists (`graph` uses `u32::MAX` for unknown locks).
+#[cfg(feature = "instrument")]
 pub(crate) fn try_class(id: u32) -> Option<ClassInfo> {
     REGISTRY.lock().classes.get(id as usize).cloned()
 }
