@@ -183,6 +183,8 @@ struct Collector {
     last_site: (usize, u32),
     /// Counts from the events written, indexed by lock id (ids are dense, from 1).
     counted: Vec<LockCounters>,
+    /// Locks whose `counted` entry changed since the last counters chunk.
+    changed: Vec<u32>,
     /// Overflow counts and dropped events of rings already freed, by lock and by thread.
     retired_overflow: HashMap<u32, LockCounters>,
     retired_dropped: HashMap<u32, u64>,
@@ -191,7 +193,8 @@ struct Collector {
     pending: Option<RingEvent>,
     last_snapshot: Option<Instant>,
     last_dropped: Vec<(u32, u64)>,
-    last_counters: Vec<(u32, LockCounters)>,
+    /// The overflow totals last written, to write only the locks whose totals changed.
+    last_overflow: HashMap<u32, LockCounters>,
     last_findings: Vec<Finding>,
     last_edges: Vec<OrderEdge>,
     finished: bool,
@@ -228,13 +231,14 @@ impl Collector {
             sites: HashMap::new(),
             last_site: (0, 0),
             counted: Vec::new(),
+            changed: Vec::new(),
             retired_overflow: HashMap::new(),
             retired_dropped: HashMap::new(),
             batch: BatchEncoder::new(0),
             pending: None,
             last_snapshot: None,
             last_dropped: Vec::new(),
-            last_counters: Vec::new(),
+            last_overflow: HashMap::new(),
             last_findings: Vec::new(),
             last_edges: Vec::new(),
             finished: false,
@@ -336,6 +340,9 @@ impl Collector {
                 if index >= self.counted.len() {
                     self.counted.resize(index + 1, LockCounters::default());
                 }
+                if self.changed.last() != Some(&event.lock) {
+                    self.changed.push(event.lock);
+                }
                 self.counted[index].add(&LockCounters {
                     acquisitions: 1,
                     contended: u64::from(wait_ns.is_some()),
@@ -409,20 +416,26 @@ impl Collector {
             self.last_dropped = dropped;
         }
 
-        let mut counters: Vec<(u32, LockCounters)> = (self.counted.iter().enumerate())
-            .filter(|(_, c)| c.acquisitions != 0)
-            .map(|(lock, c)| (lock as u32, *c))
-            .collect();
-        for (lock, c) in &overflow {
-            match counters.binary_search_by_key(lock, |&(l, _)| l) {
-                Ok(at) => counters[at].1.add(c),
-                Err(at) => counters.insert(at, (*lock, *c)),
-            }
-        }
-        if counters != self.last_counters {
+        // Only locks whose totals changed: a process that churns through millions of locks
+        // does not rewrite them all every second (readers merge by lock, last value wins).
+        let mut locks = std::mem::take(&mut self.changed);
+        locks.extend(overflow.iter().filter(|&(lock, c)| self.last_overflow.get(lock) != Some(c)).map(|(&lock, _)| lock));
+        locks.sort_unstable();
+        locks.dedup();
+        if !locks.is_empty() {
+            let counters: Vec<(u32, LockCounters)> = locks
+                .into_iter()
+                .map(|lock| {
+                    let mut total = self.counted.get(lock as usize).copied().unwrap_or_default();
+                    if let Some(extra) = overflow.get(&lock) {
+                        total.add(extra);
+                    }
+                    (lock, total)
+                })
+                .collect();
             self.write(|out| out.counters(&counters));
-            self.last_counters = counters;
         }
+        self.last_overflow = overflow;
 
         let findings = check::findings();
         if findings != self.last_findings {

@@ -414,3 +414,27 @@ fn now_ns() -> u64 {
     let epoch = *EPOCH.get_or_init(Instant::now);
     u64::try_from(epoch.elapsed().as_nanos()).unwrap_or(u64::MAX).max(1)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn overflow_counts_stay_exact_past_the_slots() {
+        let overflow = Overflow::new();
+        // More locks than slots, some colliding: the rest spill into the locked map.
+        for lock in 1..=40u32 {
+            for round in 0..u64::from(lock) {
+                overflow.count(lock, (round % 2 == 1).then_some(10));
+            }
+        }
+        let mut totals = HashMap::new();
+        overflow.add_to(&mut totals);
+        assert_eq!(totals.len(), 40);
+        for lock in 1..=40u32 {
+            let n = u64::from(lock);
+            assert_eq!(totals[&lock], LockCounters { acquisitions: n, contended: n / 2, wait_ns: n / 2 * 10 });
+        }
+        assert!(!overflow.spill.lock().is_empty(), "40 locks cannot all fit 16 slots");
+    }
+}

@@ -99,7 +99,7 @@ impl TraceData {
                     }
                 }
                 Chunk::Dropped(d) => data.dropped = d.into_iter().collect(),
-                Chunk::Counters(c) => data.counters = c.into_iter().collect(),
+                Chunk::Counters(c) => data.counters.extend(c),
                 Chunk::Findings(f) => data.findings = f,
                 Chunk::Edges(e) => data.edges = e,
                 Chunk::End | Chunk::Unknown { .. } => {}

@@ -12,8 +12,9 @@
 //! to its last complete chunk; a reader skips chunk kinds it does not know; a length above
 //! [`MAX_CHUNK_LEN`] is corruption, never an allocation. Integers inside payloads are LEB128
 //! varints. Declarations (threads, classes, locks, sites) always precede the events that use
-//! their ids. Snapshot chunks (dropped counts, exact counters, findings, order edges) are
-//! cumulative: the last one of each kind in the file is the one that counts.
+//! their ids. Snapshot chunks are cumulative: for dropped counts, findings and order edges the
+//! last chunk of the kind is the whole truth; counters chunks carry the locks whose totals
+//! changed, so per lock the last value seen counts.
 //!
 //! | kind | chunk | payload |
 //! |---|---|---|
@@ -253,7 +254,7 @@ pub enum Chunk {
     Events(EventBatch),
     /// Cumulative dropped-event counts: (thread id, count).
     Dropped(Vec<(u32, u64)>),
-    /// Cumulative exact counters: (lock id, counters).
+    /// Exact counters, cumulative, of the locks that changed since the previous such chunk.
     Counters(Vec<(u32, LockCounters)>),
     /// Every finding so far.
     Findings(Vec<crate::report::Finding>),

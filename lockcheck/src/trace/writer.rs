@@ -190,7 +190,7 @@ impl<W: Write> TraceWriter<W> {
         self.chunk(kind::DROPPED)
     }
 
-    /// Cumulative exact counters per lock.
+    /// Cumulative exact counters of the locks listed (readers keep the last value per lock).
     pub fn counters(&mut self, counters: &[(u32, LockCounters)]) -> io::Result<()> {
         put_varint(&mut self.buf, counters.len() as u64);
         for (lock, c) in counters {
