@@ -13,10 +13,10 @@ use std::fs::File;
 use std::io::{self, BufWriter};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
-use std::sync::{Arc, Once};
+use std::sync::{Arc, Once, OnceLock};
 use std::time::{Duration, Instant, SystemTime};
 
-use parking_lot::{Condvar, Mutex as RawLock};
+use parking_lot::Mutex as RawLock;
 
 use crate::event::{Event as RingEvent, Kind};
 use crate::registry::{self, site_label};
@@ -60,10 +60,10 @@ static STATE: RawLock<Option<Collector>> = RawLock::new(None);
 static STARTED: Once = Once::new();
 static HOOKED: Once = Once::new();
 
-/// Wakes the collector thread early.
-static WAKE: Condvar = Condvar::new();
-static WAKE_LOCK: RawLock<()> = RawLock::new(());
-/// Set while a wake-up is pending, so a full ring does not notify on every push.
+/// The collector thread, to unpark it early. Park/unpark keeps a token, so an unpark that
+/// comes before the collector parks is not lost.
+static THREAD: OnceLock<std::thread::Thread> = OnceLock::new();
+/// Set while a wake-up is pending, so a full ring does not unpark on every push.
 static WOKEN: AtomicBool = AtomicBool::new(false);
 
 /// Starts the collector if tracing is on; returns whether it runs.
@@ -93,25 +93,25 @@ pub(crate) fn start() -> bool {
 /// Asks the collector thread to drain now (a ring is filling up, or a thread exited).
 #[cold]
 pub(crate) fn wake() {
-    // Relaxed: only rate-limits notifications; the condition variable orders the rest. The
+    // Relaxed: only rate-limits wake-ups; the unpark token carries the signal itself. The
     // plain load first keeps a ring that stays full from writing the shared flag per push.
     if !WOKEN.load(Ordering::Relaxed) && !WOKEN.swap(true, Ordering::Relaxed) {
-        WAKE.notify_one();
+        if let Some(thread) = THREAD.get() {
+            thread.unpark();
+        }
     }
 }
 
 fn run() {
+    let _ = THREAD.set(std::thread::current());
     install_hooks();
     loop {
-        {
-            let mut guard = WAKE_LOCK.lock();
-            // Relaxed: see `wake`; a wake-up lost between the check and the wait only
-            // delays the drain to the next period.
-            if !WOKEN.load(Ordering::Relaxed) {
-                WAKE.wait_for(&mut guard, PERIOD);
-            }
-            WOKEN.store(false, Ordering::Relaxed);
+        // Relaxed: see `wake`. A wake-up between this load and the park leaves the token.
+        if !WOKEN.load(Ordering::Relaxed) {
+            std::thread::park_timeout(PERIOD);
         }
+        // Cleared before draining: a ring filling up during the drain asks for another.
+        WOKEN.store(false, Ordering::Relaxed);
         if let Some(collector) = STATE.lock().as_mut() {
             collector.drain(Flush::Periodic);
         }
