@@ -309,7 +309,7 @@ impl Collector {
             let name = if ring.tid == 0 { "<unregistered thread>".to_owned() } else { registry::thread_name(ring.tid) };
             self.write(|out| out.thread(&ThreadDecl { id: ring.tid, name }));
         }
-        self.batch = BatchEncoder::new(ring.tid);
+        self.batch.restart(ring.tid);
         // SAFETY: drains are serialised by the `STATE` lock this method runs under, and `end`
         // was read from this ring's `published_end` after the previous drain.
         unsafe { ring.drain_to(end, |event| self.take(event)) };

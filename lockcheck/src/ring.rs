@@ -259,7 +259,8 @@ fn with_recorder(record: impl FnOnce(&mut Recorder), gone: impl FnOnce()) {
         match ptr.addr() {
             0 => match start() {
                 Some(started) => ptr = started,
-                None => return,
+                // Not tracing, or too late in the thread's life to start (then it is gone).
+                None => return if RECORDER.with(Cell::get).addr() == GONE { gone() },
             },
             GONE => return gone(),
             _ => return,
@@ -302,7 +303,6 @@ fn start() -> Option<*mut Recorder> {
         Err(_) => {
             // The thread is already tearing down: its events count as dropped.
             RECORDER.with(|r| r.set(std::ptr::without_provenance_mut(GONE)));
-            late(None);
             None
         }
     }

@@ -83,6 +83,12 @@ impl BatchEncoder {
         self.bytes.len()
     }
 
+    /// Empties the batch for reuse by `thread`, keeping its buffer.
+    pub fn restart(&mut self, thread: u32) {
+        self.clear();
+        self.thread = thread;
+    }
+
     /// Empties the batch for reuse.
     pub fn clear(&mut self) {
         self.prev_lock = 0;

@@ -43,6 +43,23 @@ fn every_kind() {
     nested(1);
 }
 
+static LATE: Mutex<u64> = Mutex::named("child-late", 0);
+
+/// Locks from a thread-local destructor that runs after lockcheck's own thread state is gone.
+struct LocksOnDrop;
+
+impl Drop for LocksOnDrop {
+    fn drop(&mut self) {
+        for _ in 0..10 {
+            *LATE.lock() += 1;
+        }
+    }
+}
+
+thread_local! {
+    static LOCKS_ON_DROP: LocksOnDrop = const { LocksOnDrop };
+}
+
 fn main() {
     let mut args = std::env::args().skip(1);
     let scenario = args.next().expect("a scenario");
@@ -77,6 +94,15 @@ fn main() {
             nested(1);
         }
         "kinds" => every_kind(),
+        "tls" => {
+            std::thread::spawn(move || {
+                // Registered before lockcheck's thread-locals, so destroyed after them.
+                LOCKS_ON_DROP.with(|_| {});
+                private(ops);
+            })
+            .join()
+            .unwrap();
+        }
         "burst" => {
             private(ops);
             println!("events_lost={}", lockcheck::report().events_lost);
