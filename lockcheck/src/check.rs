@@ -473,13 +473,6 @@ fn same_problem(a: &Finding, b: &Finding) -> bool {
     }
 }
 
-/// Adds a finding raised outside the acquisition path (the watchdog, thread exit).
-pub(crate) fn raise(finding: Finding) {
-    if let Some(fresh) = record(finding) {
-        act(std::slice::from_ref(&fresh));
-    }
-}
-
 /// Stores a finding the watchdog reports and acts on itself (it never panics there).
 pub(crate) fn note(finding: Finding) {
     record(finding);

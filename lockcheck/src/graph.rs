@@ -108,7 +108,6 @@ pub(crate) fn observe(tid: u32, key: u64, stack: &[Held], acq: &Acquire) -> Obse
                 gates,
                 count: 1,
                 multi_thread: false,
-                first: (),
             };
             if st.instances.add(held.id, acq.id, seen(gates), || sighting(Vec::new())) {
                 if let Some(path) = st.instances.path(acq.id, held.id) {
@@ -267,14 +266,16 @@ fn evidence(s: &Sighting, graph: Graph, stack: &[String]) -> Edge {
     }
 }
 
-/// The class edges seen so far, in the form traces store them (see `merge.rs`).
-pub(crate) fn export_class_edges() -> Vec<crate::merge::OrderEdge> {
+/// Every class lock-order edge, for the trace: the CLI merges them across processes by label.
+pub(crate) fn export_class_edges() -> Vec<crate::trace::OrderEdge> {
     state(|st| {
         st.classes
             .edges()
-            .map(|(_, _, e)| crate::merge::OrderEdge {
+            .map(|(from, to, e)| crate::trace::OrderEdge {
+                from: registry::class_label(from),
+                to: registry::class_label(to),
                 held_modes: e.held_modes,
-                acq_modes: e.acq_modes,
+                acquired_modes: e.acq_modes,
                 gates: e.gates.iter().map(|&g| registry::class_label(g)).collect(),
                 count: e.count,
                 multi_thread: e.multi_thread,

@@ -26,6 +26,8 @@ pub(crate) struct Held {
     chain: u64,
     /// Whether the acquisition could block (not a `try_lock`).
     pub blocking: bool,
+    /// When a sampled hold started (ns, see `ring.rs`); 0 when this hold is not timed.
+    pub hold_start: u64,
 }
 
 impl Held {
@@ -38,6 +40,7 @@ impl Held {
         site: Location::caller(),
         chain: 0,
         blocking: false,
+        hold_start: 0,
     };
 }
 
@@ -236,7 +239,17 @@ impl Thread {
             site: acq.site,
             chain: link(below, acq.id, acq.mode, blocking),
             blocking,
+            hold_start: 0,
         };
+    }
+
+    /// Marks the hold of `id`, just pushed, as timed from `now` (a sampled hold).
+    #[cold]
+    pub fn time_hold(&mut self, id: u32, now: u64) {
+        let len = self.len as usize;
+        if len > 0 && self.entries[len - 1].id == id {
+            self.entries[len - 1].hold_start = now;
+        }
     }
 
     #[cold]

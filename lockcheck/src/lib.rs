@@ -42,6 +42,9 @@
 //! | `LOCKCHECK` | `1` | `0` switches instrumentation off at run time |
 //! | `LOCKCHECK_ON_CYCLE` | `warn` | `warn`, `panic` or `ignore` a new finding |
 //! | `LOCKCHECK_STACKS` | `1` | capture a stack for each new order between classes |
+//! | `LOCKCHECK_TRACE` | unset | record a trace into this file, or into `<program>-<pid>.lctrace` in this directory (see [`trace`]) |
+//! | `LOCKCHECK_HOLD_SAMPLE` | `64` | time one uncontended hold in N (`1`: all, `0`: none) |
+//! | `LOCKCHECK_RING` | `16384` | events per thread buffer; a full buffer drops (and counts) events |
 //! | `LOCKCHECK_WATCHDOG_MS` | `10000` | report threads waiting longer than this (a deadlock or a stall); `0` = no watchdog |
 //! | `LOCKCHECK_ON_DEADLOCK` | `abort` | after reporting a real deadlock, `abort` the process or `warn` once and keep going |
 //!
@@ -65,9 +68,14 @@ mod remutex;
 mod report;
 mod rwlock;
 mod semaphore;
+pub mod trace;
 
 #[cfg(feature = "instrument")]
 mod check;
+#[cfg(feature = "instrument")]
+mod collector;
+#[cfg(feature = "instrument")]
+mod event;
 #[cfg(feature = "instrument")]
 mod graph;
 #[cfg(feature = "instrument")]
@@ -106,12 +114,20 @@ pub const INSTRUMENTED: bool = cfg!(feature = "instrument");
 pub fn report() -> Report {
     #[cfg(feature = "instrument")]
     {
-        Report { findings: check::findings(), events_lost: 0 }
+        Report { findings: check::findings(), events_lost: ring::events_lost() }
     }
     #[cfg(not(feature = "instrument"))]
     {
         Report::default()
     }
+}
+
+/// Writes everything recorded so far to the trace (`LOCKCHECK_TRACE`), now. Traces are also
+/// flushed periodically, at exit and after a panic; this is for a program that wants a
+/// complete trace at a point of its choosing. Does nothing when no trace is recorded.
+pub fn flush() {
+    #[cfg(feature = "instrument")]
+    collector::flush();
 }
 
 /// Panics with the report if anything that fails a check was found.

@@ -1,30 +1,13 @@
 //! Lock-order analysis across processes: `cargo test` runs one process per test binary, so
 //! no single process sees test A's `a → b` next to test B's `b → a`. Every trace carries its
-//! process's class edges ([`OrderEdge`]); merged by class label, they close the cycles no
+//! process's class edges ([`OrderEdge`](crate::trace::OrderEdge)); merged by class label, they close the cycles no
 //! process could see alone (the same graph and judgement as in-process, see `order.rs`).
 
 use rustc_hash::FxHashMap;
-use serde::{Deserialize, Serialize};
 
 use crate::order::{OrderGraph, Seen, Sighting};
 use crate::report::{Cycle, Edge, Graph, LockRef, Mode};
-
-/// A class-level lock-order edge, as a trace stores it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct OrderEdge {
-    /// Bitset of the [`Mode`]s `from` was held in (bit `mode as u8`).
-    pub held_modes: u8,
-    /// Bitset of the [`Mode`]s `to` was acquired in.
-    pub acq_modes: u8,
-    /// Classes held exclusively every time this order was taken (gate candidates).
-    pub gates: Vec<String>,
-    /// How many times it was taken (in-process counting, see `Cycle::count`).
-    pub count: u64,
-    /// Whether more than one thread took it.
-    pub multi_thread: bool,
-    /// The first time it was taken: classes, sites, thread, stack.
-    pub first: Edge,
-}
+use crate::trace::OrderEdge;
 
 /// A merged edge's first sighting, tagged with the trace it came from.
 struct Merged {
@@ -92,11 +75,10 @@ pub fn class_cycles<'a>(sources: impl IntoIterator<Item = &'a [OrderEdge]>) -> V
             let seen = Seen {
                 thread: merged.thread(),
                 held_modes: edge.held_modes,
-                acq_modes: edge.acq_modes,
+                acq_modes: edge.acquired_modes,
                 gates,
                 count: edge.count,
                 multi_thread: edge.multi_thread,
-                first: (),
             };
             if graph.add(from, to, seen, || merged) {
                 pairs.push((from, to));
@@ -152,8 +134,10 @@ mod tests {
         let lock = |class: &str| LockRef { class: class.into(), instance: None, rank: None };
         let site = Site { file: "src/lib.rs".into(), line: 1, column: 1 };
         OrderEdge {
+            from: from.into(),
+            to: to.into(),
             held_modes: 1,
-            acq_modes: 1,
+            acquired_modes: 1,
             gates: Vec::new(),
             count: 1,
             multi_thread: false,

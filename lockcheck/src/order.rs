@@ -38,14 +38,13 @@ pub(crate) struct EdgeData<S> {
 }
 
 /// One observation of an edge.
-pub(crate) struct Seen<S> {
+pub(crate) struct Seen {
     pub thread: u64,
     pub held_modes: u8,
     pub acq_modes: u8,
     pub gates: Vec<u32>,
     pub count: u64,
     pub multi_thread: bool,
-    pub first: S,
 }
 
 /// Nodes are ids (lock instances, or classes); edges carry [`EdgeData`].
@@ -91,7 +90,7 @@ impl<S: Sighting> OrderGraph<S> {
 
     /// Records one or more observations of `from → to` (the sighting is made only if the edge
     /// is new); `true` when the edge is new.
-    pub fn add(&mut self, from: u32, to: u32, seen: Seen<()>, first: impl FnOnce() -> S) -> bool {
+    pub fn add(&mut self, from: u32, to: u32, seen: Seen, first: impl FnOnce() -> S) -> bool {
         if let Some(edge) = self.edge_mut(from, to) {
             edge.count += seen.count;
             edge.held_modes |= seen.held_modes;
@@ -265,7 +264,7 @@ mod tests {
         }
     }
 
-    fn seen(thread: u64) -> Seen<()> {
+    fn seen(thread: u64) -> Seen {
         Seen {
             thread,
             held_modes: mode_bit(Mode::Exclusive),
@@ -273,7 +272,6 @@ mod tests {
             gates: Vec::new(),
             count: 1,
             multi_thread: false,
-            first: (),
         }
     }
 

@@ -101,7 +101,13 @@ impl LockMeta {
         // Release on success: publishes `class` (see `ids`). Acquire on failure: we read the
         // winner's class, stored before its successful Release.
         match self.id.compare_exchange(0, fresh, Ordering::Release, Ordering::Acquire) {
-            Ok(_) => (fresh, class),
+            Ok(_) => {
+                #[cfg(feature = "instrument")]
+                if crate::collector::tracing() {
+                    REGISTRY.lock().new_locks.push((fresh, LockInfo { class, rank: self.rank, kind: self.kind }));
+                }
+                (fresh, class)
+            }
             // Two threads raced to register one lock; both computed the same class.
             Err(winner) => (winner, class),
         }
@@ -118,13 +124,27 @@ impl LockMeta {
     }
 }
 
+/// One lock instance, as the trace declares it.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct LockInfo {
+    pub class: u32,
+    pub rank: Option<u32>,
+    pub kind: LockKind,
+}
+
 /// One lock class: every instance with this name, or (unnamed) created at this site.
 #[derive(Clone, Debug)]
 pub(crate) struct ClassInfo {
     /// The lock's name, or its creation site as `file:line:col`.
     pub label: String,
+    /// Whether the label is a name (not a creation site).
+    pub named: bool,
+    /// The kind of the first instance seen.
+    pub kind: LockKind,
     /// The rank of the first instance seen.
     pub rank: Option<u32>,
+    /// Where the first instance was created.
+    pub site: Option<&'static Location<'static>>,
 }
 
 #[derive(Default)]
@@ -136,6 +156,9 @@ struct Registry {
     by_label: FxHashMap<String, u32>,
     classes: Vec<ClassInfo>,
     threads: Vec<String>,
+    /// Locks registered since the trace collector last declared them (tracing only: the
+    /// collector must declare locks that are dropped before it runs).
+    new_locks: Vec<(u32, LockInfo)>,
 }
 
 static REGISTRY: LazyLock<RawLock<Registry>> = LazyLock::new(Default::default);
@@ -159,7 +182,14 @@ fn intern_class(meta: &LockMeta) -> u32 {
         Some(&class) => class,
         None => {
             let class = reg.classes.len() as u32;
-            reg.classes.push(ClassInfo { label: label.clone(), rank: meta.rank });
+            let named = meta.name.is_some();
+            reg.classes.push(ClassInfo {
+                label: label.clone(),
+                named,
+                kind: meta.kind,
+                rank: meta.rank,
+                site: meta.site,
+            });
             reg.by_label.insert(label, class);
             class
         }
@@ -185,6 +215,16 @@ pub(crate) fn class_label(class: u32) -> String {
 /// The description of a class.
 pub(crate) fn class(class: u32) -> ClassInfo {
     REGISTRY.lock().classes[class as usize].clone()
+}
+
+/// The class of a class id, if it exists.
+pub(crate) fn try_class(id: u32) -> Option<ClassInfo> {
+    REGISTRY.lock().classes.get(id as usize).cloned()
+}
+
+/// The locks registered since the last call, for the trace collector.
+pub(crate) fn take_new_locks() -> Vec<(u32, LockInfo)> {
+    std::mem::take(&mut REGISTRY.lock().new_locks)
 }
 
 /// Registers the calling thread under `name` and returns its id (ids start at 1).

@@ -5,6 +5,7 @@
 use lockcheck::{Cycle, Finding, Graph, HeldLock, RankViolation, SelfDeadlock};
 
 pub mod child;
+pub mod traces;
 
 /// Every potential-deadlock cycle whose locks are exactly `names` (in any order).
 pub fn cycles(names: &[&str]) -> Vec<Cycle> {

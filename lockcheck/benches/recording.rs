@@ -1,0 +1,129 @@
+//! The cost of recording: parking_lot against lockcheck instrumented *and* recording a trace
+//! (`LOCKCHECK_TRACE` points at a temporary directory unless set), in the same run; then the
+//! trace's size per acquisition.
+//!
+//! `cargo bench -p lockcheck --features instrument --bench recording`
+//! (`LOCKCHECK_HOLD_SAMPLE=1` for the full-timestamp mode, `LOCKCHECK_TRACE=` for no trace).
+
+use std::hint::black_box;
+
+use divan::Bencher;
+
+fn main() {
+    let dir = std::env::temp_dir().join(format!("lockcheck-bench-{}", std::process::id()));
+    if std::env::var_os("LOCKCHECK_TRACE").is_none() {
+        std::fs::create_dir_all(&dir).unwrap();
+        // Set before lockcheck reads its configuration (at the first instrumented lock).
+        std::env::set_var("LOCKCHECK_TRACE", &dir);
+    }
+    // Start the recorder (configuration, collector thread, trace file) outside any sample.
+    drop(lockcheck::Mutex::new(()).lock());
+    divan::main();
+    lockcheck::flush();
+    trace_size(&dir);
+}
+
+/// Prints the bytes per acquisition of the trace this run wrote.
+fn trace_size(dir: &std::path::Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let size = entry.metadata().map_or(0, |m| m.len());
+        let mut written = 0u64;
+        let data = lockcheck::trace::TraceData::load_with(entry.path(), |_, e| {
+            written += u64::from(matches!(e.kind, lockcheck::trace::EventKind::Acquired { .. }));
+        })
+        .expect("the trace reads back");
+        let counted: u64 = data.counters.values().map(|c| c.acquisitions).sum();
+        println!(
+            "trace: {size} bytes; {written} acquisitions written ({:.2} bytes each), {counted} counted, {} events dropped",
+            size as f64 / written.max(1) as f64,
+            data.events_lost(),
+        );
+        let _ = std::fs::remove_file(entry.path());
+    }
+    let _ = std::fs::remove_dir(dir);
+}
+
+/// Runs the first acquisitions (registration, the first check of a context, a new
+/// order's stack capture) outside the samples: they happen once per lock, not per operation.
+fn warm_up(mut op: impl FnMut()) {
+    for _ in 0..1000 {
+        op();
+    }
+}
+
+mod uncontended {
+    use super::*;
+
+    #[divan::bench(sample_size = 5000)]
+    fn parking_lot(b: Bencher) {
+        let m = parking_lot::Mutex::new(0u64);
+        b.bench_local(|| *black_box(&m).lock() += 1);
+    }
+
+    #[divan::bench(sample_size = 5000)]
+    fn lockcheck(b: Bencher) {
+        let m = lockcheck::Mutex::new(0u64);
+        warm_up(|| *m.lock() += 1);
+        b.bench_local(|| *black_box(&m).lock() += 1);
+    }
+}
+
+mod nested_pair {
+    use super::*;
+
+    #[divan::bench(sample_size = 5000)]
+    fn parking_lot(b: Bencher) {
+        let (outer, inner) = (parking_lot::Mutex::new(0u64), parking_lot::Mutex::new(0u64));
+        b.bench_local(|| {
+            let _o = black_box(&outer).lock();
+            *black_box(&inner).lock() += 1;
+        });
+    }
+
+    #[divan::bench(sample_size = 5000)]
+    fn lockcheck(b: Bencher) {
+        let (outer, inner) = (lockcheck::Mutex::new(0u64), lockcheck::Mutex::new(0u64));
+        warm_up(|| {
+            let _o = outer.lock();
+            *inner.lock() += 1;
+        });
+        b.bench_local(|| {
+            let _o = black_box(&outer).lock();
+            *black_box(&inner).lock() += 1;
+        });
+    }
+}
+
+/// Each thread nests its own pair of locks: nothing shared but the recorder's globals. A
+/// thread's first pass (registration, first check) lands in its first sample: read medians.
+mod two_threads_private_pairs {
+    use super::*;
+
+    thread_local! {
+        static PL: (parking_lot::Mutex<u64>, parking_lot::Mutex<u64>) =
+            const { (parking_lot::Mutex::new(0), parking_lot::Mutex::new(0)) };
+        static LC: (lockcheck::Mutex<u64>, lockcheck::Mutex<u64>) =
+            const { (lockcheck::Mutex::new(0), lockcheck::Mutex::new(0)) };
+    }
+
+    #[divan::bench(threads = [2], sample_size = 5000)]
+    fn parking_lot(b: Bencher) {
+        b.bench(|| {
+            PL.with(|(outer, inner)| {
+                let _o = black_box(outer).lock();
+                *black_box(inner).lock() += 1;
+            })
+        });
+    }
+
+    #[divan::bench(threads = [2], sample_size = 5000)]
+    fn lockcheck(b: Bencher) {
+        b.bench(|| {
+            LC.with(|(outer, inner)| {
+                let _o = black_box(outer).lock();
+                *black_box(inner).lock() += 1;
+            })
+        });
+    }
+}

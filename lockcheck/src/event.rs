@@ -1,0 +1,89 @@
+//! The fixed-size record a thread writes into its ring for each lock event.
+//!
+//! Sixteen bytes, so a push is two stores; declarations (threads, locks, classes) are not
+//! events: the collector reads them from the registry. Sites travel as their `&'static
+//! Location` address and are interned by the collector when it writes the trace.
+
+use std::panic::Location;
+
+use crate::held::{Acquire, Held};
+use crate::trace::mode_code;
+
+/// What a ring record says.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub(crate) enum Kind {
+    /// Acquired; payload: the site. Followed by `Wait` when the acquisition was contended.
+    Acquired,
+    /// The wait of the record before it (`Acquired` or `TimedOut`); payload: nanoseconds.
+    Wait,
+    /// Released; no payload.
+    Released,
+    /// Released, and this hold was timed; payload: the hold in nanoseconds.
+    HoldSample,
+    /// A `try_lock` failed; payload: the site.
+    TryFailed,
+    /// A timed acquisition gave up; payload: the site. Always followed by `Wait`.
+    TimedOut,
+}
+
+/// One ring record.
+#[derive(Clone, Copy, Debug)]
+#[repr(C)]
+pub(crate) struct Event {
+    pub lock: u32,
+    pub kind: Kind,
+    /// The trace's mode code (see `trace::mode_code`).
+    pub mode: u8,
+    pub payload: u64,
+}
+
+const _: () = assert!(std::mem::size_of::<Event>() == 16);
+
+impl Event {
+    #[inline]
+    fn at(lock: u32, kind: Kind, mode: crate::report::Mode, site: &'static Location<'static>) -> Event {
+        let payload = site as *const Location<'static> as usize as u64;
+        Event { lock, kind, mode: mode_code(mode), payload }
+    }
+
+    #[inline]
+    pub fn acquired(acq: &Acquire) -> Event {
+        Event::at(acq.id, Kind::Acquired, acq.mode, acq.site)
+    }
+
+    #[inline]
+    pub fn try_failed(acq: &Acquire) -> Event {
+        Event::at(acq.id, Kind::TryFailed, acq.mode, acq.site)
+    }
+
+    #[inline]
+    pub fn timed_out(acq: &Acquire) -> Event {
+        Event::at(acq.id, Kind::TimedOut, acq.mode, acq.site)
+    }
+
+    /// The wait qualifying the record pushed with it.
+    #[inline]
+    pub fn wait(lock: u32, nanos: u64) -> Event {
+        Event { lock, kind: Kind::Wait, mode: 0, payload: nanos }
+    }
+
+    #[inline]
+    pub fn released(held: &Held) -> Event {
+        Event { lock: held.id, kind: Kind::Released, mode: mode_code(held.mode), payload: 0 }
+    }
+
+    #[inline]
+    pub fn hold_sample(held: &Held, nanos: u64) -> Event {
+        Event { lock: held.id, kind: Kind::HoldSample, mode: mode_code(held.mode), payload: nanos }
+    }
+
+    /// The site of an `Acquired`, `TryFailed` or `TimedOut` record.
+    pub fn site(&self) -> &'static Location<'static> {
+        debug_assert!(matches!(self.kind, Kind::Acquired | Kind::TryFailed | Kind::TimedOut));
+        let ptr = self.payload as usize as *const Location<'static>;
+        // SAFETY: records of these kinds are only built by `Event::at`, whose payload is the
+        // address of a `&'static Location`; it stays valid for the whole process.
+        unsafe { &*ptr }
+    }
+}

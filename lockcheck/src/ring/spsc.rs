@@ -1,0 +1,292 @@
+//! A bounded single-producer, single-consumer ring of `Copy` records.
+//!
+//! Lamport's wait-free SPSC queue (1983) with the refinement rtrb and FastForward use: each
+//! side keeps a private copy of the other side's index and re-reads the shared one only when
+//! the copy says the ring is full (producer) or empty (consumer). The producer's steady state
+//! is then a slot write and one `Release` store of `tail`, to a cache line only the producer
+//! writes. Indices grow without bound (wrapping) and are masked into the power-of-two buffer,
+//! so "full" is `tail - head == capacity` with no wasted slot.
+//!
+//! Built with `--cfg loom`, the atomics and the cell come from loom and the tests at the
+//! bottom explore every interleaving (`RUSTFLAGS="--cfg loom" cargo test --release -p
+//! lockcheck --features instrument --lib ring::spsc`).
+
+use std::mem::MaybeUninit;
+
+#[cfg(loom)]
+use loom::{cell::UnsafeCell, sync::atomic::AtomicUsize};
+#[cfg(not(loom))]
+use shim::UnsafeCell;
+#[cfg(not(loom))]
+use std::sync::atomic::AtomicUsize;
+use std::sync::atomic::Ordering;
+
+/// std's `UnsafeCell` with loom's closure API, so one body of code serves both.
+#[cfg(not(loom))]
+mod shim {
+    pub(crate) struct UnsafeCell<T>(std::cell::UnsafeCell<T>);
+
+    impl<T> UnsafeCell<T> {
+        pub fn new(value: T) -> UnsafeCell<T> {
+            UnsafeCell(std::cell::UnsafeCell::new(value))
+        }
+
+        #[inline]
+        pub fn with<R>(&self, f: impl FnOnce(*const T) -> R) -> R {
+            f(self.0.get())
+        }
+
+        #[inline]
+        pub fn with_mut<R>(&self, f: impl FnOnce(*mut T) -> R) -> R {
+            f(self.0.get())
+        }
+    }
+}
+
+/// Keeps a value on its own cache line (128 bytes: adjacent-line prefetch pairs lines on
+/// x86, as crossbeam's `CachePadded` notes), so the producer's stores to `tail` do not
+/// invalidate the consumer's `head` and vice versa.
+#[repr(align(128))]
+struct CachePadded<T>(T);
+
+/// The shared part of the ring.
+pub(crate) struct Spsc<T> {
+    /// The next index the consumer reads. Written by the consumer only.
+    head: CachePadded<AtomicUsize>,
+    /// The next index the producer writes. Written by the producer only.
+    tail: CachePadded<AtomicUsize>,
+    slots: Box<[UnsafeCell<MaybeUninit<T>>]>,
+    mask: usize,
+}
+
+// SAFETY: a slot is written only by the producer while it is outside [head, tail) and read
+// only by the consumer while it is inside; the Release/Acquire pairs on `head` and `tail`
+// order those accesses (see `Producer::push` and `Spsc::drain_to`). `T: Send` because records
+// move from the producer's thread to the consumer's.
+unsafe impl<T: Copy + Send> Sync for Spsc<T> {}
+// SAFETY: as above; the ring owns its records.
+unsafe impl<T: Copy + Send> Send for Spsc<T> {}
+
+/// What a push did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Push {
+    /// Written; the ring is less than half full.
+    Done,
+    /// Written; the ring is at least half full: time to wake the consumer.
+    HalfFull,
+    /// Not written: no room.
+    Full,
+}
+
+/// The producer's private state: its own `tail` and a cached copy of `head`. Exactly one
+/// exists per ring, owned by the producing thread.
+pub(crate) struct Producer {
+    tail: usize,
+    cached_head: usize,
+    /// Pushes take the fast path below this fill level (half the capacity).
+    half: usize,
+}
+
+impl<T: Copy> Spsc<T> {
+    /// A ring of `capacity` records (rounded up to a power of two, at least 2) and its
+    /// producer.
+    pub fn new(capacity: usize) -> (Spsc<T>, Producer) {
+        let capacity = capacity.max(2).next_power_of_two();
+        let slots = (0..capacity).map(|_| UnsafeCell::new(MaybeUninit::uninit())).collect();
+        let ring = Spsc {
+            head: CachePadded(AtomicUsize::new(0)),
+            tail: CachePadded(AtomicUsize::new(0)),
+            slots,
+            mask: capacity - 1,
+        };
+        (ring, Producer { tail: 0, cached_head: 0, half: capacity / 2 })
+    }
+
+    /// How many records fit.
+    pub fn capacity(&self) -> usize {
+        self.mask + 1
+    }
+
+    /// The producer's published end: records before it can be drained.
+    pub fn published_end(&self) -> usize {
+        // Acquire: pairs with the Release store of `tail` in `Producer::publish`; every slot
+        // write before that store is visible once we see its index.
+        self.tail.0.load(Ordering::Acquire)
+    }
+
+    /// Hands every record from the consumer's position up to `end` (a value of
+    /// [`Spsc::published_end`]) to `f`, then frees their slots for the producer.
+    ///
+    /// # Safety
+    ///
+    /// Only one consumer may call this at a time (the collector holds its state lock), and
+    /// `end` must come from `published_end` on this ring, after any earlier drain.
+    pub unsafe fn drain_to(&self, end: usize, mut f: impl FnMut(T)) -> usize {
+        // Relaxed: only consumers store `head`, and they are serialised by the caller's lock,
+        // which orders their accesses.
+        let head = self.head.0.load(Ordering::Relaxed);
+        let count = end.wrapping_sub(head);
+        for index in head..head.wrapping_add(count) {
+            let slot = &self.slots[index & self.mask];
+            // SAFETY: `index` is in [head, end): the producer wrote it before publishing `end`
+            // (made visible by the Acquire in `published_end`) and will not touch it again
+            // until `head` moves past it below.
+            let record = slot.with(|p| unsafe { (*p).assume_init() });
+            f(record);
+        }
+        // Release: pairs with the Acquire load of `head` in `Producer::refresh`; our reads of
+        // these slots happen before the producer may overwrite them.
+        self.head.0.store(end, Ordering::Release);
+        count
+    }
+}
+
+impl Producer {
+    /// Writes one record; the fast path is a compare, a slot write and a `Release` store.
+    #[inline]
+    pub fn push<T: Copy>(&mut self, ring: &Spsc<T>, record: T) -> Push {
+        if self.tail.wrapping_sub(self.cached_head) >= self.half {
+            return self.push_slow(ring, &[record]);
+        }
+        self.write(ring, record);
+        self.publish(ring);
+        Push::Done
+    }
+
+    /// Writes records that belong together (an acquisition and its wait): all or none.
+    #[cold]
+    pub fn push_all<T: Copy>(&mut self, ring: &Spsc<T>, records: &[T]) -> Push {
+        self.push_slow(ring, records)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn push_slow<T: Copy>(&mut self, ring: &Spsc<T>, records: &[T]) -> Push {
+        let mut used = self.tail.wrapping_sub(self.cached_head);
+        if used + records.len() > ring.capacity() || used >= self.half {
+            self.refresh(ring);
+            used = self.tail.wrapping_sub(self.cached_head);
+        }
+        if used + records.len() > ring.capacity() {
+            return Push::Full;
+        }
+        for &record in records {
+            self.write(ring, record);
+        }
+        self.publish(ring);
+        if used + records.len() >= self.half {
+            Push::HalfFull
+        } else {
+            Push::Done
+        }
+    }
+
+    fn refresh<T: Copy>(&mut self, ring: &Spsc<T>) {
+        // Acquire: pairs with the Release store of `head` in `drain_to`: the consumer has
+        // finished reading every slot before `head`, so they may be overwritten.
+        self.cached_head = ring.head.0.load(Ordering::Acquire);
+    }
+
+    #[inline]
+    fn write<T: Copy>(&mut self, ring: &Spsc<T>, record: T) {
+        let slot = &ring.slots[self.tail & ring.mask];
+        // SAFETY: the caller checked `tail - head < capacity` against a `head` the consumer
+        // published (or an older, smaller one): this slot is outside [head, tail), so the
+        // consumer is not reading it, and only this producer writes slots.
+        slot.with_mut(|p| unsafe { p.write(MaybeUninit::new(record)) });
+        self.tail = self.tail.wrapping_add(1);
+    }
+
+    #[inline]
+    fn publish<T: Copy>(&self, ring: &Spsc<T>) {
+        // Release: pairs with the Acquire load in `Spsc::published_end`; the slot writes above
+        // become visible to the consumer together with the new tail.
+        ring.tail.0.store(self.tail, Ordering::Release);
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fills_drains_and_wraps() {
+        let (ring, mut p) = Spsc::<u64>::new(5);
+        assert_eq!(ring.capacity(), 8);
+        let mut seen = Vec::new();
+        let mut next = 0;
+        for round in 0..5 {
+            let mut pushed = Vec::new();
+            loop {
+                match p.push(&ring, next) {
+                    Push::Full => break,
+                    status => {
+                        assert_eq!(status == Push::HalfFull, pushed.len() >= 4, "round {round}");
+                        pushed.push(next);
+                        next += 1;
+                    }
+                }
+            }
+            assert_eq!(pushed.len(), 8, "a drained ring takes exactly its capacity");
+            // SAFETY: this test is the only consumer.
+            let n = unsafe { ring.drain_to(ring.published_end(), |r| seen.push(r)) };
+            assert_eq!(n, 8);
+        }
+        assert_eq!(seen, (0..40).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn grouped_records_are_all_or_nothing() {
+        let (ring, mut p) = Spsc::<u8>::new(4);
+        assert_eq!(p.push(&ring, 1), Push::Done);
+        assert_eq!(p.push(&ring, 2), Push::Done);
+        assert_eq!(p.push(&ring, 3), Push::HalfFull);
+        assert_eq!(p.push_all(&ring, &[4, 5]), Push::Full);
+        assert_eq!(p.push(&ring, 4), Push::HalfFull);
+        let mut seen = Vec::new();
+        // SAFETY: this test is the only consumer.
+        unsafe { ring.drain_to(ring.published_end(), |r| seen.push(r)) };
+        assert_eq!(p.push_all(&ring, &[5, 6]), Push::HalfFull);
+        // SAFETY: as above.
+        unsafe { ring.drain_to(ring.published_end(), |r| seen.push(r)) };
+        assert_eq!(seen, [1, 2, 3, 4, 5, 6]);
+    }
+}
+
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use super::*;
+    use loom::sync::Arc;
+
+    /// A producer racing a consumer over a ring smaller than the stream: every record
+    /// arrives once, in order, and nothing the producer was told is written is lost.
+    #[test]
+    fn records_arrive_once_in_order() {
+        loom::model(|| {
+            let (ring, mut producer) = Spsc::<u32>::new(2);
+            let ring = Arc::new(ring);
+            let consumer = {
+                let ring = Arc::clone(&ring);
+                loom::thread::spawn(move || {
+                    let mut seen = Vec::new();
+                    for _ in 0..2 {
+                        // SAFETY: this thread is the only consumer.
+                        unsafe { ring.drain_to(ring.published_end(), |r| seen.push(r)) };
+                        loom::thread::yield_now();
+                    }
+                    seen
+                })
+            };
+            let mut written = Vec::new();
+            for record in 0..4 {
+                if producer.push(&ring, record) != Push::Full {
+                    written.push(record);
+                }
+            }
+            let mut seen = consumer.join().unwrap();
+            // SAFETY: the other consumer has finished.
+            unsafe { ring.drain_to(ring.published_end(), |r| seen.push(r)) };
+            assert_eq!(seen, written);
+        });
+    }
+}

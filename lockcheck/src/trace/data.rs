@@ -1,0 +1,120 @@
+//! [`TraceData`]: everything in a trace except the events, which stream through a callback.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::Path;
+
+use super::{Chunk, ClassDecl, Event, Header, LockCounters, LockDecl, OrderEdge, TraceError, TraceReader};
+use crate::report::{Finding, Site};
+
+/// A trace's declarations, exact counters, dropped counts, findings and order edges. Events
+/// are not kept (a trace can hold hundreds of millions): [`TraceData::read_with`] hands each
+/// one to a callback as it is decoded.
+#[derive(Debug, Default)]
+#[non_exhaustive]
+pub struct TraceData {
+    /// The process, if the header chunk was read.
+    pub header: Option<Header>,
+    /// Thread names by id.
+    pub threads: BTreeMap<u32, String>,
+    /// Classes by id.
+    pub classes: BTreeMap<u32, ClassDecl>,
+    /// Lock instances by id.
+    pub locks: BTreeMap<u32, LockDecl>,
+    /// Acquisition sites by id.
+    pub sites: BTreeMap<u32, Site>,
+    /// Exact per-lock counters, by lock id.
+    pub counters: BTreeMap<u32, LockCounters>,
+    /// Events dropped because a ring was full, by thread id.
+    pub dropped: BTreeMap<u32, u64>,
+    /// The findings of the process.
+    pub findings: Vec<Finding>,
+    /// Its class lock-order edges.
+    pub edges: Vec<OrderEdge>,
+    /// Events read.
+    pub events: u64,
+    /// Whether the process flushed at exit (an end chunk was the last one read).
+    pub complete: bool,
+    /// Why reading stopped early: the data above is what came before the damage.
+    pub warning: Option<TraceError>,
+}
+
+impl TraceData {
+    /// Reads a trace file, counting its events without keeping them.
+    pub fn load(path: impl AsRef<Path>) -> Result<TraceData, TraceError> {
+        TraceData::load_with(path, |_, _| {})
+    }
+
+    /// Reads a trace file, passing each event to `on_event` with the data read so far (every
+    /// declaration an event refers to precedes it).
+    pub fn load_with(
+        path: impl AsRef<Path>,
+        on_event: impl FnMut(&TraceData, &Event),
+    ) -> Result<TraceData, TraceError> {
+        TraceData::read_with(TraceReader::open(path)?, on_event)
+    }
+
+    /// Reads a trace from an open reader. Fails only when nothing could be read; damage after
+    /// the preamble ends the read with [`TraceData::warning`] set.
+    pub fn read_with<R: Read>(
+        reader: TraceReader<R>,
+        mut on_event: impl FnMut(&TraceData, &Event),
+    ) -> Result<TraceData, TraceError> {
+        let mut data = TraceData::default();
+        for chunk in reader {
+            let chunk = match chunk {
+                Ok(chunk) => chunk,
+                Err(e) => {
+                    data.warning = Some(e);
+                    break;
+                }
+            };
+            data.complete = matches!(chunk, Chunk::End);
+            match chunk {
+                Chunk::Header(h) => data.header = Some(h),
+                Chunk::Thread(t) => {
+                    data.threads.insert(t.id, t.name);
+                }
+                Chunk::Class(c) => {
+                    data.classes.insert(c.id, c);
+                }
+                Chunk::Lock(l) => {
+                    data.locks.insert(l.id, l);
+                }
+                Chunk::Site(s) => {
+                    data.sites.insert(s.id, s.site);
+                }
+                Chunk::Events(batch) => {
+                    for event in batch.events() {
+                        match event {
+                            Ok(event) => {
+                                data.events += 1;
+                                on_event(&data, &event);
+                            }
+                            Err(e) => data.warning = Some(e),
+                        }
+                    }
+                    if data.warning.is_some() {
+                        break;
+                    }
+                }
+                Chunk::Dropped(d) => data.dropped = d.into_iter().collect(),
+                Chunk::Counters(c) => data.counters.extend(c),
+                Chunk::Findings(f) => data.findings = f,
+                Chunk::Edges(e) => data.edges = e,
+                Chunk::End | Chunk::Unknown { .. } => {}
+            }
+        }
+        Ok(data)
+    }
+
+    /// Events dropped in total: when non-zero, event-based analyses are incomplete.
+    pub fn events_lost(&self) -> u64 {
+        self.dropped.values().sum()
+    }
+
+    /// The class label of a lock id.
+    pub fn class_of(&self, lock: u32) -> Option<&ClassDecl> {
+        self.classes.get(&self.locks.get(&lock)?.class)
+    }
+}

@@ -1,0 +1,317 @@
+//! The trace file: what a recording process writes (`LOCKCHECK_TRACE`) and the `lockcheck`
+//! CLI reads. Available without the `instrument` feature, so that tools can read traces.
+//!
+//! # Format (version 1)
+//!
+//! ```text
+//! file     = magic "LCKTRACE" · version u16 LE · flags u16 LE (0) · chunk*
+//! chunk    = kind u8 · length u32 LE · FNV-1a-32 of payload u32 LE · payload[length]
+//! ```
+//!
+//! Chunks are self-contained and written whole, so a file cut short by a crash is readable up
+//! to its last complete chunk; a reader skips chunk kinds it does not know; a length above
+//! [`MAX_CHUNK_LEN`] is corruption, never an allocation. Integers inside payloads are LEB128
+//! varints. Declarations (threads, classes, locks, sites) always precede the events that use
+//! their ids. Snapshot chunks are cumulative: for dropped counts, findings and order edges the
+//! last chunk of the kind is the whole truth; counters chunks carry the locks whose totals
+//! changed, so per lock the last value seen counts.
+//!
+//! | kind | chunk | payload |
+//! |---|---|---|
+//! | 1 | header | program, pid, start (Unix ns), hold sample rate, ring capacity |
+//! | 2 | thread | id, name |
+//! | 3 | class | id, label, named, kind, rank, creation site |
+//! | 4 | lock | id, class id, kind, rank |
+//! | 5 | site | id, file, line, column |
+//! | 6 | events | thread, time since start (ns), count, events |
+//! | 7 | dropped | (thread, events dropped) pairs |
+//! | 8 | counters | (lock, acquisitions, contended, wait ns) — exact, even when events dropped |
+//! | 9 | findings | `Vec<Finding>` as JSON |
+//! | 10 | edges | `Vec<OrderEdge>` (class lock-order edges) as JSON |
+//! | 11 | end | empty: the process flushed at exit |
+//!
+//! An event is one byte — kind (bits 0–2), mode (bits 3–5), "same lock as the previous
+//! event" (bit 6) — then, unless bit 6 is set, the zigzag delta from the previous event's lock
+//! id, then the kind's fields (site id, wait or hold nanoseconds). A lock and unlock of one
+//! lock typically take 4 bytes.
+
+mod codec;
+mod data;
+mod order_edge;
+mod reader;
+mod writer;
+
+use std::io;
+
+pub use data::TraceData;
+pub use order_edge::OrderEdge;
+pub use reader::{EventBatch, Events, TraceReader};
+pub use writer::{BatchEncoder, TraceWriter};
+
+use crate::registry::LockKind;
+use crate::report::{Mode, Site};
+
+/// The first eight bytes of every trace.
+pub const MAGIC: [u8; 8] = *b"LCKTRACE";
+/// The format version this library writes and reads.
+pub const VERSION: u16 = 1;
+/// The largest chunk payload a reader accepts (and a writer produces), in bytes.
+pub const MAX_CHUNK_LEN: u32 = 16 << 20;
+/// The file extension of traces written into a directory.
+pub const EXTENSION: &str = "lctrace";
+
+/// Bytes before the first chunk: magic, version, flags.
+pub(crate) const PREAMBLE_LEN: u64 = 12;
+/// Bytes of a chunk's frame before its payload: kind, length, checksum.
+pub(crate) const FRAME_LEN: u64 = 9;
+
+/// Chunk kinds on disk.
+pub(crate) mod kind {
+    pub const HEADER: u8 = 1;
+    pub const THREAD: u8 = 2;
+    pub const CLASS: u8 = 3;
+    pub const LOCK: u8 = 4;
+    pub const SITE: u8 = 5;
+    pub const EVENTS: u8 = 6;
+    pub const DROPPED: u8 = 7;
+    pub const COUNTERS: u8 = 8;
+    pub const FINDINGS: u8 = 9;
+    pub const EDGES: u8 = 10;
+    pub const END: u8 = 11;
+}
+
+/// Why a trace could not be read (completely).
+#[derive(Debug, thiserror::Error)]
+pub enum TraceError {
+    /// Reading the file failed.
+    #[error("I/O error: {0}")]
+    Io(#[from] io::Error),
+    /// The file does not start with [`MAGIC`]: not a lockcheck trace.
+    #[error("not a lockcheck trace (bad magic bytes)")]
+    BadMagic,
+    /// Written by a newer (or unknown) version of the format.
+    #[error("unsupported trace format version {0} (this build reads version {VERSION})")]
+    UnsupportedVersion(u16),
+    /// The file ends inside the chunk (or preamble) that starts at `offset`: typically a
+    /// process killed while writing. Everything before `offset` is intact.
+    #[error("trace is truncated at byte {offset} (the process probably died while writing)")]
+    Truncated {
+        /// Where the incomplete part starts.
+        offset: u64,
+    },
+    /// The chunk at `offset` is damaged.
+    #[error("trace is corrupt at byte {offset}: {what}")]
+    Corrupt {
+        /// The chunk's offset in the file.
+        offset: u64,
+        /// What is wrong with it.
+        what: String,
+    },
+}
+
+/// The process a trace came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Header {
+    /// The program's name (its executable's file name).
+    pub program: String,
+    /// Its process id.
+    pub pid: u32,
+    /// When recording started, in nanoseconds since the Unix epoch.
+    pub start_unix_ns: u64,
+    /// One uncontended hold in this many was timed (0: none, 1: all); scale hold-time sums
+    /// by it for estimates.
+    pub hold_sample: u32,
+    /// Events per thread ring.
+    pub ring_capacity: u32,
+}
+
+/// A thread that recorded events.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ThreadDecl {
+    /// Its id in this trace (0: events recorded after the thread's state was torn down).
+    pub id: u32,
+    /// Its name, or its `ThreadId` when unnamed.
+    pub name: String,
+}
+
+/// A lock class: every lock with one name or, unnamed, one creation site. Classes are what
+/// merge across processes (by `label`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClassDecl {
+    /// Its id in this trace.
+    pub id: u32,
+    /// The name, or the creation site as `file:line:col`.
+    pub label: String,
+    /// Whether `label` is a name given in code.
+    pub named: bool,
+    /// What kind of primitive.
+    pub kind: LockKind,
+    /// Its rank, if any.
+    pub rank: Option<u32>,
+    /// Where its first instance was created.
+    pub site: Option<Site>,
+}
+
+/// A lock instance.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LockDecl {
+    /// Its id in this trace.
+    pub id: u32,
+    /// Its class id.
+    pub class: u32,
+    /// What kind of primitive.
+    pub kind: LockKind,
+    /// Its rank, if any.
+    pub rank: Option<u32>,
+}
+
+/// A call site that acquired a lock.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SiteDecl {
+    /// Its id in this trace.
+    pub id: u32,
+    /// Where.
+    pub site: Site,
+}
+
+/// One recorded event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Event {
+    /// The thread id (see [`ThreadDecl`]).
+    pub thread: u32,
+    /// The lock id (see [`LockDecl`]).
+    pub lock: u32,
+    /// How the lock was (to be) held.
+    pub mode: Mode,
+    /// What happened.
+    pub kind: EventKind,
+}
+
+/// What an [`Event`] records.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EventKind {
+    /// The lock was acquired at `site`; `wait_ns` is set when it was contended.
+    Acquired {
+        /// Site id (see [`SiteDecl`]).
+        site: u32,
+        /// How long the thread waited, when it had to.
+        wait_ns: Option<u64>,
+    },
+    /// The lock was released; `hold_ns` is set on the sampled holds (see
+    /// [`Header::hold_sample`]).
+    Released {
+        /// How long it was held, when this hold was timed.
+        hold_ns: Option<u64>,
+    },
+    /// A `try_lock` at `site` failed.
+    TryFailed {
+        /// Site id.
+        site: u32,
+    },
+    /// A timed acquisition at `site` gave up after `wait_ns`.
+    TimedOut {
+        /// Site id.
+        site: u32,
+        /// How long it waited.
+        wait_ns: u64,
+    },
+}
+
+/// Exact per-lock counts, including acquisitions whose events were dropped.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LockCounters {
+    /// Successful acquisitions (blocking, timed and `try_lock`).
+    pub acquisitions: u64,
+    /// Acquisitions that had to wait.
+    pub contended: u64,
+    /// Total time waited by the contended acquisitions, in nanoseconds.
+    pub wait_ns: u64,
+}
+
+impl LockCounters {
+    /// Adds `other` into `self`.
+    pub fn add(&mut self, other: &LockCounters) {
+        self.acquisitions += other.acquisitions;
+        self.contended += other.contended;
+        self.wait_ns = self.wait_ns.saturating_add(other.wait_ns);
+    }
+}
+
+/// One chunk of a trace, decoded.
+#[derive(Clone, Debug)]
+pub enum Chunk {
+    /// The process.
+    Header(Header),
+    /// A thread declaration.
+    Thread(ThreadDecl),
+    /// A class declaration.
+    Class(ClassDecl),
+    /// A lock declaration.
+    Lock(LockDecl),
+    /// A site declaration.
+    Site(SiteDecl),
+    /// Events of one thread, decoded lazily.
+    Events(EventBatch),
+    /// Cumulative dropped-event counts: (thread id, count).
+    Dropped(Vec<(u32, u64)>),
+    /// Exact counters, cumulative, of the locks that changed since the previous such chunk.
+    Counters(Vec<(u32, LockCounters)>),
+    /// Every finding so far.
+    Findings(Vec<crate::report::Finding>),
+    /// Every class lock-order edge so far.
+    Edges(Vec<OrderEdge>),
+    /// The process flushed at exit.
+    End,
+    /// A chunk kind this version does not know (skipped).
+    Unknown {
+        /// Its kind byte.
+        kind: u8,
+        /// Its payload length.
+        len: u32,
+    },
+}
+
+/// How [`Mode`]s are numbered on disk.
+pub(crate) fn mode_code(mode: Mode) -> u8 {
+    match mode {
+        Mode::Exclusive => 0,
+        Mode::Shared => 1,
+        Mode::SharedRecursive => 2,
+        Mode::Upgradable => 3,
+        Mode::Permit => 4,
+    }
+}
+
+pub(crate) fn mode_from_code(code: u8) -> Option<Mode> {
+    Some(match code {
+        0 => Mode::Exclusive,
+        1 => Mode::Shared,
+        2 => Mode::SharedRecursive,
+        3 => Mode::Upgradable,
+        4 => Mode::Permit,
+        _ => return None,
+    })
+}
+
+/// How [`LockKind`]s are numbered on disk.
+pub(crate) fn kind_code(kind: LockKind) -> u8 {
+    match kind {
+        LockKind::Mutex => 0,
+        LockKind::RwLock => 1,
+        LockKind::Reentrant => 2,
+        LockKind::Semaphore => 3,
+    }
+}
+
+pub(crate) fn kind_from_code(code: u8) -> Option<LockKind> {
+    Some(match code {
+        0 => LockKind::Mutex,
+        1 => LockKind::RwLock,
+        2 => LockKind::Reentrant,
+        3 => LockKind::Semaphore,
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,213 @@
+use super::*;
+use crate::report::{Edge, Finding, HeldLock, LockRef, Misuse};
+
+fn site(line: u32) -> Site {
+    Site { file: "src/bank.rs".into(), line, column: 9 }
+}
+
+fn every_event_kind() -> Vec<Event> {
+    let ev = |lock, mode, kind| Event { thread: 3, lock, mode, kind };
+    vec![
+        ev(1, Mode::Exclusive, EventKind::Acquired { site: 0, wait_ns: None }),
+        ev(2, Mode::Shared, EventKind::Acquired { site: 1, wait_ns: Some(1_500) }),
+        ev(2, Mode::Shared, EventKind::Released { hold_ns: None }),
+        ev(1, Mode::Exclusive, EventKind::Released { hold_ns: Some(u64::MAX) }),
+        ev(400_000, Mode::Upgradable, EventKind::TryFailed { site: 2 }),
+        ev(7, Mode::Permit, EventKind::TimedOut { site: 3, wait_ns: 10_000_000 }),
+        ev(7, Mode::SharedRecursive, EventKind::Acquired { site: u32::MAX, wait_ns: Some(0) }),
+    ]
+}
+
+fn edge() -> OrderEdge {
+    let lock = |class: &str| LockRef { class: class.into(), instance: None, rank: Some(2) };
+    OrderEdge {
+        from: "accounts".into(),
+        to: "ledger".into(),
+        held_modes: OrderEdge::mode_bit(Mode::Exclusive),
+        acquired_modes: OrderEdge::mode_bit(Mode::Shared) | OrderEdge::mode_bit(Mode::Exclusive),
+        gates: vec!["bank".into()],
+        count: 42,
+        multi_thread: true,
+        first: Edge {
+            from: lock("accounts"),
+            to: lock("ledger"),
+            from_mode: Mode::Exclusive,
+            to_mode: Mode::Shared,
+            thread: "main".into(),
+            from_site: site(1),
+            to_site: site(2),
+            stack: vec!["bank::transfer at src/bank.rs:2".into()],
+        },
+    }
+}
+
+fn finding() -> Finding {
+    Finding::Misuse(Misuse {
+        what: "leaked".into(),
+        thread: "worker".into(),
+        held: HeldLock {
+            lock: LockRef { class: "ledger".into(), instance: Some(2), rank: None },
+            mode: Mode::Exclusive,
+            site: site(3),
+        },
+    })
+}
+
+/// A trace holding one chunk of every kind, and an unknown one in the middle.
+fn sample() -> Vec<u8> {
+    let mut w = TraceWriter::new(Vec::new()).unwrap();
+    w.header(&Header {
+        program: "bank".into(),
+        pid: 4242,
+        start_unix_ns: 1 << 60,
+        hold_sample: 64,
+        ring_capacity: 16384,
+    })
+    .unwrap();
+    w.thread(&ThreadDecl { id: 3, name: "worker-1".into() }).unwrap();
+    w.class(&ClassDecl {
+        id: 0,
+        label: "accounts".into(),
+        named: true,
+        kind: LockKind::RwLock,
+        rank: Some(2),
+        site: Some(site(1)),
+    })
+    .unwrap();
+    w.class(&ClassDecl {
+        id: 1,
+        label: "src/bank.rs:5:9".into(),
+        named: false,
+        kind: LockKind::Semaphore,
+        rank: None,
+        site: None,
+    })
+    .unwrap();
+    w.lock(&LockDecl { id: 1, class: 0, kind: LockKind::RwLock, rank: Some(2) }).unwrap();
+    w.site(&SiteDecl { id: 0, site: site(10) }).unwrap();
+    w.raw(200, b"from the future").unwrap();
+    let mut batch = BatchEncoder::new(3);
+    for e in every_event_kind() {
+        batch.push(&e);
+    }
+    w.events(&batch, 99).unwrap();
+    w.dropped(&[(3, 17), (0, 1)]).unwrap();
+    w.counters(&[(1, LockCounters { acquisitions: 9, contended: 2, wait_ns: 1_500 })]).unwrap();
+    w.findings(&[finding()]).unwrap();
+    w.edges(&[edge()]).unwrap();
+    w.end().unwrap();
+    w.into_inner()
+}
+
+#[test]
+fn every_chunk_and_event_kind_round_trips() {
+    let bytes = sample();
+    let chunks: Vec<Chunk> = TraceReader::new(&bytes[..]).unwrap().map(Result::unwrap).collect();
+    assert_eq!(chunks.len(), 13);
+    assert!(
+        matches!(&chunks[0], Chunk::Header(h) if h.pid == 4242 && h.program == "bank" && h.start_unix_ns == 1 << 60)
+    );
+    assert!(matches!(&chunks[3], Chunk::Class(c) if c.kind == LockKind::Semaphore && c.site.is_none() && !c.named));
+    assert!(matches!(&chunks[6], Chunk::Unknown { kind: 200, len: 15 }));
+    let Chunk::Events(batch) = &chunks[7] else { panic!("events expected, got {:?}", chunks[7]) };
+    assert_eq!((batch.thread, batch.time_ns, batch.count), (3, 99, 7));
+    let events: Vec<Event> = batch.events().map(Result::unwrap).collect();
+    assert_eq!(events, every_event_kind());
+
+    let data = TraceData::read_with(TraceReader::new(&bytes[..]).unwrap(), |data, e| {
+        assert_eq!(data.threads[&e.thread], "worker-1", "declarations precede events");
+    })
+    .unwrap();
+    assert!(data.complete && data.warning.is_none());
+    assert_eq!(data.events, 7);
+    assert_eq!(data.events_lost(), 18);
+    assert_eq!(data.class_of(1).unwrap().label, "accounts");
+    assert_eq!(data.counters[&1].contended, 2);
+    assert_eq!(data.sites[&0], site(10));
+    assert_eq!(data.findings, vec![finding()]);
+    assert_eq!(data.edges, vec![edge()]);
+    assert_eq!(OrderEdge::modes(data.edges[0].acquired_modes), vec![Mode::Exclusive, Mode::Shared]);
+}
+
+#[test]
+fn a_trace_cut_anywhere_reads_up_to_its_last_complete_chunk() {
+    let bytes = sample();
+    let full = TraceData::read_with(TraceReader::new(&bytes[..]).unwrap(), |_, _| {}).unwrap();
+    for cut in PREAMBLE_LEN as usize..bytes.len() {
+        let data = TraceData::read_with(TraceReader::new(&bytes[..cut]).unwrap(), |_, _| {}).unwrap();
+        let mut reader = TraceReader::new(&bytes[..cut]).unwrap();
+        let whole = reader.by_ref().take_while(Result::is_ok).count();
+        let ends_on_boundary = reader.offset() == cut as u64;
+        match &data.warning {
+            None => assert!(ends_on_boundary, "cut at {cut} read silently"),
+            Some(TraceError::Truncated { offset }) => assert_eq!(*offset, reader.offset()),
+            Some(other) => panic!("cut at {cut}: {other}"),
+        }
+        assert!(data.events == 0 || data.events == full.events, "batches are all or nothing");
+        assert!(whole <= 13);
+    }
+    assert!(matches!(TraceReader::new(&bytes[..5]), Err(TraceError::Truncated { offset: 0 })));
+    assert!(matches!(TraceReader::new(&[][..]), Err(TraceError::Truncated { offset: 0 })));
+}
+
+#[test]
+fn corruption_is_reported_with_its_offset() {
+    let bytes = sample();
+    // Flip one byte inside every chunk's payload in turn: the checksum catches each.
+    let offsets: Vec<u64> = {
+        let mut reader = TraceReader::new(&bytes[..]).unwrap();
+        let mut at = vec![reader.offset()];
+        while let Some(Ok(_)) = reader.next() {
+            at.push(reader.offset());
+        }
+        at
+    };
+    for pair in offsets.windows(2) {
+        let (start, end) = (pair[0], pair[1]);
+        if end - start == FRAME_LEN {
+            continue;
+        }
+        let mut bad = bytes.clone();
+        bad[end as usize - 1] ^= 0x55;
+        let data = TraceData::read_with(TraceReader::new(&bad[..]).unwrap(), |_, _| {}).unwrap();
+        assert!(
+            matches!(data.warning, Some(TraceError::Corrupt { offset, .. }) if offset == start),
+            "flip before {end}: {:?}",
+            data.warning
+        );
+    }
+}
+
+#[test]
+fn bad_preambles_and_huge_lengths_are_errors() {
+    let mut bytes = sample();
+    assert!(matches!(TraceReader::new(&b"GIF89a........"[..]), Err(TraceError::BadMagic)));
+    bytes[8] = 9;
+    assert!(matches!(TraceReader::new(&bytes[..]), Err(TraceError::UnsupportedVersion(9))));
+    bytes[8] = 1;
+    // A 4 GiB length in the first chunk's frame: refused before anything is allocated.
+    let at = PREAMBLE_LEN as usize;
+    bytes[at + 1..at + 5].copy_from_slice(&u32::MAX.to_le_bytes());
+    let err = TraceReader::new(&bytes[..]).unwrap().next().unwrap().unwrap_err();
+    assert!(matches!(err, TraceError::Corrupt { offset, .. } if offset == PREAMBLE_LEN), "{err}");
+}
+
+#[test]
+fn garbage_inside_a_valid_frame_is_corrupt_not_a_panic() {
+    // Well-framed chunks whose payloads lie: huge counts, bad codes, trailing bytes.
+    let payloads: [(u8, &[u8]); 6] = [
+        (kind::DROPPED, &[0xff, 0xff, 0xff, 0xff, 0x0f]),
+        (kind::COUNTERS, &[0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01]),
+        (kind::EVENTS, &[1, 0, 2, 7, 0]),
+        (kind::CLASS, &[0, 1, b'x', 0, 9, 0, 0]),
+        (kind::FINDINGS, b"[{\"kind\":\"nope\"}]"),
+        (kind::THREAD, &[1, 1, b'a', 0]),
+    ];
+    for (kind, payload) in payloads {
+        let mut w = TraceWriter::new(Vec::new()).unwrap();
+        w.raw(kind, payload).unwrap();
+        let bytes = w.into_inner();
+        let data = TraceData::read_with(TraceReader::new(&bytes[..]).unwrap(), |_, _| {}).unwrap();
+        assert!(matches!(data.warning, Some(TraceError::Corrupt { .. })), "kind {kind}: {:?}", data.warning);
+    }
+}

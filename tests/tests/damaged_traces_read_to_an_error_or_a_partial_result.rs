@@ -1,0 +1,42 @@
+use lockcheck::trace::{TraceData, TraceError, TraceReader};
+use lockcheck_tests::traces::{load, run_child, temp_dir};
+
+#[test]
+fn damaged_traces_read_to_an_error_or_a_partial_result() {
+    let run = run_child(env!("CARGO_BIN_EXE_trace_child"), &["threads", "300"], &[]);
+    let bytes = std::fs::read(&run.path).unwrap();
+    let (full, _) = load(&run.path);
+    assert!(full.complete);
+    let dir = temp_dir("damaged");
+    let file = dir.join("damaged.lctrace");
+
+    // Cut short, as by a crash mid-write: a partial result with a truncation warning.
+    for cut in [bytes.len() - 1, bytes.len() * 2 / 3, bytes.len() / 2, 40] {
+        std::fs::write(&file, &bytes[..cut]).unwrap();
+        let data = TraceData::load(&file).unwrap();
+        assert!(matches!(data.warning, Some(TraceError::Truncated { .. })), "cut at {cut}: {:?}", data.warning);
+        assert!(!data.complete && data.events <= full.events);
+        assert!(data.warning.unwrap().to_string().contains("truncated"));
+    }
+
+    // A flipped byte in the middle: everything before the damaged chunk, then a warning.
+    let mut bad = bytes.clone();
+    let middle = bad.len() / 2;
+    bad[middle] ^= 0xa5;
+    std::fs::write(&file, &bad).unwrap();
+    let data = TraceData::load(&file).unwrap();
+    let Some(warning) = &data.warning else { panic!("corruption noticed") };
+    assert!(matches!(warning, TraceError::Corrupt { offset, .. } if *offset <= middle as u64), "{warning}");
+    assert!(data.header.is_some());
+
+    // Not a trace, the wrong version, an empty file: clear errors.
+    std::fs::write(&file, b"not a trace at all").unwrap();
+    assert!(matches!(TraceData::load(&file), Err(TraceError::BadMagic)));
+    let mut future = bytes.clone();
+    future[8] = 0xff;
+    std::fs::write(&file, &future).unwrap();
+    assert!(matches!(TraceData::load(&file), Err(TraceError::UnsupportedVersion(255))));
+    std::fs::write(&file, b"").unwrap();
+    assert!(matches!(TraceReader::open(&file), Err(TraceError::Truncated { offset: 0 })));
+    assert!(matches!(TraceData::load(dir.join("missing")), Err(TraceError::Io(_))));
+}
