@@ -1,6 +1,6 @@
 //! SCENARIOS H1: a real ABBA deadlock, forced with a barrier. The cycle is reported as a
 //! potential deadlock before the second thread blocks, then the watchdog finds the wait-for
-//! cycle and aborts the process with both threads' stacks.
+//! cycle and aborts the process with both threads' stacks, after writing it to the trace.
 
 use std::sync::{Arc, Barrier};
 use std::thread;
@@ -43,7 +43,10 @@ fn watchdog_aborts_a_real_abba_deadlock() {
     if child::is_child() {
         return scenario();
     }
-    let out = child::run("watchdog_aborts_a_real_abba_deadlock", &[], Duration::from_secs(20));
+    let trace = lockcheck_tests::traces::temp_dir("abba").join("abba.lctrace");
+    let trace_env = trace.to_str().expect("a UTF-8 temp path");
+    let out =
+        child::run("watchdog_aborts_a_real_abba_deadlock", &[("LOCKCHECK_TRACE", trace_env)], Duration::from_secs(20));
     out.check(out.aborted(), "the child aborts");
     for needle in [
         "POTENTIAL DEADLOCK",
@@ -63,6 +66,9 @@ fn watchdog_aborts_a_real_abba_deadlock() {
         out.stderr.contains("watchdog_aborts_a_real_abba_deadlock::scenario"),
         "the stacks reach the user's code",
     );
+    let data = lockcheck::trace::TraceData::load(&trace).expect("the aborted child left a readable trace");
+    let deadlock = data.findings.iter().find(|f| matches!(f, lockcheck::Finding::ActualDeadlock(_)));
+    out.check(deadlock.is_some(), "the trace holds the deadlock finding");
     let latency = out.latency_ms.expect("the child said when it blocked");
     let detected = out.detected_after_ms().expect("the report says how long the threads waited");
     eprintln!("threshold {THRESHOLD_MS} ms: deadlock reported {detected} ms after it formed; {latency} ms from the last lock call to the end of the process");
