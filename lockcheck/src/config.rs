@@ -43,7 +43,10 @@ pub(crate) struct Config {
     pub stacks: bool,
     /// `LOCKCHECK_HOLD_SAMPLE=N`: time one uncontended hold in N (0 = never, 1 = every one).
     pub hold_sample: u32,
-    /// `LOCKCHECK_RING=N`: events per thread ring.
+    /// `LOCKCHECK_RING=N`: events per thread ring (16 bytes each). The default, 1 MiB per
+    /// thread, keeps the collector from draining a busy ring while it is still hot in the
+    /// producer's cache (benches/recording.rs, fastest samples of an uncontended loop: about
+    /// 2 ns of recording per lock+unlock at this size, 5-9 ns at 16384).
     pub ring_capacity: usize,
 }
 
@@ -78,7 +81,7 @@ impl Config {
                 _ => None,
             }),
             hold_sample: parse("LOCKCHECK_HOLD_SAMPLE", 64, |v| v.parse().ok()),
-            ring_capacity: parse("LOCKCHECK_RING", 1 << 14, |v| {
+            ring_capacity: parse("LOCKCHECK_RING", 1 << 16, |v| {
                 v.parse::<usize>().ok().filter(|n| (16..=1 << 24).contains(n))
             }),
         }

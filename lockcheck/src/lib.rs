@@ -44,7 +44,7 @@
 //! | `LOCKCHECK_STACKS` | `1` | capture a stack for each new order between classes |
 //! | `LOCKCHECK_TRACE` | unset | record a trace into this file, or into `<program>-<pid>.lctrace` in this directory (see [`trace`]) |
 //! | `LOCKCHECK_HOLD_SAMPLE` | `64` | time one uncontended hold in N (`1`: all, `0`: none) |
-//! | `LOCKCHECK_RING` | `16384` | events per thread buffer; a full buffer drops (and counts) events |
+//! | `LOCKCHECK_RING` | `65536` | events (16 bytes each) per thread buffer; a full buffer drops (and counts) events |
 //! | `LOCKCHECK_WATCHDOG_MS` | `10000` | report threads waiting longer than this (a deadlock or a stall); `0` = no watchdog |
 //! | `LOCKCHECK_ON_DEADLOCK` | `abort` | after reporting a real deadlock, `abort` the process or `warn` once and keep going |
 //!

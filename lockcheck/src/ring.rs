@@ -170,7 +170,8 @@ struct Recorder {
 impl Recorder {
     #[inline]
     fn push(&mut self, event: Event) {
-        match self.producer.push(&self.ring.spsc, event) {
+        // SAFETY: `start` made this producer with this ring, and they never part.
+        match unsafe { self.producer.push(&self.ring.spsc, event) } {
             Push::Done => {}
             Push::HalfFull => collector::wake(),
             Push::Full => self.drop_events(&[event]),
@@ -180,7 +181,8 @@ impl Recorder {
     /// An acquisition and its wait, written together or dropped together.
     #[cold]
     fn push_pair(&mut self, first: Event, wait: Event) {
-        match self.producer.push_all(&self.ring.spsc, &[first, wait]) {
+        // SAFETY: as in `push`.
+        match unsafe { self.producer.push_all(&self.ring.spsc, &[first, wait]) } {
             Push::Done => {}
             Push::HalfFull => collector::wake(),
             Push::Full => self.drop_events(&[first, wait]),

@@ -143,8 +143,12 @@ impl<T: Copy> Spsc<T> {
 
 impl Producer {
     /// Writes one record; the fast path is a compare, a slot write and a `Release` store.
+    ///
+    /// # Safety
+    ///
+    /// `ring` is the ring this producer was created with (its indices are that ring's).
     #[inline]
-    pub fn push<T: Copy>(&mut self, ring: &Spsc<T>, record: T) -> Push {
+    pub unsafe fn push<T: Copy>(&mut self, ring: &Spsc<T>, record: T) -> Push {
         if self.tail.wrapping_sub(self.cached_head) >= self.half {
             return self.push_slow(ring, &[record]);
         }
@@ -154,8 +158,12 @@ impl Producer {
     }
 
     /// Writes records that belong together (an acquisition and its wait): all or none.
+    ///
+    /// # Safety
+    ///
+    /// As [`Producer::push`].
     #[cold]
-    pub fn push_all<T: Copy>(&mut self, ring: &Spsc<T>, records: &[T]) -> Push {
+    pub unsafe fn push_all<T: Copy>(&mut self, ring: &Spsc<T>, records: &[T]) -> Push {
         self.push_slow(ring, records)
     }
 
@@ -192,7 +200,8 @@ impl Producer {
         let slot = &ring.slots[self.tail & ring.mask];
         // SAFETY: the caller checked `tail - head < capacity` against a `head` the consumer
         // published (or an older, smaller one): this slot is outside [head, tail), so the
-        // consumer is not reading it, and only this producer writes slots.
+        // consumer is not reading it, and only this producer writes slots (`push` requires
+        // `ring` to be this producer's own).
         slot.with_mut(|p| unsafe { p.write(MaybeUninit::new(record)) });
         self.tail = self.tail.wrapping_add(1);
     }
@@ -205,9 +214,21 @@ impl Producer {
     }
 }
 
+/// `Producer::push` for tests, which always pair a producer with the ring made with it.
+#[cfg(test)]
+fn push<T: Copy>(p: &mut Producer, ring: &Spsc<T>, record: T) -> Push {
+    // SAFETY: every test passes the ring `Spsc::new` returned with `p`.
+    unsafe { p.push(ring, record) }
+}
+
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
+
+    fn push_all<T: Copy>(p: &mut Producer, ring: &Spsc<T>, records: &[T]) -> Push {
+        // SAFETY: as in `push`.
+        unsafe { p.push_all(ring, records) }
+    }
 
     #[test]
     fn fills_drains_and_wraps() {
@@ -218,7 +239,7 @@ mod tests {
         for round in 0..5 {
             let mut pushed = Vec::new();
             loop {
-                match p.push(&ring, next) {
+                match push(&mut p, &ring, next) {
                     Push::Full => break,
                     status => {
                         assert_eq!(status == Push::HalfFull, pushed.len() >= 4, "round {round}");
@@ -238,15 +259,15 @@ mod tests {
     #[test]
     fn grouped_records_are_all_or_nothing() {
         let (ring, mut p) = Spsc::<u8>::new(4);
-        assert_eq!(p.push(&ring, 1), Push::Done);
-        assert_eq!(p.push(&ring, 2), Push::Done);
-        assert_eq!(p.push(&ring, 3), Push::HalfFull);
-        assert_eq!(p.push_all(&ring, &[4, 5]), Push::Full);
-        assert_eq!(p.push(&ring, 4), Push::HalfFull);
+        assert_eq!(push(&mut p, &ring, 1), Push::Done);
+        assert_eq!(push(&mut p, &ring, 2), Push::Done);
+        assert_eq!(push(&mut p, &ring, 3), Push::HalfFull);
+        assert_eq!(push_all(&mut p, &ring, &[4, 5]), Push::Full);
+        assert_eq!(push(&mut p, &ring, 4), Push::HalfFull);
         let mut seen = Vec::new();
         // SAFETY: this test is the only consumer.
         unsafe { ring.drain_to(ring.published_end(), |r| seen.push(r)) };
-        assert_eq!(p.push_all(&ring, &[5, 6]), Push::HalfFull);
+        assert_eq!(push_all(&mut p, &ring, &[5, 6]), Push::HalfFull);
         // SAFETY: as above.
         unsafe { ring.drain_to(ring.published_end(), |r| seen.push(r)) };
         assert_eq!(seen, [1, 2, 3, 4, 5, 6]);
@@ -279,7 +300,7 @@ mod loom_tests {
             };
             let mut written = Vec::new();
             for record in 0..4 {
-                if producer.push(&ring, record) != Push::Full {
+                if push(&mut producer, &ring, record) != Push::Full {
                     written.push(record);
                 }
             }

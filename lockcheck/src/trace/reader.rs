@@ -270,6 +270,6 @@ impl Iterator for Events<'_> {
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
-        (0, usize::try_from(self.left).ok().map(|n| n + 1))
+        (0, usize::try_from(self.left).ok().and_then(|n| n.checked_add(1)))
     }
 }

@@ -211,3 +211,20 @@ fn garbage_inside_a_valid_frame_is_corrupt_not_a_panic() {
         assert!(matches!(data.warning, Some(TraceError::Corrupt { .. })), "kind {kind}: {:?}", data.warning);
     }
 }
+
+#[test]
+fn a_batch_claiming_more_events_than_it_holds_ends_in_an_error() {
+    let mut w = TraceWriter::new(Vec::new()).unwrap();
+    // Thread 1, time 0, u64::MAX events, then one real event.
+    let mut payload = vec![1, 0];
+    payload.extend_from_slice(&[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]);
+    payload.extend_from_slice(&[writer::code::RELEASED, 2]);
+    w.raw(kind::EVENTS, &payload).unwrap();
+    let bytes = w.into_inner();
+    let Some(Ok(Chunk::Events(batch))) = TraceReader::new(&bytes[..]).unwrap().next() else { panic!("a batch") };
+    assert_eq!(batch.count, u64::MAX);
+    let _ = batch.events().size_hint();
+    let events: Vec<_> = batch.events().collect();
+    assert_eq!(events.len(), 2);
+    assert!(events[0].is_ok() && matches!(events[1], Err(TraceError::Corrupt { .. })));
+}
