@@ -29,7 +29,35 @@ struct Sighting {
     to_mode: Mode,
     from_site: &'static Location<'static>,
     to_site: &'static Location<'static>,
-    stack: Vec<String>,
+    stack: Frames,
+}
+
+/// A class edge's stack: captured without symbols (microseconds) when the edge is new, and
+/// symbolised only when a report or a trace needs it (the first lookup loads debug info).
+#[derive(Clone, Debug)]
+enum Frames {
+    None,
+    Unresolved(stack::Unresolved),
+    Resolved(Vec<String>),
+}
+
+impl Frames {
+    fn resolve(&mut self) -> &[String] {
+        if let Frames::Unresolved(unresolved) = self {
+            *self = Frames::Resolved(stack::resolve(unresolved.clone()));
+        }
+        match self {
+            Frames::Resolved(frames) => frames,
+            _ => &[],
+        }
+    }
+
+    fn frames(&self) -> &[String] {
+        match self {
+            Frames::Resolved(frames) => frames,
+            _ => &[],
+        }
+    }
 }
 
 impl crate::order::Sighting for Sighting {
@@ -81,7 +109,10 @@ pub(crate) fn observe(tid: u32, key: u64, stack: &[Held], acq: &Acquire) -> Obse
     // taken outside the graph lock (it costs microseconds), so only when a class edge is new.
     let new_class_edge =
         |st: &mut State| stack.iter().any(|h| h.class != acq.class && st.classes.edge(h.class, acq.class).is_none());
-    let captured = if stack::enabled() && state(new_class_edge) { stack::capture() } else { Vec::new() };
+    let captured = match stack::enabled() && state(new_class_edge) {
+        true => stack::capture_unresolved().map_or(Frames::None, Frames::Unresolved),
+        false => Frames::None,
+    };
     let mut out = Observed { findings: Vec::new(), in_finding: false };
     let mut cycles: Vec<(Graph, Vec<u32>)> = Vec::new();
     state(|st| {
@@ -91,7 +122,7 @@ pub(crate) fn observe(tid: u32, key: u64, stack: &[Held], acq: &Acquire) -> Obse
             }
             let exclusive = |g: &&Held| g.id != held.id && matches!(g.mode, Mode::Exclusive | Mode::Upgradable);
             let gates: Vec<u32> = stack.iter().filter(exclusive).map(|g| g.id).collect();
-            let sighting = |stack: Vec<String>| Sighting {
+            let sighting = |stack: Frames| Sighting {
                 tid,
                 from: (held.id, held.class, held.rank),
                 to: (acq.id, acq.class, acq.rank),
@@ -109,14 +140,15 @@ pub(crate) fn observe(tid: u32, key: u64, stack: &[Held], acq: &Acquire) -> Obse
                 count: 1,
                 multi_thread: false,
             };
-            if st.instances.add(held.id, acq.id, seen(gates), || sighting(Vec::new())) {
-                if let Some(path) = st.instances.path(acq.id, held.id) {
-                    cycles.push((Graph::Instance, path));
-                }
-            }
-            out.in_finding |= st.instances.edge(held.id, acq.id).is_some_and(|e| e.in_finding);
             if held.class == acq.class {
-                continue; // Same-class nesting: a note on instance cycles, never a cycle here.
+                // Same-class nesting (per-account locks): only instances tell the orders apart.
+                if st.instances.add(held.id, acq.id, seen(gates), || sighting(Frames::None)) {
+                    if let Some(path) = st.instances.path(acq.id, held.id) {
+                        cycles.push((Graph::Instance, path));
+                    }
+                }
+                out.in_finding |= st.instances.edge(held.id, acq.id).is_some_and(|e| e.in_finding);
+                continue;
             }
             let class_gates = stack.iter().filter(exclusive).map(|g| g.class).collect();
             let new_class_edge = || sighting(captured.clone());
@@ -133,10 +165,10 @@ pub(crate) fn observe(tid: u32, key: u64, stack: &[Held], acq: &Acquire) -> Obse
         if out.in_finding {
             let mut touched = EdgeKeys::new();
             for held in stack.iter().filter(|h| h.id != acq.id) {
-                touched.push((Graph::Instance, held.id, acq.id));
-                if held.class != acq.class {
-                    touched.push((Graph::Class, held.class, acq.class));
-                }
+                touched.push(match held.class == acq.class {
+                    true => (Graph::Instance, held.id, acq.id),
+                    false => (Graph::Class, held.class, acq.class),
+                });
             }
             st.contexts.insert(key, touched);
         }
@@ -201,17 +233,38 @@ impl State {
 
 /// Turns a closed path into a finding unless its modes cannot deadlock; returns whether the
 /// cycle counts (new or already reported).
+///
+/// Lock instances get edges only when nested within their own class: any other instance
+/// cycle projects onto a class cycle, so the class graph finds it (lockdep keeps classes only).
+/// A class cycle whose first-seen edges chain through the very same instances is reported as
+/// an instance cycle: this process took these locks in both orders.
 fn cycle_finding(st: &mut State, graph: Graph, path: &[u32], out: &mut Vec<Finding>) -> bool {
-    let Some(closed) = st.graph(graph).close(graph, path, registry::class_label) else {
+    let n = path.len();
+    for i in 0..n {
+        if let Some(edge) = st.graph_mut(graph).edge_mut(path[(i + n - 1) % n], path[i]) {
+            edge.first.stack.resolve();
+        }
+    }
+    let Some(mut closed) = st.graph(graph).close(graph, path, registry::class_label) else {
         return false;
     };
+    let n = closed.edges.len();
+    let same_locks = (0..n).all(|i| closed.edges[i].first.to.0 == closed.edges[(i + 1) % n].first.from.0);
+    let label = if same_locks { Graph::Instance } else { graph };
+    if label == Graph::Class {
+        closed.notes.push(
+            "found by class: these lock classes (names or creation sites) were taken in both orders, \
+             on different instances; the same code on the same instances deadlocks"
+                .into(),
+        );
+    }
     let guarded_by = closed.gate.map(|g| match graph {
         Graph::Instance => gate_ref(st, g),
         Graph::Class => registry::lock_ref(g, None, registry::class(g).rank),
     });
     let cycle = Cycle {
-        graph,
-        edges: closed.edges.iter().map(|e| evidence(&e.first, graph, class_stack(st, graph, &e.first))).collect(),
+        graph: label,
+        edges: closed.edges.iter().map(|e| evidence(&e.first, label)).collect(),
         guarded_by,
         count: closed.count,
         single_thread: closed.single_thread,
@@ -235,24 +288,8 @@ fn gate_ref(st: &State, id: u32) -> LockRef {
     }
 }
 
-/// The stack to show for an instance edge: stacks are captured per class edge, so borrow the
-/// class edge's when it was first seen at the very same sites.
-fn class_stack<'a>(st: &'a State, graph: Graph, s: &'a Sighting) -> &'a [String] {
-    if graph == Graph::Class || !s.stack.is_empty() {
-        return &s.stack;
-    }
-    match st.classes.edge(s.from.1, s.to.1) {
-        Some(class)
-            if std::ptr::eq(class.first.from_site, s.from_site) && std::ptr::eq(class.first.to_site, s.to_site) =>
-        {
-            &class.first.stack
-        }
-        _ => &s.stack,
-    }
-}
-
 /// The report form of a sighting.
-fn evidence(s: &Sighting, graph: Graph, stack: &[String]) -> Edge {
+fn evidence(s: &Sighting, graph: Graph) -> Edge {
     let instance = |id| (graph == Graph::Instance).then_some(id);
     Edge {
         from: registry::lock_ref(s.from.1, instance(s.from.0), s.from.2),
@@ -262,13 +299,30 @@ fn evidence(s: &Sighting, graph: Graph, stack: &[String]) -> Edge {
         thread: registry::thread_name(s.tid),
         from_site: Site::from_location(s.from_site),
         to_site: Site::from_location(s.to_site),
-        stack: stack.to_vec(),
+        stack: s.stack.frames().to_vec(),
     }
 }
 
 /// Every class lock-order edge, for the trace: the CLI merges them across processes by label.
+/// Stacks are symbolised outside the graph lock: it can take a while the first time.
 pub(crate) fn export_class_edges() -> Vec<crate::trace::OrderEdge> {
+    let pending: Vec<((u32, u32), stack::Unresolved)> = state(|st| {
+        st.classes
+            .edges()
+            .filter_map(|(from, to, e)| match &e.first.stack {
+                Frames::Unresolved(unresolved) => Some(((from, to), unresolved.clone())),
+                _ => None,
+            })
+            .collect()
+    });
+    let resolved: Vec<((u32, u32), Vec<String>)> =
+        pending.into_iter().map(|(pair, unresolved)| (pair, stack::resolve(unresolved))).collect();
     state(|st| {
+        for ((from, to), frames) in resolved {
+            if let Some(edge) = st.classes.edge_mut(from, to) {
+                edge.first.stack = Frames::Resolved(frames);
+            }
+        }
         st.classes
             .edges()
             .map(|(from, to, e)| crate::trace::OrderEdge {
@@ -279,7 +333,7 @@ pub(crate) fn export_class_edges() -> Vec<crate::trace::OrderEdge> {
                 gates: e.gates.iter().map(|&g| registry::class_label(g)).collect(),
                 count: e.count,
                 multi_thread: e.multi_thread,
-                first: evidence(&e.first, Graph::Class, &e.first.stack),
+                first: evidence(&e.first, Graph::Class),
             })
             .collect()
     })

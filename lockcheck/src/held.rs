@@ -2,7 +2,10 @@
 //!
 //! Every entry carries a *chain key*: a hash of the held locks below and including it, in
 //! order, with their modes (lockdep's "lock chains"). The key of an acquisition is the chain
-//! key of the stack plus the lock being taken. A thread-local, direct-mapped cache of keys it
+//! key of the stack plus the lock being taken. Like lockdep's, chains are made of lock
+//! *classes* (and ranks): the thousandth account lock taken under the bank lock is the same
+//! context as the first, so it costs no re-check. Only a lock whose class is already held
+//! (same-class nesting, or taking a held lock again) is told apart by its instance. A thread-local, direct-mapped cache of keys it
 //! has already checked lets the steady state skip every check and write no shared memory:
 //! only a context never seen before reaches the rank check, the self-deadlock check and the
 //! lock-order graph.
@@ -22,6 +25,9 @@ pub(crate) struct Held {
     pub mode: Mode,
     pub rank: Option<u32>,
     pub site: &'static Location<'static>,
+    /// What this entry contributes to chain keys: class and rank, and the instance when its
+    /// class was already held when it was taken.
+    word: u64,
     /// The chain key of the stack up to and including this entry.
     chain: u64,
     /// Whether the acquisition could block (not a `try_lock`).
@@ -38,6 +44,7 @@ impl Held {
         mode: Mode::Exclusive,
         rank: None,
         site: Location::caller(),
+        word: 0,
         chain: 0,
         blocking: false,
         hold_start: 0,
@@ -79,6 +86,9 @@ pub(crate) struct Thread {
     pub permits: u32,
     /// Acquisitions that did not fit in `MAX_DEPTH`.
     untracked: u32,
+    /// How many held entries have a class in each of 64 buckets (class % 64): a lock whose
+    /// bucket is empty cannot be nested in its own class, so its class alone keys its context.
+    class_buckets: [u8; 64],
     /// The value of `GENERATION` the cache was filled under.
     generation: u64,
     entries: [Held; MAX_DEPTH],
@@ -125,8 +135,8 @@ fn mix(hash: u64, word: u64) -> u64 {
 }
 
 #[inline]
-fn link(below: u64, id: u32, mode: Mode, blocking: bool) -> u64 {
-    mix(below, u64::from(id) << 8 | (mode as u64) << 1 | u64::from(blocking))
+fn link(below: u64, word: u64, mode: Mode, blocking: bool) -> u64 {
+    mix(mix(below, word), (mode as u64) << 1 | u64::from(blocking))
 }
 
 /// What the thread must do about an acquisition after [`Thread::check`].
@@ -146,6 +156,7 @@ impl Thread {
             len: 0,
             permits: 0,
             untracked: 0,
+            class_buckets: [0; 64],
             generation: 0,
             entries: [Held::EMPTY; MAX_DEPTH],
             cache: [0; CACHE_SLOTS],
@@ -177,7 +188,7 @@ impl Thread {
             return Verdict::Known;
         };
         // Bit 0 keeps a real key from matching an empty slot; bit 1 is the finding mark.
-        let key = (link(top.chain, acq.id, acq.mode, true) | 1) & !2;
+        let key = (link(top.chain, self.word(acq), acq.mode, true) | 1) & !2;
         // Relaxed: a stale generation only delays re-examination by one acquisition; the
         // findings themselves are read under the graph's lock.
         let generation = GENERATION.load(Ordering::Relaxed);
@@ -189,6 +200,16 @@ impl Thread {
             return if slot & 2 != 0 { Verdict::KnownFinding(key) } else { Verdict::Known };
         }
         Verdict::New(key)
+    }
+
+    /// What `acq` contributes to chain keys (see [`Held::word`]).
+    #[inline(always)]
+    fn word(&self, acq: &Acquire) -> u64 {
+        let class = u64::from(acq.class) << 32 | u64::from(acq.rank.map_or(0, |r| r.wrapping_add(1)));
+        match self.class_buckets[acq.class as usize % 64] {
+            0 => class,
+            _ => mix(class, u64::from(acq.id)),
+        }
     }
 
     #[cold]
@@ -230,14 +251,17 @@ impl Thread {
         }
         self.permits += u32::from(acq.mode == Mode::Permit);
         let below = if len == 0 { 0 } else { self.entries[len - 1].chain };
+        let word = self.word(acq);
         self.len += 1;
+        self.class_buckets[acq.class as usize % 64] += 1;
         self.entries[len] = Held {
             id: acq.id,
             mode: acq.mode,
             class: acq.class,
             rank: acq.rank,
             site: acq.site,
-            chain: link(below, acq.id, acq.mode, blocking),
+            word,
+            chain: link(below, word, acq.mode, blocking),
             blocking,
             hold_start: 0,
         };
@@ -273,8 +297,9 @@ impl Thread {
         } else {
             self.remove_inner(id)
         };
-        if let Some(Held { mode: Mode::Permit, .. }) = held {
-            self.permits -= 1;
+        if let Some(held) = &held {
+            self.class_buckets[held.class as usize % 64] -= 1;
+            self.permits -= u32::from(held.mode == Mode::Permit);
         }
         held
     }
@@ -323,7 +348,7 @@ impl Thread {
     fn rechain(&mut self, from: usize) {
         let mut below = if from == 0 { 0 } else { self.entries[from - 1].chain };
         for held in &mut self.entries[from..self.len as usize] {
-            held.chain = link(below, held.id, held.mode, held.blocking);
+            held.chain = link(below, held.word, held.mode, held.blocking);
             below = held.chain;
         }
     }
@@ -426,6 +451,23 @@ mod tests {
         assert!(matches!(t.check(&acq(3, None)), Verdict::New(_)));
         t.remember(key, true);
         assert!(matches!(t.check(&acq(2, None)), Verdict::KnownFinding(k) if k == key));
+    }
+
+    #[test]
+    fn contexts_are_keyed_by_class_unless_the_class_is_held() {
+        let acq = |id, class| Acquire { class, ..acq(id, None) };
+        let mut t = Thread::new();
+        t.push(&acq(1, 100), true);
+        let Verdict::New(key) = t.check(&acq(2, 200)) else { panic!("first sight is new") };
+        t.remember(key, false);
+        assert!(matches!(t.check(&acq(3, 200)), Verdict::Known), "another lock of class 200: known");
+        assert!(matches!(t.check(&acq(4, 100)), Verdict::New(_)), "nested in its own class: by instance");
+        let Verdict::New(same_class) = t.check(&acq(4, 100)) else { unreachable!() };
+        t.remember(same_class, false);
+        assert!(matches!(t.check(&acq(5, 100)), Verdict::New(_)), "another instance of a held class is new");
+        assert!(matches!(t.check(&acq(1, 100)), Verdict::New(_)), "the held lock itself is new");
+        t.pop(1);
+        assert_eq!(t.class_buckets.iter().map(|&b| u32::from(b)).sum::<u32>(), 0);
     }
 
     #[test]

@@ -99,6 +99,7 @@ pub fn class_cycles<'a>(sources: impl IntoIterator<Item = &'a [OrderEdge]>) -> V
         sources.sort_unstable();
         sources.dedup();
         let mut notes = closed.notes;
+        notes.push("found by class: merged from every trace by lock class (name or creation site)".into());
         if sources.len() > 1 {
             notes.push(format!("closes across {} processes: no single process saw every order", sources.len()));
         }

@@ -175,13 +175,6 @@ impl<S: Sighting> OrderGraph<S> {
         if graph == Graph::Instance && members.len() < n {
             notes.push("several locks of this cycle share a class: nested instances taken in both orders".into());
         }
-        if graph == Graph::Class {
-            notes.push(
-                "found by class: no two instances in one run close it, but the same code on other instances \
-                 (or in another process) can"
-                    .into(),
-            );
-        }
         let gate = edges
             .iter()
             .map(|e| e.gates.clone())

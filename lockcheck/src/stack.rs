@@ -31,14 +31,8 @@ pub(crate) fn enabled() -> bool {
     crate::config::get().stacks
 }
 
-/// The calling thread's stack as `function at file:line`, innermost first, without
-/// lockcheck's and the runtime's own frames; empty when stacks are switched off.
-pub(crate) fn capture() -> Vec<String> {
-    capture_unresolved().map_or_else(Vec::new, resolve)
-}
-
 /// A stack whose symbols are not looked up yet.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub(crate) struct Unresolved(backtrace::Backtrace);
 
 /// The calling thread's stack, without symbols: microseconds, where symbolising can take

@@ -251,10 +251,15 @@ impl Watchdog {
                 self.deadlock(&order.iter().map(|&(i, _)| steady[i]).collect::<Vec<_>>(), threads);
             }
         }
+        // A wait that closes a cycle with waits not yet steady is a deadlock in the making,
+        // not a stall: the next scan decides.
+        let all: Vec<Waiter> = seen.iter().map(waiter).collect();
+        let forming: HashSet<u32> =
+            waitfor::deadlocked(&all).iter().zip(&seen).filter(|(stuck, _)| **stuck).map(|(_, s)| s.tid).collect();
         for (i, s) in steady.iter().enumerate() {
             let waited = now - s.since;
             let due = waited >= self.threshold && (s.stack_taken || waited >= self.threshold + STACK_GRACE);
-            if !stuck[i] && due && self.stalls.insert((s.tid, s.seq)) {
+            if !stuck[i] && !forming.contains(&s.tid) && due && self.stalls.insert((s.tid, s.seq)) {
                 self.stall(s, &seen, now);
             }
         }
