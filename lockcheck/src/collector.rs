@@ -353,9 +353,14 @@ impl Collector {
                     contended: u64::from(wait_ns.is_some()),
                     wait_ns: wait_ns.unwrap_or(0),
                 });
-                EventKind::Acquired { site: self.site(&event), wait_ns }
+                EventKind::Acquired { site: self.site(&event), wait_ns, stack: None, holder: None }
             }
-            Kind::TimedOut => EventKind::TimedOut { site: self.site(&event), wait_ns: wait_ns.unwrap_or(0) },
+            Kind::TimedOut => EventKind::TimedOut {
+                site: self.site(&event),
+                wait_ns: wait_ns.unwrap_or(0),
+                stack: None,
+                holder: None,
+            },
             Kind::TryFailed => EventKind::TryFailed { site: self.site(&event) },
             Kind::Released => EventKind::Released { hold_ns: None },
             Kind::HoldSample => EventKind::Released { hold_ns: Some(event.payload) },
