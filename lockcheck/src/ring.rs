@@ -383,19 +383,28 @@ fn start() -> Option<*mut Recorder> {
     }
 }
 
-/// A lock was acquired; `waited` is set when it was contended.
+/// A lock was acquired without waiting.
 #[inline]
-pub(crate) fn acquired(acq: &Acquire, waited: Option<Waited>) {
-    let late_wait = waited.as_ref().map(|w| w.nanos);
+pub(crate) fn acquired(acq: &Acquire) {
     with_recorder(
         |r| {
-            match waited {
-                None => r.push(Event::acquired(acq)),
-                Some(waited) => r.push_waited(Event::acquired(acq), waited),
-            }
+            r.push(Event::acquired(acq));
             r.tick(acq.id);
         },
-        || late(Some((acq.id, late_wait))),
+        || late(Some((acq.id, None))),
+    );
+}
+
+/// A lock was acquired after a contended wait.
+#[cold]
+pub(crate) fn acquired_after_wait(acq: &Acquire, waited: Waited) {
+    let nanos = waited.nanos;
+    with_recorder(
+        |r| {
+            r.push_waited(Event::acquired(acq), waited);
+            r.tick(acq.id);
+        },
+        || late(Some((acq.id, Some(nanos)))),
     );
 }
 
