@@ -28,9 +28,13 @@ fn trace_size(dir: &std::path::Path) {
     let Ok(entries) = std::fs::read_dir(dir) else { return };
     for entry in entries.flatten() {
         let size = entry.metadata().map_or(0, |m| m.len());
-        let mut written = 0u64;
+        let (mut written, mut waits, mut stacks) = (0u64, 0u64, 0u64);
         let data = lockcheck::trace::TraceData::load_with(entry.path(), |_, e| {
-            written += u64::from(matches!(e.kind, lockcheck::trace::EventKind::Acquired { .. }));
+            if let lockcheck::trace::EventKind::Acquired { wait_ns, stack, .. } = e.kind {
+                written += 1;
+                waits += u64::from(wait_ns.is_some_and(|w| w >= 20_000));
+                stacks += u64::from(stack.is_some());
+            }
         })
         .expect("the trace reads back");
         let counted: u64 = data.counters.values().map(|c| c.acquisitions).sum();
@@ -39,6 +43,7 @@ fn trace_size(dir: &std::path::Path) {
             size as f64 / written.max(1) as f64,
             data.events_lost(),
         );
+        println!("{stacks} of {waits} waits of 20 µs or more carry a stack ({} distinct)", data.stacks.len());
         let _ = std::fs::remove_file(entry.path());
     }
     let _ = std::fs::remove_dir(dir);

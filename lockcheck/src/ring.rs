@@ -96,8 +96,11 @@ impl Ring {
 }
 
 /// Stacks a ring queues for the collector before further waits go without: it bounds their
-/// memory (a few KiB each) when the collector falls behind.
-const MAX_QUEUED_STACKS: usize = 64;
+/// memory (about 2 KiB each) when the collector falls behind.
+const MAX_QUEUED_STACKS: usize = 256;
+/// Queued stacks that wake the collector early, so that a thread waiting often keeps its
+/// stacks (a period is 100 ms: a thread can wait past the threshold thousands of times in one).
+const WAKE_AT_QUEUED_STACKS: usize = 32;
 
 /// What a contended wait tells the recorder beyond the acquisition itself.
 pub(crate) struct Waited {
@@ -217,9 +220,14 @@ impl Recorder {
     fn push_waited(&mut self, first: Event, waited: Waited) {
         let queued = waited.stack.is_some();
         if let Some(stack) = waited.stack {
-            // Queued before the record that names it is published (the ring's Release store
-            // follows this lock's release), so the collector always finds it.
-            self.ring.stacks.lock().push_back(stack);
+            // Queued before the record that names it is published: the ring's Release store
+            // follows this lock's release, so a collector that drained the record (Acquire)
+            // finds the stack when it takes the lock.
+            let mut stacks = self.ring.stacks.lock();
+            stacks.push_back(stack);
+            if stacks.len() >= WAKE_AT_QUEUED_STACKS {
+                collector::wake();
+            }
         }
         let wait = Event::wait(first.lock, waited.nanos, queued);
         let holder = waited.holder.map(|(tid, site)| Event::holder(tid, site));
