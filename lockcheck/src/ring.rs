@@ -526,6 +526,51 @@ fn now_ns() -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::registry::LockKind;
+    use crate::report::Mode;
+
+    #[test]
+    fn a_dropped_wait_takes_its_stack_back_out_of_the_queue() {
+        let (spsc, producer) = Spsc::new(16);
+        let ring = Arc::new(Ring {
+            spsc,
+            tid: 1,
+            closed: AtomicBool::new(false),
+            dropped: AtomicU64::new(0),
+            overflow: Overflow::new(),
+            stacks: RawLock::new(VecDeque::new()),
+        });
+        let mut recorder =
+            Recorder { ring: Arc::clone(&ring), producer, countdown: u32::MAX, sample_every: 0, stack_after_ns: 0 };
+        let acq = Acquire {
+            id: 1,
+            class: 1,
+            mode: Mode::Exclusive,
+            kind: LockKind::Mutex,
+            rank: None,
+            site: Location::caller(),
+        };
+        let Some(stack) = stack::capture_unresolved() else { return };
+        // Triples (acquisition, holder, wait) until the ring is full: the last one is dropped.
+        for _ in 0..6 {
+            let waited = Waited { nanos: 50_000, holder: Some((2, Location::caller())), stack: Some(stack.clone()) };
+            recorder.push_waited(Event::acquired(&acq), waited);
+        }
+        assert!(recorder.wants_stack(20_000));
+        assert_eq!(ring.dropped(), 1);
+        let mut marked = 0;
+        // SAFETY: the only consumer; `end` from `published_end`.
+        unsafe {
+            ring.drain_to(ring.published_end(), |e| {
+                marked += usize::from(e.kind == Kind::Wait && e.mode == crate::event::STACK_PENDING)
+            })
+        };
+        assert_eq!(marked, 5);
+        assert_eq!(ring.stacks.lock().len(), marked, "one queued stack per published marked record");
+        let mut overflow = HashMap::new();
+        ring.add_overflow(&mut overflow);
+        assert_eq!(overflow[&1], LockCounters { acquisitions: 1, contended: 1, wait_ns: 50_000 });
+    }
 
     #[test]
     fn overflow_counts_stay_exact_past_the_slots() {
