@@ -223,9 +223,12 @@ impl Recorder {
             // Queued before the record that names it is published: the ring's Release store
             // follows this lock's release, so a collector that drained the record (Acquire)
             // finds the stack when it takes the lock.
-            let mut stacks = self.ring.stacks.lock();
-            stacks.push_back(stack);
-            if stacks.len() >= WAKE_AT_QUEUED_STACKS {
+            let queued = {
+                let mut stacks = self.ring.stacks.lock();
+                stacks.push_back(stack);
+                stacks.len()
+            };
+            if queued >= WAKE_AT_QUEUED_STACKS {
                 collector::wake();
             }
         }
