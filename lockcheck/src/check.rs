@@ -5,7 +5,8 @@
 //!   │ on
 //! before_blocking: context cached? ── yes ──► (count a hit if it is part of a finding)
 //!   │ no (cold): self-deadlock, rank, lock-order graph → findings → LOCKCHECK_ON_CYCLE
-//! try the fast path ── contended ──► wait (timed; the watchdog can see it)
+//! try the fast path ── contended ──► wait (timed; the watchdog can see it; the holder
+//!   │                                  noted; a long wait's stack captured for the trace)
 //!   │
 //! acquired: push onto the held stack
 //! ```
@@ -24,7 +25,8 @@ use crate::config::{self, OnCycle};
 use crate::held::{self, Acquire, Held, Reacquire, Verdict};
 use crate::registry::{self, LockKind, LockMeta};
 use crate::report::{Finding, HeldLock, Misuse, Mode, RankViolation, SelfDeadlock, Site};
-use crate::{graph, ring, watchdog};
+use crate::ring::{self, Waited};
+use crate::{graph, watchdog};
 
 /// 0 = not read yet, 1 = on, 2 = off (`LOCKCHECK=0`).
 static ENABLED: AtomicU8 = AtomicU8::new(0);
@@ -237,8 +239,8 @@ pub(crate) fn lock_timed(
 }
 
 /// The contended path: the thread is about to block anyway, so this is where clocks are
-/// read and the wait is published for the watchdog. Returns whether the wait acquired the
-/// lock, and how long it waited in nanoseconds.
+/// read, the wait is published for the watchdog, the holder is noted and, for a long wait, a
+/// stack is captured. Returns whether the wait acquired the lock, and what it waited.
 #[inline(never)]
 fn wait(
     meta: &LockMeta,
@@ -246,11 +248,19 @@ fn wait(
     timeout: Option<Timeout>,
     block: impl FnOnce() -> bool,
     block_until: impl FnMut(Instant) -> bool,
-) -> (bool, u64) {
+) -> (bool, Waited) {
+    // Read before blocking: once the wait ends, the holder is gone. Readers and permit holders
+    // are not tracked one by one (see `owner.rs`), so only an exclusive or upgradable owner is
+    // a holder; not this thread itself, upgrading its own upgradable read.
+    let me = held::with(|t| t.tid());
+    let holder = meta.owner.read().exclusive.filter(|&(tid, ..)| Some(tid) != me).map(|(tid, _, site)| (tid, site));
     let started = Instant::now();
     let deadline = timeout.and_then(|t| t.deadline(started));
     let ok = watchdog::wait(meta, acq, started, deadline, block, block_until);
-    (ok, u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX))
+    let nanos = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
+    // Captured after the wait, not before: still in the caller's frame, so the same stack, and
+    // a short wait pays nothing for it.
+    (ok, Waited { nanos, holder, stack: ring::wait_stack(nanos) })
 }
 
 /// A `try_lock`: never blocks, so it is not checked and adds no edge into the lock; once
@@ -330,7 +340,7 @@ pub(crate) fn set_mode(meta: &LockMeta, mode: Mode) {
 }
 
 #[inline]
-fn acquired(meta: &LockMeta, acq: &Acquire, blocking: bool, waited: Option<u64>) {
+fn acquired(meta: &LockMeta, acq: &Acquire, blocking: bool, waited: Option<Waited>) {
     let tid = held::with(|t| {
         t.push(acq, blocking);
         t.tid()
@@ -340,7 +350,7 @@ fn acquired(meta: &LockMeta, acq: &Acquire, blocking: bool, waited: Option<u64>)
 
 /// What follows every acquisition once it is on the held stack.
 #[inline]
-fn hooks_acquired(meta: &LockMeta, tid: u32, acq: &Acquire, waited: Option<u64>) {
+fn hooks_acquired(meta: &LockMeta, tid: u32, acq: &Acquire, waited: Option<Waited>) {
     watchdog::acquired(meta, tid, acq);
     ring::acquired(acq, waited);
 }

@@ -1,6 +1,8 @@
 //! The collector: lockcheck's own thread, which drains every thread's ring into the trace
 //! file (`LOCKCHECK_TRACE`), declares the threads, locks, classes and sites the events name,
-//! and keeps the exact per-lock counters.
+//! and keeps the exact per-lock counters. It also symbolises the stacks of long waits (the
+//! waiting threads only capture them), once per distinct code address, and declares each
+//! distinct stack once.
 //!
 //! It wakes every 100 ms, or early when a ring passes half full or a thread exits. Flushes
 //! also happen synchronously: on [`flush`](crate::flush), after a panic (a chained panic
@@ -18,12 +20,13 @@ use std::time::{Duration, Instant, SystemTime};
 
 use parking_lot::Mutex as RawLock;
 
-use crate::event::{Event as RingEvent, Kind};
+use crate::event::{Event as RingEvent, Kind, STACK_PENDING};
 use crate::registry::{self, site_label};
 use crate::report::{Finding, Site};
 use crate::ring::{self, Ring};
-use crate::trace::{self, BatchEncoder, ClassDecl, Event, EventKind, Header, LockCounters, LockDecl, OrderEdge};
-use crate::trace::{SiteDecl, ThreadDecl, TraceWriter};
+use crate::stack::{Resolver, Unresolved};
+use crate::trace::{self, BatchEncoder, ClassDecl, Event, EventKind, Header, Holder, LockCounters, LockDecl};
+use crate::trace::{OrderEdge, SiteDecl, StackDecl, ThreadDecl, TraceWriter};
 use crate::{check, graph};
 
 /// How often the collector drains rings when nothing wakes it earlier.
@@ -196,6 +199,11 @@ struct Collector {
     batch: BatchEncoder,
     /// The wait-qualified record waiting for its `Wait`.
     pending: Option<RingEvent>,
+    /// The `Holder` record of `pending`, once drained.
+    pending_holder: Option<RingEvent>,
+    /// Stack ids by frames: identical stacks are declared once.
+    stacks: HashMap<Vec<String>, u32>,
+    resolver: Resolver,
     last_snapshot: Option<Instant>,
     last_dropped: Vec<(u32, u64)>,
     /// The overflow totals last written, to write only the locks whose totals changed.
@@ -241,6 +249,9 @@ impl Collector {
             retired_dropped: HashMap::new(),
             batch: BatchEncoder::new(0),
             pending: None,
+            pending_holder: None,
+            stacks: HashMap::new(),
+            resolver: Resolver::new(),
             last_snapshot: None,
             last_dropped: Vec::new(),
             last_overflow: HashMap::new(),
@@ -310,35 +321,57 @@ impl Collector {
     }
 
     fn drain_ring(&mut self, ring: &Arc<Ring>, end: usize) {
-        if self.threads.insert(ring.tid) {
-            let name = if ring.tid == 0 { "<unregistered thread>".to_owned() } else { registry::thread_name(ring.tid) };
-            self.write(|out| out.thread(&ThreadDecl { id: ring.tid, name }));
-        }
+        self.declare_thread(ring.tid);
         self.batch.restart(ring.tid);
         // SAFETY: drains are serialised by the `STATE` lock this method runs under, and `end`
         // was read from this ring's `published_end` after the previous drain.
-        unsafe { ring.drain_to(end, |event| self.take(event)) };
+        unsafe { ring.drain_to(end, |event| self.take(event, ring)) };
         if let Some(pending) = self.pending.take() {
-            self.emit(pending, None);
+            self.pending_holder = None;
+            self.emit(pending, None, None, None);
         }
         self.write_batch();
     }
 
-    /// Pairs each wait with the record before it.
-    fn take(&mut self, event: RingEvent) {
-        match (event.kind, self.pending.take()) {
-            (Kind::Wait, Some(pending)) => self.emit(pending, Some(event.payload)),
-            (Kind::Wait, None) => {}
-            (_, Some(pending)) => {
-                self.emit(pending, None);
-                self.take(event);
-            }
-            (Kind::Acquired | Kind::TimedOut, None) => self.pending = Some(event),
-            (_, None) => self.emit(event, None),
+    /// Declares a thread on first sight: the owner of a ring, or a holder named by a wait.
+    fn declare_thread(&mut self, tid: u32) {
+        if self.threads.insert(tid) {
+            let name = if tid == 0 { "<unregistered thread>".to_owned() } else { registry::thread_name(tid) };
+            self.write(|out| out.thread(&ThreadDecl { id: tid, name }));
         }
     }
 
-    fn emit(&mut self, event: RingEvent, wait_ns: Option<u64>) {
+    /// Pairs each wait (and holder) with the record before it.
+    fn take(&mut self, event: RingEvent, ring: &Ring) {
+        match (event.kind, self.pending.take()) {
+            (Kind::Holder, Some(pending)) => {
+                self.pending_holder = Some(event);
+                self.pending = Some(pending);
+            }
+            (Kind::Wait, Some(pending)) => {
+                // Popped for every marked record, so the queue stays in step with the ring.
+                let stack = if event.mode == STACK_PENDING { ring.take_stack() } else { None };
+                let stack = stack.and_then(|stack| self.stack(&stack));
+                let holder = self.pending_holder.take().map(|h| self.holder(&h));
+                self.emit(pending, Some(event.payload), stack, holder);
+            }
+            (Kind::Wait, None) => {
+                if event.mode == STACK_PENDING {
+                    ring.take_stack();
+                }
+            }
+            (Kind::Holder, None) => {}
+            (_, Some(pending)) => {
+                self.pending_holder = None;
+                self.emit(pending, None, None, None);
+                self.take(event, ring);
+            }
+            (Kind::Acquired | Kind::TimedOut, None) => self.pending = Some(event),
+            (_, None) => self.emit(event, None, None, None),
+        }
+    }
+
+    fn emit(&mut self, event: RingEvent, wait_ns: Option<u64>, stack: Option<u32>, holder: Option<Holder>) {
         let kind = match event.kind {
             Kind::Acquired => {
                 let index = event.lock as usize;
@@ -353,19 +386,44 @@ impl Collector {
                     contended: u64::from(wait_ns.is_some()),
                     wait_ns: wait_ns.unwrap_or(0),
                 });
-                EventKind::Acquired { site: self.site(&event), wait_ns }
+                EventKind::Acquired { site: self.site(&event), wait_ns, stack, holder }
             }
-            Kind::TimedOut => EventKind::TimedOut { site: self.site(&event), wait_ns: wait_ns.unwrap_or(0) },
+            Kind::TimedOut => {
+                EventKind::TimedOut { site: self.site(&event), wait_ns: wait_ns.unwrap_or(0), stack, holder }
+            }
             Kind::TryFailed => EventKind::TryFailed { site: self.site(&event) },
             Kind::Released => EventKind::Released { hold_ns: None },
             Kind::HoldSample => EventKind::Released { hold_ns: Some(event.payload) },
-            Kind::Wait => return,
+            Kind::Wait | Kind::Holder => return,
         };
         let Some(mode) = trace::mode_from_code(event.mode) else { return };
         self.batch.push(&Event { thread: 0, lock: event.lock, mode, kind });
         if self.batch.encoded_len() >= BATCH_BYTES {
             self.write_batch();
         }
+    }
+
+    /// The holder a `Holder` record names, its thread and site declared.
+    fn holder(&mut self, record: &RingEvent) -> Holder {
+        self.declare_thread(record.lock);
+        Holder { thread: record.lock, site: self.site(record) }
+    }
+
+    /// The id of a wait's stack, symbolised and declared on first sight (before the batch
+    /// that uses it, which is written later); `None` when no frame of it is the user's.
+    fn stack(&mut self, stack: &Unresolved) -> Option<u32> {
+        let frames = self.resolver.resolve(stack);
+        if frames.is_empty() {
+            return None;
+        }
+        if let Some(&id) = self.stacks.get(&frames) {
+            return Some(id);
+        }
+        let id = self.stacks.len() as u32;
+        let decl = StackDecl { id, frames };
+        self.write(|out| out.stack(&decl));
+        self.stacks.insert(decl.frames, id);
+        Some(id)
     }
 
     /// The site id of a record's site, declaring it on first sight (before the batch that

@@ -41,6 +41,10 @@ pub(crate) struct Config {
     pub watchdog_ms: u64,
     /// `LOCKCHECK_STACKS=0|1`: capture a stack for new order edges and long waits.
     pub stacks: bool,
+    /// `LOCKCHECK_WAIT_STACKS_US=N`: a contended wait of at least N µs records where the thread
+    /// waited (a stack, in the trace); 0 = never. Capturing costs 2.4-10.6 µs (DESIGN.md §7), so
+    /// the default keeps it to waits that already cost the thread more than that.
+    pub wait_stacks_us: u64,
     /// `LOCKCHECK_HOLD_SAMPLE=N`: time one uncontended hold in N (0 = never, 1 = every one).
     pub hold_sample: u32,
     /// `LOCKCHECK_RING=N`: events per thread ring (16 bytes each). The default, 1 MiB per
@@ -80,6 +84,7 @@ impl Config {
                 "1" | "on" | "true" => Some(true),
                 _ => None,
             }),
+            wait_stacks_us: parse("LOCKCHECK_WAIT_STACKS_US", 20, |v| v.parse().ok()),
             hold_sample: parse("LOCKCHECK_HOLD_SAMPLE", 64, |v| v.parse().ok()),
             ring_capacity: parse("LOCKCHECK_RING", 1 << 16, |v| {
                 v.parse::<usize>().ok().filter(|n| (16..=1 << 24).contains(n))

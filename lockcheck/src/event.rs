@@ -13,19 +13,29 @@ use crate::trace::mode_code;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u8)]
 pub(crate) enum Kind {
-    /// Acquired; payload: the site. Followed by `Wait` when the acquisition was contended.
+    /// Acquired; payload: the site. Followed by `Wait` (after `Holder`, if any) when the
+    /// acquisition was contended.
     Acquired,
-    /// The wait of the record before it (`Acquired` or `TimedOut`); payload: nanoseconds.
+    /// The wait of the `Acquired` or `TimedOut` record before it; payload: nanoseconds; mode:
+    /// [`STACK_PENDING`] when the wait's stack went into the ring's stack queue.
     Wait,
+    /// Who held the lock when the wait between the records around it began; lock: the
+    /// holder's thread id (not a lock id); payload: the holder's site.
+    Holder,
     /// Released; no payload.
     Released,
     /// Released, and this hold was timed; payload: the hold in nanoseconds.
     HoldSample,
     /// A `try_lock` failed; payload: the site.
     TryFailed,
-    /// A timed acquisition gave up; payload: the site. Always followed by `Wait`.
+    /// A timed acquisition gave up; payload: the site. Always followed by `Wait` (after
+    /// `Holder`, if any).
     TimedOut,
 }
+
+/// The mode byte of a `Wait` record whose stack waits in its ring's stack queue (the other
+/// `Wait` records have 0: their mode is the acquisition's).
+pub(crate) const STACK_PENDING: u8 = 1;
 
 /// One ring record.
 #[derive(Clone, Copy, Debug)]
@@ -62,10 +72,16 @@ impl Event {
         Event::at(acq.id, Kind::TimedOut, acq.mode, acq.site)
     }
 
-    /// The wait qualifying the record pushed with it.
+    /// The wait qualifying the record pushed with it; `stack`: its stack was queued.
     #[inline]
-    pub fn wait(lock: u32, nanos: u64) -> Event {
-        Event { lock, kind: Kind::Wait, mode: 0, payload: nanos }
+    pub fn wait(lock: u32, nanos: u64, stack: bool) -> Event {
+        Event { lock, kind: Kind::Wait, mode: if stack { STACK_PENDING } else { 0 }, payload: nanos }
+    }
+
+    /// Thread `tid` held the lock at `site` when the wait began.
+    #[inline]
+    pub fn holder(tid: u32, site: &'static Location<'static>) -> Event {
+        Event { lock: tid, kind: Kind::Holder, mode: 0, payload: site as *const Location<'static> as usize as u64 }
     }
 
     #[inline]
@@ -78,12 +94,13 @@ impl Event {
         Event { lock: held.id, kind: Kind::HoldSample, mode: mode_code(held.mode), payload: nanos }
     }
 
-    /// The site of an `Acquired`, `TryFailed` or `TimedOut` record.
+    /// The site of an `Acquired`, `TryFailed`, `TimedOut` or `Holder` record.
     pub fn site(&self) -> &'static Location<'static> {
-        debug_assert!(matches!(self.kind, Kind::Acquired | Kind::TryFailed | Kind::TimedOut));
+        debug_assert!(matches!(self.kind, Kind::Acquired | Kind::TryFailed | Kind::TimedOut | Kind::Holder));
         let ptr = self.payload as usize as *const Location<'static>;
-        // SAFETY: records of these kinds are only built by `Event::at`, whose payload is the
-        // address of a `&'static Location`; it stays valid for the whole process.
+        // SAFETY: records of these kinds are only built by `Event::at` and `Event::holder`,
+        // whose payload is the address of a `&'static Location`; it stays valid for the whole
+        // process.
         unsafe { &*ptr }
     }
 }

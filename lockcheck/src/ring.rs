@@ -9,6 +9,11 @@
 //! unlock) is read on 1 acquisition in 64; contended acquisitions carry the wait that
 //! `check.rs` measured anyway.
 //!
+//! A contended wait may also carry who held the lock (a third record) and, when it lasted
+//! `LOCKCHECK_WAIT_STACKS_US` or more, where the thread waited: a stack, captured by the
+//! thread that waited anyway and queued beside the ring (records are fixed-size; a stack is
+//! not), for the collector to symbolise.
+//!
 //! A full ring drops the event and counts it; acquisitions whose events were dropped are
 //! still counted exactly, per lock, in the ring's overflow table. Without `LOCKCHECK_TRACE`
 //! nothing is recorded: the hooks see the thread's "off" marker and return.
@@ -16,7 +21,8 @@
 mod spsc;
 
 use std::cell::Cell;
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
+use std::panic::Location;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
@@ -26,6 +32,7 @@ use parking_lot::Mutex as RawLock;
 use crate::collector;
 use crate::event::{Event, Kind};
 use crate::held::{self, Acquire, Held};
+use crate::stack::{self, Unresolved};
 use crate::trace::LockCounters;
 use spsc::{Push, Spsc};
 
@@ -40,6 +47,11 @@ pub(crate) struct Ring {
     dropped: AtomicU64,
     /// Exact counts of the acquisitions whose events were dropped.
     overflow: Overflow,
+    /// The stacks of the `Wait` records marked
+    /// [`STACK_PENDING`](crate::event::STACK_PENDING), in record order. Only long contended
+    /// waits touch it (the producer pushes before publishing the record, the collector pops
+    /// after draining it), so its lock is taken only where the thread blocked anyway.
+    stacks: RawLock<VecDeque<Unresolved>>,
 }
 
 impl Ring {
@@ -62,6 +74,11 @@ impl Ring {
         self.overflow.add_to(into);
     }
 
+    /// The stack of the next `Wait` record marked `STACK_PENDING`, drained just now.
+    pub fn take_stack(&self) -> Option<Unresolved> {
+        self.stacks.lock().pop_front()
+    }
+
     /// The end of what the thread has published so far.
     pub fn published_end(&self) -> usize {
         self.spsc.published_end()
@@ -76,6 +93,20 @@ impl Ring {
         // SAFETY: forwarded from this function's contract.
         unsafe { self.spsc.drain_to(end, f) };
     }
+}
+
+/// Stacks a ring queues for the collector before further waits go without: it bounds their
+/// memory (a few KiB each) when the collector falls behind.
+const MAX_QUEUED_STACKS: usize = 64;
+
+/// What a contended wait tells the recorder beyond the acquisition itself.
+pub(crate) struct Waited {
+    /// How long the thread waited, in nanoseconds.
+    pub nanos: u64,
+    /// The exclusive owner when the wait began: its thread and where it took the lock.
+    pub holder: Option<(u32, &'static Location<'static>)>,
+    /// Where the thread waited, when the wait was long enough (see [`wait_stack`]).
+    pub stack: Option<Unresolved>,
 }
 
 /// Slots in a ring's overflow table before it spills into a locked map.
@@ -165,6 +196,8 @@ struct Recorder {
     countdown: u32,
     /// `LOCKCHECK_HOLD_SAMPLE`: 0 = never, 1 = every hold.
     sample_every: u32,
+    /// `LOCKCHECK_WAIT_STACKS_US` in nanoseconds; `u64::MAX`: never (stacks switched off).
+    stack_after_ns: u64,
 }
 
 impl Recorder {
@@ -178,15 +211,40 @@ impl Recorder {
         }
     }
 
-    /// An acquisition and its wait, written together or dropped together.
+    /// An acquisition (or timeout) with its wait, holder and stack: written together or
+    /// dropped together.
     #[cold]
-    fn push_pair(&mut self, first: Event, wait: Event) {
+    fn push_waited(&mut self, first: Event, waited: Waited) {
+        let queued = waited.stack.is_some();
+        if let Some(stack) = waited.stack {
+            // Queued before the record that names it is published (the ring's Release store
+            // follows this lock's release), so the collector always finds it.
+            self.ring.stacks.lock().push_back(stack);
+        }
+        let wait = Event::wait(first.lock, waited.nanos, queued);
+        let holder = waited.holder.map(|(tid, site)| Event::holder(tid, site));
+        let records = match holder {
+            Some(holder) => &[first, holder, wait][..],
+            None => &[first, wait][..],
+        };
         // SAFETY: as in `push`.
-        match unsafe { self.producer.push_all(&self.ring.spsc, &[first, wait]) } {
+        match unsafe { self.producer.push_all(&self.ring.spsc, records) } {
             Push::Done => {}
             Push::HalfFull => collector::wake(),
-            Push::Full => self.drop_events(&[first, wait]),
+            Push::Full => {
+                if queued {
+                    // Ours, the last one queued: the collector pops a stack only for a record
+                    // it drained, and this one was never published.
+                    self.ring.stacks.lock().pop_back();
+                }
+                self.drop_events(records);
+            }
         }
+    }
+
+    /// Whether a wait of `nanos` gets a stack: long enough, and the collector keeping up.
+    fn wants_stack(&self, nanos: u64) -> bool {
+        nanos >= self.stack_after_ns && self.ring.stacks.lock().len() < MAX_QUEUED_STACKS
     }
 
     /// Counts a dropped event (a pair counts once) and, for an acquisition, its lock.
@@ -194,7 +252,7 @@ impl Recorder {
     #[inline(never)]
     fn drop_events(&mut self, events: &[Event]) {
         if events[0].kind == Kind::Acquired {
-            let wait = events.get(1).map(|w| w.payload);
+            let wait = events.iter().find(|e| e.kind == Kind::Wait).map(|w| w.payload);
             self.ring.overflow.count(events[0].lock, wait);
         }
         let dropped = self.ring.dropped.load(Ordering::Relaxed) + 1;
@@ -299,10 +357,17 @@ fn start() -> Option<*mut Recorder> {
         closed: AtomicBool::new(false),
         dropped: AtomicU64::new(0),
         overflow: Overflow::new(),
+        stacks: RawLock::new(VecDeque::new()),
     });
     let sample_every = config.hold_sample;
     let countdown = if sample_every == 0 { u32::MAX } else { sample_every };
-    let mut recorder = Box::new(Recorder { ring: Arc::clone(&ring), producer, countdown, sample_every });
+    let stack_after_ns = match config.wait_stacks_us {
+        0 => u64::MAX,
+        _ if !stack::enabled() => u64::MAX,
+        us => us.saturating_mul(1000),
+    };
+    let mut recorder =
+        Box::new(Recorder { ring: Arc::clone(&ring), producer, countdown, sample_every, stack_after_ns });
     let ptr: *mut Recorder = &mut *recorder;
     match OWNER.try_with(|owner| owner.0.set(Some(recorder))) {
         Ok(()) => {
@@ -318,19 +383,35 @@ fn start() -> Option<*mut Recorder> {
     }
 }
 
-/// A lock was acquired; `waited` is the contended wait in nanoseconds.
+/// A lock was acquired; `waited` is set when it was contended.
 #[inline]
-pub(crate) fn acquired(acq: &Acquire, waited: Option<u64>) {
+pub(crate) fn acquired(acq: &Acquire, waited: Option<Waited>) {
+    let late_wait = waited.as_ref().map(|w| w.nanos);
     with_recorder(
         |r| {
             match waited {
                 None => r.push(Event::acquired(acq)),
-                Some(nanos) => r.push_pair(Event::acquired(acq), Event::wait(acq.id, nanos)),
+                Some(waited) => r.push_waited(Event::acquired(acq), waited),
             }
             r.tick(acq.id);
         },
-        || late(Some((acq.id, waited))),
+        || late(Some((acq.id, late_wait))),
     );
+}
+
+/// Where a contended wait of `nanos` waited, when it lasted `LOCKCHECK_WAIT_STACKS_US` or
+/// more and this thread records a trace. Called by the thread that waited, right after the
+/// wait: it is still in the frame that called the lock, so the stack is the wait's.
+#[cold]
+#[inline(never)]
+pub(crate) fn wait_stack(nanos: u64) -> Option<Unresolved> {
+    let mut wanted = false;
+    with_recorder(|r| wanted = r.wants_stack(nanos), || {});
+    if wanted {
+        stack::capture_unresolved()
+    } else {
+        None
+    }
 }
 
 /// A held lock was released.
@@ -351,10 +432,10 @@ pub(crate) fn try_failed(acq: &Acquire) {
     with_recorder(|r| r.push(Event::try_failed(acq)), || late(None));
 }
 
-/// A timed acquisition gave up after `waited` nanoseconds.
+/// A timed acquisition gave up after waiting.
 #[inline]
-pub(crate) fn timed_out(acq: &Acquire, waited: u64) {
-    with_recorder(|r| r.push_pair(Event::timed_out(acq), Event::wait(acq.id, waited)), || late(None));
+pub(crate) fn timed_out(acq: &Acquire, waited: Waited) {
+    with_recorder(|r| r.push_waited(Event::timed_out(acq), waited), || late(None));
 }
 
 /// Every registered ring; a ring leaves once the collector drained it after its thread exited.

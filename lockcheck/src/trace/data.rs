@@ -7,7 +7,7 @@ use std::path::Path;
 use super::{Chunk, ClassDecl, Event, Header, LockCounters, LockDecl, OrderEdge, TraceError, TraceReader};
 use crate::report::{Finding, Site};
 
-/// A trace's declarations, exact counters, dropped counts, findings and order edges. Events
+/// A trace's declarations (stacks included), exact counters, dropped counts, findings and order edges. Events
 /// are not kept (a trace can hold hundreds of millions): [`TraceData::read_with`] hands each
 /// one to a callback as it is decoded.
 #[derive(Debug, Default)]
@@ -23,6 +23,8 @@ pub struct TraceData {
     pub locks: BTreeMap<u32, LockDecl>,
     /// Acquisition sites by id.
     pub sites: BTreeMap<u32, Site>,
+    /// Stacks of contended waits by id, innermost frame first.
+    pub stacks: BTreeMap<u32, Vec<String>>,
     /// Exact per-lock counters, by lock id.
     pub counters: BTreeMap<u32, LockCounters>,
     /// Events dropped because a ring was full, by thread id.
@@ -83,6 +85,9 @@ impl TraceData {
                 }
                 Chunk::Site(s) => {
                     data.sites.insert(s.id, s.site);
+                }
+                Chunk::Stack(s) => {
+                    data.stacks.insert(s.id, s.frames);
                 }
                 Chunk::Events(batch) => {
                     for event in batch.events() {

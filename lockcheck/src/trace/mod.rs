@@ -1,7 +1,7 @@
 //! The trace file: what a recording process writes (`LOCKCHECK_TRACE`) and the `lockcheck`
 //! CLI reads. Available without the `instrument` feature, so that tools can read traces.
 //!
-//! # Format (version 1)
+//! # Format (version 2)
 //!
 //! ```text
 //! file     = magic "LCKTRACE" · version u16 LE · flags u16 LE (0) · chunk*
@@ -12,7 +12,7 @@
 //! to its last complete chunk; a reader skips chunk kinds it does not know; a length above
 //! [`MAX_CHUNK_LEN`] is corruption, never an allocation. Integers inside payloads are LEB128
 //! varints. Declarations (threads, classes, locks, sites) always precede the events that use
-//! their ids. Snapshot chunks are cumulative: for dropped counts, findings and order edges the
+//! their ids (stacks too: a stack chunk precedes the first event naming it). Snapshot chunks are cumulative: for dropped counts, findings and order edges the
 //! last chunk of the kind is the whole truth; counters chunks carry the locks whose totals
 //! changed, so per lock the last value seen counts.
 //!
@@ -29,11 +29,17 @@
 //! | 9 | findings | `Vec<Finding>` as JSON |
 //! | 10 | edges | `Vec<OrderEdge>` (class lock-order edges) as JSON |
 //! | 11 | end | empty: the process flushed at exit |
+//! | 12 | stack | id, frame count, frames (strings, innermost first) |
 //!
 //! An event is one byte — kind (bits 0–2), mode (bits 3–5), "same lock as the previous
-//! event" (bit 6) — then, unless bit 6 is set, the zigzag delta from the previous event's lock
-//! id, then the kind's fields (site id, wait or hold nanoseconds). A lock and unlock of one
-//! lock typically take 4 bytes.
+//! event" (bit 6), "a wait's stack and holder follow" (bit 7) — then, unless bit 6 is set, the
+//! zigzag delta from the previous event's lock id, then the kind's fields (site id, wait or hold
+//! nanoseconds), then, if bit 7 is set, the stack id + 1 (0: none) and the holder's thread id + 1
+//! (0: none) followed, when there is a holder, by its site id. A lock and unlock of one lock
+//! typically take 4 bytes; only contended acquisitions and timeouts set bit 7.
+//!
+//! Version 1 (no stack chunks, bit 7 never set) is read as well: its events have no stacks
+//! or holders.
 
 mod codec;
 mod data;
@@ -53,8 +59,10 @@ use crate::report::{Mode, Site};
 
 /// The first eight bytes of every trace.
 pub const MAGIC: [u8; 8] = *b"LCKTRACE";
-/// The format version this library writes and reads.
-pub const VERSION: u16 = 1;
+/// The format version this library writes (it reads [`OLDEST_VERSION`] to this one).
+pub const VERSION: u16 = 2;
+/// The oldest format version this library reads.
+pub(crate) const OLDEST_VERSION: u16 = 1;
 /// The largest chunk payload a reader accepts (and a writer produces), in bytes.
 pub const MAX_CHUNK_LEN: u32 = 16 << 20;
 /// The file extension of traces written into a directory.
@@ -78,6 +86,7 @@ pub(crate) mod kind {
     pub const FINDINGS: u8 = 9;
     pub const EDGES: u8 = 10;
     pub const END: u8 = 11;
+    pub const STACK: u8 = 12;
 }
 
 /// Why a trace could not be read (completely).
@@ -90,7 +99,7 @@ pub enum TraceError {
     #[error("not a lockcheck trace (bad magic bytes)")]
     BadMagic,
     /// Written by a newer (or unknown) version of the format.
-    #[error("unsupported trace format version {0} (this build reads version {VERSION})")]
+    #[error("unsupported trace format version {0} (this build reads versions {OLDEST_VERSION} to {VERSION})")]
     UnsupportedVersion(u16),
     /// The file ends inside the chunk (or preamble) that starts at `offset`: typically a
     /// process killed while writing. Everything before `offset` is intact.
@@ -174,6 +183,26 @@ pub struct SiteDecl {
     pub site: Site,
 }
 
+/// A captured stack, innermost frame first ("function at file:line"), lockcheck's and the
+/// runtime's frames trimmed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StackDecl {
+    /// Its id in this trace: events name it (identical stacks share one id).
+    pub id: u32,
+    /// The frames, innermost (the lock call's caller) first.
+    pub frames: Vec<String>,
+}
+
+/// Who held the lock a contended acquisition waited for, as the waiter saw it when it began
+/// to wait.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Holder {
+    /// The holder's thread id (see [`ThreadDecl`]).
+    pub thread: u32,
+    /// Where the holder acquired the lock: a site id (see [`SiteDecl`]).
+    pub site: u32,
+}
+
 /// One recorded event.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Event {
@@ -196,6 +225,12 @@ pub enum EventKind {
         site: u32,
         /// How long the thread waited, when it had to.
         wait_ns: Option<u64>,
+        /// Where the thread waited (a [`StackDecl`] id), when the wait was long enough for a
+        /// stack to be captured (`LOCKCHECK_WAIT_STACKS_US`).
+        stack: Option<u32>,
+        /// Who held the lock when the wait began, when it was held exclusively by a known
+        /// thread.
+        holder: Option<Holder>,
     },
     /// The lock was released; `hold_ns` is set on the sampled holds (see
     /// [`Header::hold_sample`]).
@@ -214,6 +249,10 @@ pub enum EventKind {
         site: u32,
         /// How long it waited.
         wait_ns: u64,
+        /// Where it waited (a [`StackDecl`] id), as for [`EventKind::Acquired`].
+        stack: Option<u32>,
+        /// Who held the lock when the wait began, as for [`EventKind::Acquired`].
+        holder: Option<Holder>,
     },
 }
 
@@ -260,6 +299,8 @@ pub enum Chunk {
     Findings(Vec<crate::report::Finding>),
     /// Every class lock-order edge so far.
     Edges(Vec<OrderEdge>),
+    /// A stack declaration.
+    Stack(StackDecl),
     /// The process flushed at exit.
     End,
     /// A chunk kind this version does not know (skipped).

@@ -6,8 +6,9 @@ use std::path::Path;
 
 use super::codec::{checksum, unzigzag, Decoder};
 use super::writer::code;
-use super::{kind, kind_from_code, mode_from_code, Chunk, ClassDecl, Event, EventKind, Header, LockCounters};
-use super::{LockDecl, SiteDecl, ThreadDecl, TraceError, FRAME_LEN, MAGIC, MAX_CHUNK_LEN, PREAMBLE_LEN, VERSION};
+use super::{kind, kind_from_code, mode_from_code, Chunk, ClassDecl, Event, EventKind, Header, Holder, LockCounters};
+use super::{LockDecl, SiteDecl, StackDecl, ThreadDecl, TraceError, FRAME_LEN, MAGIC, MAX_CHUNK_LEN};
+use super::{OLDEST_VERSION, PREAMBLE_LEN, VERSION};
 use crate::report::Site;
 
 /// Iterates the chunks of a trace. Yields `Err` once, at the first damaged or incomplete
@@ -53,7 +54,7 @@ impl<R: Read> TraceReader<R> {
             return Err(TraceError::Truncated { offset: 0 });
         }
         let version = u16::from_le_bytes([preamble[8], preamble[9]]);
-        if version != VERSION {
+        if !(OLDEST_VERSION..=VERSION).contains(&version) {
             return Err(TraceError::UnsupportedVersion(version));
         }
         Ok(TraceReader { input, offset: PREAMBLE_LEN, version, done: false })
@@ -95,7 +96,7 @@ impl<R: Read> TraceReader<R> {
             });
         }
         self.offset = at + FRAME_LEN + u64::from(len);
-        decode(kind, payload, at).map(Some)
+        decode(kind, payload, at, self.version).map(Some)
     }
 }
 
@@ -128,7 +129,7 @@ fn json<T: serde::de::DeserializeOwned>(d: &mut Decoder<'_>) -> Result<T, TraceE
     serde_json::from_slice(bytes).map_err(|e| d.corrupt(format!("bad JSON: {e}")))
 }
 
-fn decode(kind: u8, payload: Vec<u8>, offset: u64) -> Result<Chunk, TraceError> {
+fn decode(kind: u8, payload: Vec<u8>, offset: u64, version: u16) -> Result<Chunk, TraceError> {
     let mut d = Decoder::new(&payload, offset);
     let chunk = match kind {
         kind::HEADER => Chunk::Header(Header {
@@ -157,7 +158,7 @@ fn decode(kind: u8, payload: Vec<u8>, offset: u64) -> Result<Chunk, TraceError> 
             let time_ns = d.varint()?;
             let count = d.varint()?;
             let start = payload.len() - d.rest().len();
-            return Ok(Chunk::Events(EventBatch { thread, time_ns, count, payload, start, offset }));
+            return Ok(Chunk::Events(EventBatch { thread, time_ns, count, payload, start, offset, version }));
         }
         kind::DROPPED => {
             let n = d.varint()?;
@@ -183,6 +184,16 @@ fn decode(kind: u8, payload: Vec<u8>, offset: u64) -> Result<Chunk, TraceError> 
         kind::FINDINGS => Chunk::Findings(json(&mut d)?),
         kind::EDGES => Chunk::Edges(json(&mut d)?),
         kind::END => Chunk::End,
+        kind::STACK => {
+            let id = d.u32()?;
+            let n = d.varint()?;
+            // Each frame takes at least one byte (its length).
+            let mut frames = Vec::with_capacity(n.min(payload.len() as u64) as usize);
+            for _ in 0..n {
+                frames.push(d.str()?);
+            }
+            Chunk::Stack(StackDecl { id, frames })
+        }
         other => return Ok(Chunk::Unknown { kind: other, len: payload.len() as u32 }),
     };
     if !d.is_empty() {
@@ -206,6 +217,8 @@ pub struct EventBatch {
     start: usize,
     /// The chunk's file offset, for errors.
     offset: u64,
+    /// The file's format version: version 1 events never carry wait extras.
+    version: u16,
 }
 
 impl EventBatch {
@@ -216,6 +229,7 @@ impl EventBatch {
             d: Decoder::new(&self.payload[self.start..], self.offset),
             prev_lock: 0,
             left: self.count,
+            extras_allowed: self.version >= 2,
         }
     }
 }
@@ -226,9 +240,24 @@ pub struct Events<'a> {
     d: Decoder<'a>,
     prev_lock: u32,
     left: u64,
+    /// Whether the format version knows [`code::WAIT_EXTRAS`].
+    extras_allowed: bool,
 }
 
 impl Events<'_> {
+    /// A wait's stack and holder, when the event's first byte says they follow.
+    fn wait_extras(&mut self, first: u8) -> Result<(Option<u32>, Option<Holder>), TraceError> {
+        if first & code::WAIT_EXTRAS == 0 {
+            return Ok((None, None));
+        }
+        let stack = self.d.opt()?;
+        let holder = match self.d.opt()? {
+            None => None,
+            Some(thread) => Some(Holder { thread, site: self.d.u32()? }),
+        };
+        Ok((stack, holder))
+    }
+
     fn decode(&mut self) -> Result<Event, TraceError> {
         let first = self.d.u8()?;
         let mode = mode_from_code(first >> 3 & 7).ok_or_else(|| self.d.corrupt("unknown lock mode in an event"))?;
@@ -237,13 +266,27 @@ impl Events<'_> {
             let lock = i64::from(self.prev_lock) + delta;
             self.prev_lock = u32::try_from(lock).map_err(|_| self.d.corrupt("lock id out of range in an event"))?;
         }
+        if first & code::WAIT_EXTRAS != 0 && !self.extras_allowed {
+            return Err(self.d.corrupt("an event of a version 1 trace sets bit 7"));
+        }
         let kind = match first & 7 {
-            code::ACQUIRED => EventKind::Acquired { site: self.d.u32()?, wait_ns: None },
-            code::ACQUIRED_AFTER_WAIT => EventKind::Acquired { site: self.d.u32()?, wait_ns: Some(self.d.varint()?) },
+            code::ACQUIRED | code::ACQUIRED_AFTER_WAIT => {
+                let site = self.d.u32()?;
+                let wait_ns = if first & 7 == code::ACQUIRED { None } else { Some(self.d.varint()?) };
+                let (stack, holder) = self.wait_extras(first)?;
+                EventKind::Acquired { site, wait_ns, stack, holder }
+            }
+            code::RELEASED | code::RELEASED_TIMED | code::TRY_FAILED if first & code::WAIT_EXTRAS != 0 => {
+                return Err(self.d.corrupt("wait extras on an event that never waits"));
+            }
             code::RELEASED => EventKind::Released { hold_ns: None },
             code::RELEASED_TIMED => EventKind::Released { hold_ns: Some(self.d.varint()?) },
             code::TRY_FAILED => EventKind::TryFailed { site: self.d.u32()? },
-            code::TIMED_OUT => EventKind::TimedOut { site: self.d.u32()?, wait_ns: self.d.varint()? },
+            code::TIMED_OUT => {
+                let (site, wait_ns) = (self.d.u32()?, self.d.varint()?);
+                let (stack, holder) = self.wait_extras(first)?;
+                EventKind::TimedOut { site, wait_ns, stack, holder }
+            }
             other => return Err(self.d.corrupt(format!("unknown event code {other}"))),
         };
         Ok(Event { thread: self.thread, lock: self.prev_lock, mode, kind })

@@ -7,15 +7,41 @@ fn site(line: u32) -> Site {
 
 fn every_event_kind() -> Vec<Event> {
     let ev = |lock, mode, kind| Event { thread: 3, lock, mode, kind };
+    let holder = Some(Holder { thread: 3, site: 0 });
     vec![
-        ev(1, Mode::Exclusive, EventKind::Acquired { site: 0, wait_ns: None }),
-        ev(2, Mode::Shared, EventKind::Acquired { site: 1, wait_ns: Some(1_500) }),
+        ev(1, Mode::Exclusive, EventKind::Acquired { site: 0, wait_ns: None, stack: None, holder: None }),
+        ev(2, Mode::Shared, EventKind::Acquired { site: 1, wait_ns: Some(1_500), stack: None, holder: None }),
         ev(2, Mode::Shared, EventKind::Released { hold_ns: None }),
         ev(1, Mode::Exclusive, EventKind::Released { hold_ns: Some(u64::MAX) }),
         ev(400_000, Mode::Upgradable, EventKind::TryFailed { site: 2 }),
-        ev(7, Mode::Permit, EventKind::TimedOut { site: 3, wait_ns: 10_000_000 }),
-        ev(7, Mode::SharedRecursive, EventKind::Acquired { site: u32::MAX, wait_ns: Some(0) }),
+        ev(7, Mode::Permit, EventKind::TimedOut { site: 3, wait_ns: 10_000_000, stack: None, holder: None }),
+        ev(
+            7,
+            Mode::SharedRecursive,
+            EventKind::Acquired { site: u32::MAX, wait_ns: Some(0), stack: None, holder: None },
+        ),
+        ev(1, Mode::Exclusive, EventKind::Acquired { site: 0, wait_ns: Some(2_000_000), stack: Some(0), holder }),
+        ev(1, Mode::Exclusive, EventKind::Acquired { site: 0, wait_ns: Some(30_000), stack: Some(0), holder: None }),
+        ev(2, Mode::Shared, EventKind::Acquired { site: 1, wait_ns: Some(40_000), stack: None, holder }),
+        ev(
+            7,
+            Mode::Permit,
+            EventKind::TimedOut {
+                site: 3,
+                wait_ns: 5,
+                stack: Some(u32::MAX),
+                holder: Some(Holder { thread: u32::MAX, site: u32::MAX }),
+            },
+        ),
+        ev(7, Mode::Permit, EventKind::Acquired { site: 3, wait_ns: None, stack: Some(1), holder: None }),
     ]
+}
+
+fn stack() -> StackDecl {
+    StackDecl {
+        id: 0,
+        frames: vec!["bank::transfer at src/bank.rs:40".into(), "bank::main at src/main.rs:7".into(), String::new()],
+    }
 }
 
 fn edge() -> OrderEdge {
@@ -86,6 +112,8 @@ fn sample() -> Vec<u8> {
     w.lock(&LockDecl { id: 1, class: 0, kind: LockKind::RwLock, rank: Some(2) }).unwrap();
     w.site(&SiteDecl { id: 0, site: site(10) }).unwrap();
     w.raw(200, b"from the future").unwrap();
+    w.stack(&stack()).unwrap();
+    w.stack(&StackDecl { id: 1, frames: Vec::new() }).unwrap();
     let mut batch = BatchEncoder::new(3);
     for e in every_event_kind() {
         batch.push(&e);
@@ -103,14 +131,16 @@ fn sample() -> Vec<u8> {
 fn every_chunk_and_event_kind_round_trips() {
     let bytes = sample();
     let chunks: Vec<Chunk> = TraceReader::new(&bytes[..]).unwrap().map(Result::unwrap).collect();
-    assert_eq!(chunks.len(), 13);
+    assert_eq!(chunks.len(), 15);
     assert!(
         matches!(&chunks[0], Chunk::Header(h) if h.pid == 4242 && h.program == "bank" && h.start_unix_ns == 1 << 60)
     );
     assert!(matches!(&chunks[3], Chunk::Class(c) if c.kind == LockKind::Semaphore && c.site.is_none() && !c.named));
     assert!(matches!(&chunks[6], Chunk::Unknown { kind: 200, len: 15 }));
-    let Chunk::Events(batch) = &chunks[7] else { panic!("events expected, got {:?}", chunks[7]) };
-    assert_eq!((batch.thread, batch.time_ns, batch.count), (3, 99, 7));
+    assert!(matches!(&chunks[7], Chunk::Stack(s) if *s == stack()));
+    assert!(matches!(&chunks[8], Chunk::Stack(s) if s.id == 1 && s.frames.is_empty()));
+    let Chunk::Events(batch) = &chunks[9] else { panic!("events expected, got {:?}", chunks[9]) };
+    assert_eq!((batch.thread, batch.time_ns, batch.count), (3, 99, every_event_kind().len() as u64));
     let events: Vec<Event> = batch.events().map(Result::unwrap).collect();
     assert_eq!(events, every_event_kind());
 
@@ -119,7 +149,9 @@ fn every_chunk_and_event_kind_round_trips() {
     })
     .unwrap();
     assert!(data.complete && data.warning.is_none());
-    assert_eq!(data.events, 7);
+    assert_eq!(data.events, every_event_kind().len() as u64);
+    assert_eq!(data.stacks[&0], stack().frames);
+    assert!(data.stacks[&1].is_empty());
     assert_eq!(data.events_lost(), 18);
     assert_eq!(data.class_of(1).unwrap().label, "accounts");
     assert_eq!(data.counters[&1].contended, 2);
@@ -144,7 +176,7 @@ fn a_trace_cut_anywhere_reads_up_to_its_last_complete_chunk() {
             Some(other) => panic!("cut at {cut}: {other}"),
         }
         assert!(data.events == 0 || data.events == full.events, "batches are all or nothing");
-        assert!(whole <= 13);
+        assert!(whole <= 15);
     }
     assert!(matches!(TraceReader::new(&bytes[..5]), Err(TraceError::Truncated { offset: 0 })));
     assert!(matches!(TraceReader::new(&[][..]), Err(TraceError::Truncated { offset: 0 })));
@@ -184,7 +216,7 @@ fn bad_preambles_and_huge_lengths_are_errors() {
     assert!(matches!(TraceReader::new(&b"GIF89a........"[..]), Err(TraceError::BadMagic)));
     bytes[8] = 9;
     assert!(matches!(TraceReader::new(&bytes[..]), Err(TraceError::UnsupportedVersion(9))));
-    bytes[8] = 1;
+    bytes[8] = VERSION as u8;
     // A 4 GiB length in the first chunk's frame: refused before anything is allocated.
     let at = PREAMBLE_LEN as usize;
     bytes[at + 1..at + 5].copy_from_slice(&u32::MAX.to_le_bytes());
@@ -195,13 +227,19 @@ fn bad_preambles_and_huge_lengths_are_errors() {
 #[test]
 fn garbage_inside_a_valid_frame_is_corrupt_not_a_panic() {
     // Well-framed chunks whose payloads lie: huge counts, bad codes, trailing bytes.
-    let payloads: [(u8, &[u8]); 6] = [
+    let payloads: [(u8, &[u8]); 10] = [
         (kind::DROPPED, &[0xff, 0xff, 0xff, 0xff, 0x0f]),
         (kind::COUNTERS, &[0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01]),
         (kind::EVENTS, &[1, 0, 2, 7, 0]),
         (kind::CLASS, &[0, 1, b'x', 0, 9, 0, 0]),
         (kind::FINDINGS, b"[{\"kind\":\"nope\"}]"),
         (kind::THREAD, &[1, 1, b'a', 0]),
+        // A stack claiming 2^35 frames, one frame running past the chunk, a frame that is
+        // not UTF-8, and a byte after the last frame.
+        (kind::STACK, &[0, 0x80, 0x80, 0x80, 0x80, 0x01, 0]),
+        (kind::STACK, &[0, 1, 9, b'f']),
+        (kind::STACK, &[0, 1, 1, 0xff]),
+        (kind::STACK, &[0, 1, 1, b'f', 0]),
     ];
     for (kind, payload) in payloads {
         let mut w = TraceWriter::new(Vec::new()).unwrap();
@@ -227,4 +265,66 @@ fn a_batch_claiming_more_events_than_it_holds_ends_in_an_error() {
     let events: Vec<_> = batch.events().collect();
     assert_eq!(events.len(), 2);
     assert!(events[0].is_ok() && matches!(events[1], Err(TraceError::Corrupt { .. })));
+}
+
+#[test]
+fn wait_extras_are_only_valid_where_a_thread_waited() {
+    // Thread 1, time 0, one event: its first byte, lock delta 0 (same lock bit off), then the
+    // fields (site, wait; stack + 1, holder thread + 1, holder site).
+    let batch = |event: &[u8]| {
+        let mut w = TraceWriter::new(Vec::new()).unwrap();
+        let mut payload = vec![1, 0, 1];
+        payload.extend_from_slice(event);
+        w.raw(kind::EVENTS, &payload).unwrap();
+        w.into_inner()
+    };
+    let first_event = |bytes: &[u8]| {
+        let Some(Ok(Chunk::Events(b))) = TraceReader::new(bytes).unwrap().next() else { panic!("a batch") };
+        let event = b.events().next().unwrap();
+        event
+    };
+    let extras = writer::code::WAIT_EXTRAS;
+    // A release with a stack: corrupt.
+    assert!(first_event(&batch(&[writer::code::RELEASED | extras, 0, 0, 0])).is_err());
+    // A holder whose site is missing: corrupt.
+    assert!(first_event(&batch(&[writer::code::ACQUIRED_AFTER_WAIT | extras, 0, 0, 5, 0, 1])).is_err());
+    let ok = first_event(&batch(&[writer::code::ACQUIRED_AFTER_WAIT | extras, 0, 0, 5, 0, 3, 4])).unwrap();
+    assert_eq!(
+        ok.kind,
+        EventKind::Acquired { site: 0, wait_ns: Some(5), stack: None, holder: Some(Holder { thread: 2, site: 4 }) }
+    );
+}
+
+#[test]
+fn version_1_traces_still_read_without_stacks_or_holders() {
+    let plain: Vec<Event> = every_event_kind()
+        .into_iter()
+        .filter(|e| {
+            !matches!(e.kind, EventKind::Acquired { stack: Some(_), .. } | EventKind::Acquired { holder: Some(_), .. })
+        })
+        .filter(|e| {
+            !matches!(e.kind, EventKind::TimedOut { stack: Some(_), .. } | EventKind::TimedOut { holder: Some(_), .. })
+        })
+        .collect();
+    let write = |events: &[Event]| {
+        let mut w = TraceWriter::new(Vec::new()).unwrap();
+        let mut batch = BatchEncoder::new(3);
+        for e in events {
+            batch.push(e);
+        }
+        w.events(&batch, 0).unwrap();
+        let mut bytes = w.into_inner();
+        bytes[8..10].copy_from_slice(&1u16.to_le_bytes());
+        bytes
+    };
+    let bytes = write(&plain);
+    let mut reader = TraceReader::new(&bytes[..]).unwrap();
+    assert_eq!(reader.version(), 1);
+    let Some(Ok(Chunk::Events(batch))) = reader.next() else { panic!("a batch") };
+    assert_eq!(batch.events().collect::<Result<Vec<_>, _>>().unwrap(), plain);
+
+    // Bit 7 meant nothing in version 1: a file setting it is damaged, not a version 2 file.
+    let bytes = write(&every_event_kind());
+    let data = TraceData::read_with(TraceReader::new(&bytes[..]).unwrap(), |_, _| {}).unwrap();
+    assert!(matches!(data.warning, Some(TraceError::Corrupt { .. })), "{:?}", data.warning);
 }

@@ -4,7 +4,7 @@ use std::io::{self, Write};
 
 use super::codec::{checksum, put_opt, put_str, put_varint, zigzag};
 use super::{kind, kind_code, mode_code, ClassDecl, Event, EventKind, Header, LockCounters, LockDecl, OrderEdge};
-use super::{SiteDecl, ThreadDecl, MAGIC, MAX_CHUNK_LEN, VERSION};
+use super::{Holder, SiteDecl, StackDecl, ThreadDecl, MAGIC, MAX_CHUNK_LEN, VERSION};
 use crate::report::Finding;
 
 /// Writes a trace: the preamble on creation, then one call per chunk. Each chunk reaches `out`
@@ -25,6 +25,8 @@ pub(crate) mod code {
     pub const TIMED_OUT: u8 = 5;
     /// Bit 6: the event's lock is the previous event's.
     pub const SAME_LOCK: u8 = 1 << 6;
+    /// Bit 7: a wait's stack and holder follow the kind's fields (format version 2).
+    pub const WAIT_EXTRAS: u8 = 1 << 7;
 }
 
 /// Encodes the events of one thread into the payload of an events chunk.
@@ -45,15 +47,25 @@ impl BatchEncoder {
     /// Appends one event (its `thread` field is ignored: a batch is one thread's).
     #[inline]
     pub fn push(&mut self, event: &Event) {
-        let (code, fields): (u8, [Option<u64>; 2]) = match event.kind {
-            EventKind::Acquired { site, wait_ns: None } => (code::ACQUIRED, [Some(site.into()), None]),
-            EventKind::Acquired { site, wait_ns: Some(w) } => (code::ACQUIRED_AFTER_WAIT, [Some(site.into()), Some(w)]),
-            EventKind::Released { hold_ns: None } => (code::RELEASED, [None, None]),
-            EventKind::Released { hold_ns: Some(h) } => (code::RELEASED_TIMED, [Some(h), None]),
-            EventKind::TryFailed { site } => (code::TRY_FAILED, [Some(site.into()), None]),
-            EventKind::TimedOut { site, wait_ns } => (code::TIMED_OUT, [Some(site.into()), Some(wait_ns)]),
+        let (code, fields, extras): (u8, [Option<u64>; 2], _) = match event.kind {
+            EventKind::Acquired { site, wait_ns: None, stack, holder } => {
+                (code::ACQUIRED, [Some(site.into()), None], (stack, holder))
+            }
+            EventKind::Acquired { site, wait_ns: Some(w), stack, holder } => {
+                (code::ACQUIRED_AFTER_WAIT, [Some(site.into()), Some(w)], (stack, holder))
+            }
+            EventKind::Released { hold_ns: None } => (code::RELEASED, [None, None], (None, None)),
+            EventKind::Released { hold_ns: Some(h) } => (code::RELEASED_TIMED, [Some(h), None], (None, None)),
+            EventKind::TryFailed { site } => (code::TRY_FAILED, [Some(site.into()), None], (None, None)),
+            EventKind::TimedOut { site, wait_ns, stack, holder } => {
+                (code::TIMED_OUT, [Some(site.into()), Some(wait_ns)], (stack, holder))
+            }
         };
         let mut first = code | mode_code(event.mode) << 3;
+        let (stack, holder): (Option<u32>, Option<Holder>) = extras;
+        if stack.is_some() || holder.is_some() {
+            first |= code::WAIT_EXTRAS;
+        }
         if event.lock == self.prev_lock {
             first |= code::SAME_LOCK;
             self.bytes.push(first);
@@ -64,6 +76,13 @@ impl BatchEncoder {
         }
         for field in fields.into_iter().flatten() {
             put_varint(&mut self.bytes, field);
+        }
+        if first & code::WAIT_EXTRAS != 0 {
+            put_opt(&mut self.bytes, stack);
+            put_opt(&mut self.bytes, holder.map(|h| h.thread));
+            if let Some(h) = holder {
+                put_varint(&mut self.bytes, h.site.into());
+            }
         }
         self.count += 1;
     }
@@ -175,6 +194,16 @@ impl<W: Write> TraceWriter<W> {
         put_varint(&mut self.buf, s.site.line.into());
         put_varint(&mut self.buf, s.site.column.into());
         self.chunk(kind::SITE)
+    }
+
+    /// A stack declaration: write it before the first events chunk naming its id.
+    pub fn stack(&mut self, s: &StackDecl) -> io::Result<()> {
+        put_varint(&mut self.buf, s.id.into());
+        put_varint(&mut self.buf, s.frames.len() as u64);
+        for frame in &s.frames {
+            put_str(&mut self.buf, frame);
+        }
+        self.chunk(kind::STACK)
     }
 
     /// An events chunk; `time_ns` is when the batch was collected, since the trace started.

@@ -1,6 +1,7 @@
 //! A program that records a trace in one of several ways, for the trace tests: run as
 //! `trace_child <scenario> [ops]` with `LOCKCHECK_TRACE` set by the test.
 
+use std::sync::Barrier;
 use std::time::Duration;
 
 use lockcheck::Mutex;
@@ -41,6 +42,48 @@ fn every_kind() {
         waiter.join().unwrap();
     });
     nested(1);
+}
+
+static LEDGER: Mutex<u64> = Mutex::named("child-ledger", 0);
+
+/// Rounds of [`contended_waits`].
+const WAIT_ROUNDS: usize = 10;
+
+/// Takes the ledger as soon as the waiter is ready, and keeps it 2 ms.
+#[inline(never)]
+fn hold_the_ledger(ready: &Barrier, done: &Barrier) {
+    for _ in 0..WAIT_ROUNDS {
+        let (mut ledger, line) = (LEDGER.lock(), line!());
+        println!("holder-line {line}");
+        ready.wait();
+        std::thread::sleep(Duration::from_millis(2));
+        *ledger += 1;
+        drop(ledger);
+        done.wait();
+    }
+}
+
+/// Waits for the ledger the holder has.
+#[inline(never)]
+fn wait_for_the_ledger(ready: &Barrier, done: &Barrier) {
+    for _ in 0..WAIT_ROUNDS {
+        ready.wait();
+        *LEDGER.lock() += 1;
+        done.wait();
+    }
+}
+
+/// A thread named "waiter" waits for a thread named "holder", in named functions.
+fn contended_waits() {
+    let (ready, done) = (Barrier::new(2), Barrier::new(2));
+    std::thread::scope(|s| {
+        let spawn = |name: &str, f: fn(&Barrier, &Barrier)| {
+            let (ready, done) = (&ready, &done);
+            std::thread::Builder::new().name(name.into()).spawn_scoped(s, move || f(ready, done)).unwrap()
+        };
+        spawn("holder", hold_the_ledger);
+        spawn("waiter", wait_for_the_ledger);
+    });
 }
 
 static LATE: Mutex<u64> = Mutex::named("child-late", 0);
@@ -94,6 +137,7 @@ fn main() {
             nested(1);
         }
         "kinds" => every_kind(),
+        "waits" => contended_waits(),
         "tls" => {
             std::thread::spawn(move || {
                 // Registered before lockcheck's thread-locals, so destroyed after them.
