@@ -58,6 +58,10 @@ pub struct ClassGraph {
 pub fn graph(inputs: &[PathBuf], options: &GraphOptions) -> Result<ClassGraph, Error> {
     let traces = load::load(inputs, &options.load, |_, _, _| {})?;
     let mut graph = ClassGraph { analysis: analysis::analyse(&traces), ..ClassGraph::default() };
+    for class in traces.iter().flat_map(|t| t.data.classes.values()) {
+        let rank = graph.classes.entry(class.label.clone()).or_default();
+        *rank = rank.or(class.rank);
+    }
     for edge in traces.iter().flat_map(|t| &t.data.edges) {
         graph.add(edge);
     }

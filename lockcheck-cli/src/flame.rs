@@ -2,12 +2,16 @@
 //! inferno.
 //!
 //! - `--metric wait`, "where threads waited": each contended acquisition (or timeout)
-//!   contributes its wait to the frames of its acquisition site, topped by `lock:<class>`.
-//! - `--metric hold`, "who made them wait": each sampled hold contributes its length to the
-//!   holding thread and the site that acquired the lock, topped by `lock:<class>`.
+//!   contributes its wait to the stack the waiter recorded (outermost frame first) or, when
+//!   the wait was too short for a stack, to its acquisition site; topped by `lock:<class>`.
+//! - `--metric hold`, "who made them wait": each wait is charged to the holder the waiter saw,
+//!   as frames `holder thread;holder's acquisition site;lock:<class>`. A trace without holders
+//!   (format 1) charges its sampled holds instead, by the holding thread and its acquisition
+//!   site.
 //!
-//! Frames are kept short: absolute source paths are cut to the crate-relative part
-//! (`parking_lot-0.12.3/src/mutex.rs`), relative ones (the workspace's own) are kept.
+//! Frames are kept short: stack frames are function names; absolute source paths are cut to
+//! the crate-relative part (`parking_lot-0.12.3/src/mutex.rs`), relative ones (the
+//! workspace's own) are kept.
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -25,7 +29,7 @@ pub enum Metric {
     /// Time threads waited, by where they waited.
     #[default]
     Wait,
-    /// Time locks were held, by who held them and where they took them.
+    /// Time threads waited, by who held the lock and where they took it.
     Hold,
 }
 
@@ -53,53 +57,83 @@ pub struct Folded {
     pub warnings: Vec<String>,
 }
 
-/// One trace's weights by (thread or none, site, lock), before they become frame text.
+/// Where weight goes, by ids of one trace.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+enum Key {
+    /// A wait: its stack if it has one, else its site; and the lock.
+    Waited { stack: Option<u32>, site: u32, lock: u32 },
+    /// A holder (thread and acquisition site) and the lock.
+    Held { thread: u32, site: u32, lock: u32 },
+}
+
+/// One trace's weights, before they become frame text.
 #[derive(Default)]
 struct TraceAcc {
-    weights: HashMap<(Option<u32>, u32, u32), u64>,
+    weights: HashMap<Key, u64>,
+    /// Hold metric: sampled holds, used when the trace names no holder.
+    sampled: HashMap<Key, u64>,
     /// Hold metric: the site of each (thread, lock)'s current acquisition.
     acquired_at: HashMap<(u32, u32), u32>,
 }
 
 impl TraceAcc {
     fn event(&mut self, metric: Metric, event: &Event) {
-        match (metric, event.kind) {
-            (Metric::Wait, EventKind::Acquired { site, wait_ns: Some(wait), .. })
-            | (Metric::Wait, EventKind::TimedOut { site, wait_ns: wait, .. }) => {
-                self.add((None, site, event.lock), wait);
-            }
-            (Metric::Hold, EventKind::Acquired { site, .. }) => {
-                self.acquired_at.insert((event.thread, event.lock), site);
-            }
-            (Metric::Hold, EventKind::Released { hold_ns }) => {
-                let site = self.acquired_at.remove(&(event.thread, event.lock));
+        let lock = event.lock;
+        let (site, wait, stack, holder) = match event.kind {
+            EventKind::Acquired { site, wait_ns, stack, holder } => (site, wait_ns, stack, holder),
+            EventKind::TimedOut { site, wait_ns, stack, holder } => (site, Some(wait_ns), stack, holder),
+            EventKind::Released { hold_ns } => {
+                let site = self.acquired_at.remove(&(event.thread, lock));
                 if let (Some(site), Some(hold)) = (site, hold_ns) {
-                    self.add((Some(event.thread), site, event.lock), hold);
+                    add(&mut self.sampled, Key::Held { thread: event.thread, site, lock }, hold);
+                }
+                return;
+            }
+            EventKind::TryFailed { .. } => return,
+        };
+        match metric {
+            Metric::Wait => {
+                if let Some(wait) = wait {
+                    add(&mut self.weights, Key::Waited { stack, site, lock }, wait);
                 }
             }
-            _ => {}
+            Metric::Hold => {
+                if matches!(event.kind, EventKind::Acquired { .. }) {
+                    self.acquired_at.insert((event.thread, lock), site);
+                }
+                if let (Some(wait), Some(h)) = (wait, holder) {
+                    add(&mut self.weights, Key::Held { thread: h.thread, site: h.site, lock }, wait);
+                }
+            }
         }
-    }
-
-    fn add(&mut self, key: (Option<u32>, u32, u32), ns: u64) {
-        let weight = self.weights.entry(key).or_default();
-        *weight = weight.saturating_add(ns);
     }
 
     fn fold_into(&self, data: &TraceData, out: &mut HashMap<String, u64>) {
-        for (&(thread, site, lock), &ns) in &self.weights {
-            let mut frames = Vec::new();
-            if let Some(thread) = thread {
-                frames.push(data.threads.get(&thread).cloned().unwrap_or_else(|| format!("thread #{thread}")));
-            }
-            frames.push(data.sites.get(&site).map_or_else(|| format!("site #{site}"), site_frame));
-            let class = data.class_of(lock).map_or_else(|| format!("#{lock}"), |c| short_label(&c.label));
+        let weights = if self.weights.is_empty() { &self.sampled } else { &self.weights };
+        for (&key, &ns) in weights {
+            let site = |site: u32| data.sites.get(&site).map_or_else(|| format!("site #{site}"), site_frame);
+            let (mut frames, lock) = match key {
+                Key::Waited { stack: Some(stack), site: at, lock } => match data.stacks.get(&stack) {
+                    Some(stack) => (stack.iter().rev().map(|f| function(f)).collect(), lock),
+                    None => (vec![site(at)], lock),
+                },
+                Key::Waited { stack: None, site: at, lock } => (vec![site(at)], lock),
+                Key::Held { thread, site: at, lock } => {
+                    let name = data.threads.get(&thread).cloned().unwrap_or_else(|| format!("thread #{thread}"));
+                    (vec![name, site(at)], lock)
+                }
+            };
+            let class = data.class_of(lock).map_or_else(|| format!("#{lock}"), |c| short_path(&c.label));
             frames.push(format!("lock:{class}"));
             let stack: Vec<String> = frames.iter().map(|f| f.replace([';', '\n'], ",")).collect();
-            let weight = out.entry(stack.join(";")).or_default();
-            *weight = weight.saturating_add(ns);
+            add(out, stack.join(";"), ns);
         }
     }
+}
+
+fn add<K: Eq + std::hash::Hash>(weights: &mut HashMap<K, u64>, key: K, ns: u64) {
+    let weight = weights.entry(key).or_default();
+    *weight = weight.saturating_add(ns);
 }
 
 /// Reads `inputs` and folds their contention into stacks weighted by `options.metric`.
@@ -132,14 +166,14 @@ pub fn svg(folded: &Folded, out: impl Write) -> Result<(), Error> {
     if folded.lines.is_empty() {
         let what = match folded.metric {
             Metric::Wait => "no thread waited for a lock in these traces",
-            Metric::Hold => "no timed hold in these traces",
+            Metric::Hold => "no wait with a known holder and no timed hold in these traces",
         };
         return Err(Error::Flamegraph(format!("{what}: nothing to draw")));
     }
     let mut options = inferno::flamegraph::Options::default();
     options.title = match folded.metric {
         Metric::Wait => "lockcheck: where threads waited".to_owned(),
-        Metric::Hold => "lockcheck: who held the locks".to_owned(),
+        Metric::Hold => "lockcheck: who made them wait".to_owned(),
     };
     if folded.events_lost > 0 {
         options.subtitle = Some(format!("{} events were lost: incomplete", folded.events_lost));
@@ -155,9 +189,15 @@ fn site_frame(site: &Site) -> String {
     format!("{}:{}", short_path(&site.file), site.line)
 }
 
-/// A class label, with the path of an unnamed class's creation site shortened.
-fn short_label(label: &str) -> String {
-    short_path(label)
+/// A stack frame (`function at file:line`) as a flamegraph frame: the function, without
+/// the symbol hash.
+fn function(frame: &str) -> String {
+    let name = frame.split(" at ").next().unwrap_or(frame);
+    let hashless = match name.rsplit_once("::h") {
+        Some((head, hash)) if hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit()) => head,
+        _ => name,
+    };
+    hashless.to_owned()
 }
 
 /// An absolute source path cut to `<crate>/src/…` (the component before the last `/src/`);
@@ -187,5 +227,15 @@ mod tests {
         assert_eq!(short_path("/rustc/abc/library/std/src/thread/mod.rs"), "std/src/thread/mod.rs");
         assert_eq!(short_path("examples/src/bin/hotspot.rs"), "examples/src/bin/hotspot.rs");
         assert_eq!(short_path("/tmp/x/main.rs"), "main.rs");
+    }
+
+    #[test]
+    fn frames_are_function_names() {
+        assert_eq!(
+            super::function("hotspot::record_sample at examples/src/bin/hotspot.rs:27"),
+            "hotspot::record_sample"
+        );
+        assert_eq!(super::function("a::b::h0123456789abcdef at x.rs:1"), "a::b");
+        assert_eq!(super::function("std::thread::spawn"), "std::thread::spawn");
     }
 }

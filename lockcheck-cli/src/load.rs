@@ -23,7 +23,9 @@ impl Trace {
     /// at damage, or a process that never flushed at exit.
     pub fn warning(&self) -> Option<String> {
         let file = self.path.display();
-        match (&self.data.warning, self.data.complete) {
+        // The watchdog aborts right after writing its report: no end marker, nothing missing.
+        let aborted = self.data.findings.iter().any(|f| matches!(f, lockcheck::Finding::ActualDeadlock(_)));
+        match (&self.data.warning, self.data.complete || aborted) {
             (Some(damage), _) => Some(format!("{file}: {damage}; analysed up to there")),
             (None, false) => Some(format!(
                 "{file}: trace has no end marker (the process was killed before it flushed); analysed what it wrote"
