@@ -203,7 +203,8 @@ fn function(frame: &str) -> String {
 /// An absolute source path cut to `<crate>/src/…` (the component before the last `/src/`);
 /// relative paths, already workspace-relative, unchanged.
 pub(crate) fn short_path(path: &str) -> String {
-    if !path.starts_with('/') && !path.get(1..3).is_some_and(|s| s == ":\\") {
+    let absolute = path.starts_with('/') || path.get(1..3) == Some(":\\");
+    if !absolute {
         return path.to_owned();
     }
     let normal = path.replace('\\', "/");
