@@ -100,6 +100,9 @@ pub enum Command {
         /// Suppression file (default: lockcheck.toml in the current directory).
         #[arg(long, value_name = "FILE")]
         suppressions: Option<PathBuf>,
+        /// Also write a wait flamegraph (SVG) of the traces here.
+        #[arg(long, value_name = "FILE")]
+        flamegraph: Option<PathBuf>,
         /// The command, after `--`.
         #[arg(last = true, required = true, value_name = "COMMAND")]
         command: Vec<OsString>,

@@ -82,12 +82,20 @@ fn run(cli: Cli) -> anyhow::Result<Verdict> {
             }
             Ok(Verdict::from_failing(graph.analysis.report.has_failures()))
         }
-        Command::Run { trace_dir, format, suppressions, command } => {
+        Command::Run { trace_dir, format, suppressions, flamegraph, command } => {
             let mut options = run::RunOptions::default();
             (options.command, options.trace_dir, options.check.suppressions) = (command, trace_dir, suppressions);
             let outcome = run::run(&options)?;
             out(&format::render(&outcome.checked.analysis, &outcome.checked.suppressed, &render(format)))?;
             eprintln!("lockcheck: traces kept in {}", outcome.trace_dir.display());
+            if let Some(path) = flamegraph {
+                let stacks = flame::folded(std::slice::from_ref(&outcome.trace_dir), &flame::FlameOptions::default())?;
+                let mut svg = Vec::new();
+                match flame::svg(&stacks, &mut svg) {
+                    Ok(()) => write_to(Some(&path), &svg)?,
+                    Err(e) => eprintln!("lockcheck: warning: no flamegraph: {e}"),
+                }
+            }
             if let Some(failure) = outcome.command_failure() {
                 eprintln!("lockcheck: {failure}");
             }

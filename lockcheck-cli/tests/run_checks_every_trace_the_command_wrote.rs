@@ -17,9 +17,12 @@ fn run_reports_the_bank_cycle_and_fails() {
 #[test]
 fn run_of_a_clean_program_passes_into_the_given_directory() {
     let dir = temp_dir("run").join("traces");
-    let run = lockcheck(&["run", "--trace-dir", dir.to_str().unwrap(), "--", example("hotspot").to_str().unwrap()]);
+    let svg = dir.with_file_name("contention.svg");
+    let (dir_arg, svg_arg, hotspot) = (dir.to_str().unwrap(), svg.to_str().unwrap(), example("hotspot"));
+    let run = lockcheck(&["run", "--trace-dir", dir_arg, "--flamegraph", svg_arg, "--", hotspot.to_str().unwrap()]);
     assert_eq!(run.code, Some(0), "{run:?}");
     assert!(run.stdout.contains("lockcheck: no findings"), "{}", run.stdout);
+    assert!(std::fs::read_to_string(&svg).unwrap().contains("record_sample"));
     assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1, "one process, one trace");
 
     let again = lockcheck(&["run", "--trace-dir", dir.to_str().unwrap(), "--", "true"]);
