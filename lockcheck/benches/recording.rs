@@ -28,9 +28,13 @@ fn trace_size(dir: &std::path::Path) {
     let Ok(entries) = std::fs::read_dir(dir) else { return };
     for entry in entries.flatten() {
         let size = entry.metadata().map_or(0, |m| m.len());
-        let mut written = 0u64;
+        let (mut written, mut waits, mut stacks) = (0u64, 0u64, 0u64);
         let data = lockcheck::trace::TraceData::load_with(entry.path(), |_, e| {
-            written += u64::from(matches!(e.kind, lockcheck::trace::EventKind::Acquired { .. }));
+            if let lockcheck::trace::EventKind::Acquired { wait_ns, stack, .. } = e.kind {
+                written += 1;
+                waits += u64::from(wait_ns.is_some_and(|w| w >= 20_000));
+                stacks += u64::from(stack.is_some());
+            }
         })
         .expect("the trace reads back");
         let counted: u64 = data.counters.values().map(|c| c.acquisitions).sum();
@@ -39,6 +43,7 @@ fn trace_size(dir: &std::path::Path) {
             size as f64 / written.max(1) as f64,
             data.events_lost(),
         );
+        println!("{stacks} of {waits} waits of 20 µs or more carry a stack ({} distinct)", data.stacks.len());
         let _ = std::fs::remove_file(entry.path());
     }
     let _ = std::fs::remove_dir(dir);
@@ -126,4 +131,72 @@ mod two_threads_private_pairs {
             })
         });
     }
+}
+
+/// A waiter and a holder taking turns: each sampled acquisition waits while the holder keeps
+/// the lock for 50 µs (past `LOCKCHECK_WAIT_STACKS_US`'s default), so lockcheck's cost of a
+/// contended wait (clock reads, the holder, the stack, the extra records) shows as the
+/// difference from parking_lot's. `LOCKCHECK_WAIT_STACKS_US=0` leaves the stack out.
+mod contended_wait {
+    use std::sync::atomic::{AtomicU8, Ordering::SeqCst};
+    use std::time::{Duration, Instant};
+
+    use super::*;
+
+    /// How long the holder keeps the lock.
+    const HOLD: Duration = Duration::from_micros(50);
+    /// Handshake states.
+    const IDLE: u8 = 0;
+    const TAKE: u8 = 1;
+    const TAKEN: u8 = 2;
+    const STOP: u8 = 3;
+
+    macro_rules! contended {
+        ($name:ident, $lock:ty) => {
+            #[divan::bench(sample_count = 50, sample_size = 20)]
+            fn $name(b: Bencher) {
+                let lock = <$lock>::new(0u64);
+                let turn = AtomicU8::new(IDLE);
+                std::thread::scope(|s| {
+                    s.spawn(|| loop {
+                        match turn.load(SeqCst) {
+                            STOP => return,
+                            TAKE => {
+                                let mut guard = lock.lock();
+                                turn.store(TAKEN, SeqCst);
+                                let until = Instant::now() + HOLD;
+                                while Instant::now() < until {
+                                    std::hint::spin_loop();
+                                }
+                                *guard += 1;
+                            }
+                            _ => std::hint::spin_loop(),
+                        }
+                    });
+                    let mut wait = || {
+                        turn.store(TAKE, SeqCst);
+                        while turn.load(SeqCst) != TAKEN {
+                            std::hint::spin_loop();
+                        }
+                        turn.store(IDLE, SeqCst);
+                        *black_box(&lock).lock() += 1;
+                    };
+                    warm_up_waits(&mut wait);
+                    b.bench_local(&mut wait);
+                    turn.store(STOP, SeqCst);
+                });
+            }
+        };
+    }
+
+    /// A few contended rounds outside the samples (the first stack symbolised, the first
+    /// wait's context checked).
+    fn warm_up_waits(wait: &mut impl FnMut()) {
+        for _ in 0..20 {
+            wait();
+        }
+    }
+
+    contended!(parking_lot, parking_lot::Mutex<u64>);
+    contended!(lockcheck, lockcheck::Mutex<u64>);
 }

@@ -155,7 +155,7 @@ pub(crate) fn lock(
         acquired.then_some(t.tid)
     });
     match fast {
-        Some(Some(tid)) => hooks_acquired(meta, tid, &acq, None),
+        Some(Some(tid)) => hooks_acquired(meta, tid, &acq),
         _ => lock_slow(meta, &acq, try_fast, block, block_until),
     }
 }
@@ -178,16 +178,15 @@ fn lock_slow(
         }
         None => false,
     };
-    let waited = if acquired_fast {
-        None
+    if acquired_fast {
+        acquired(meta, acq, true);
     } else {
         let block = || {
             block();
             true
         };
-        Some(wait(meta, acq, None, block, block_until).1)
-    };
-    acquired(meta, acq, true, waited);
+        acquired_after_wait(meta, acq, wait(meta, acq, None, block, block_until).1);
+    }
 }
 
 /// How long a timed acquisition may wait: parking_lot's `_for` and `_until` forms.
@@ -226,12 +225,12 @@ pub(crate) fn lock_timed(
     };
     before_blocking(&acq, true);
     if try_fast() {
-        acquired(meta, &acq, true, None);
+        acquired(meta, &acq, true);
         return true;
     }
     let (ok, waited) = wait(meta, &acq, Some(timeout), block, block_until);
     if ok {
-        acquired(meta, &acq, true, Some(waited));
+        acquired_after_wait(meta, &acq, waited);
     } else {
         ring::timed_out(&acq, waited);
     }
@@ -259,7 +258,9 @@ fn wait(
     let ok = watchdog::wait(meta, acq, started, deadline, block, block_until);
     let nanos = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
     // Captured after the wait, not before: still in the caller's frame, so the same stack, and
-    // a short wait pays nothing for it.
+    // a short wait pays nothing for it. A long wait that acquired pays with its hold, which
+    // grows by the capture (2.4-10.6 µs, DESIGN.md §7); splitting the wait at the threshold to
+    // capture while still blocked would instead re-queue the waiter behind later ones.
     (ok, Waited { nanos, holder, stack: ring::wait_stack(nanos) })
 }
 
@@ -275,7 +276,7 @@ pub(crate) fn try_lock(
     let ok = try_fast();
     if let Some(acq) = begin(meta, mode, site) {
         if ok {
-            acquired(meta, &acq, false, None);
+            acquired(meta, &acq, false);
         } else {
             ring::try_failed(&acq);
         }
@@ -322,7 +323,10 @@ pub(crate) fn upgrade(
         (ok, Some(waited))
     };
     match (ok, was) {
-        (true, _) => acquired(meta, &acq, true, waited),
+        (true, _) => match waited {
+            None => acquired(meta, &acq, true),
+            Some(waited) => acquired_after_wait(meta, &acq, waited),
+        },
         (false, Some(was)) => {
             held::with(|t| t.push(&Acquire { mode: was.mode, site: was.site, ..acq }, was.blocking)).unwrap_or(())
         }
@@ -339,20 +343,36 @@ pub(crate) fn set_mode(meta: &LockMeta, mode: Mode) {
     }
 }
 
+/// An acquisition that did not wait: onto the held stack, then the hooks.
 #[inline]
-fn acquired(meta: &LockMeta, acq: &Acquire, blocking: bool, waited: Option<Waited>) {
-    let tid = held::with(|t| {
-        t.push(acq, blocking);
-        t.tid()
-    });
-    hooks_acquired(meta, tid.unwrap_or(0), acq, waited);
+fn acquired(meta: &LockMeta, acq: &Acquire, blocking: bool) {
+    let tid = push_held(acq, blocking);
+    hooks_acquired(meta, tid, acq);
 }
 
-/// What follows every acquisition once it is on the held stack.
-#[inline]
-fn hooks_acquired(meta: &LockMeta, tid: u32, acq: &Acquire, waited: Option<Waited>) {
+/// An acquisition after a contended wait: as [`acquired`], with what the wait saw.
+#[cold]
+fn acquired_after_wait(meta: &LockMeta, acq: &Acquire, waited: Waited) {
+    let tid = push_held(acq, true);
     watchdog::acquired(meta, tid, acq);
-    ring::acquired(acq, waited);
+    ring::acquired_after_wait(acq, waited);
+}
+
+/// Pushes `acq` onto the held stack; returns this thread's id (0 during teardown).
+#[inline]
+fn push_held(acq: &Acquire, blocking: bool) -> u32 {
+    held::with(|t| {
+        t.push(acq, blocking);
+        t.tid()
+    })
+    .unwrap_or(0)
+}
+
+/// What follows every uncontended acquisition once it is on the held stack.
+#[inline]
+fn hooks_acquired(meta: &LockMeta, tid: u32, acq: &Acquire) {
+    watchdog::acquired(meta, tid, acq);
+    ring::acquired(acq);
 }
 
 /// Checks a blocking acquisition before it blocks; `reacquire` is false for an upgrade of a

@@ -412,6 +412,8 @@ impl Collector {
     /// The id of a wait's stack, symbolised and declared on first sight (before the batch
     /// that uses it, which is written later); `None` when no frame of it is the user's.
     fn stack(&mut self, stack: &Unresolved) -> Option<u32> {
+        // Symbolising is the costly part: not for a trace that can no longer be written.
+        self.out.as_ref()?;
         let frames = self.resolver.resolve(stack);
         if frames.is_empty() {
             return None;

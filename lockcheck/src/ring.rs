@@ -96,8 +96,11 @@ impl Ring {
 }
 
 /// Stacks a ring queues for the collector before further waits go without: it bounds their
-/// memory (a few KiB each) when the collector falls behind.
-const MAX_QUEUED_STACKS: usize = 64;
+/// memory (about 2 KiB each) when the collector falls behind.
+const MAX_QUEUED_STACKS: usize = 256;
+/// Queued stacks that wake the collector early, so that a thread waiting often keeps its
+/// stacks (a period is 100 ms: a thread can wait past the threshold thousands of times in one).
+const WAKE_AT_QUEUED_STACKS: usize = 32;
 
 /// What a contended wait tells the recorder beyond the acquisition itself.
 pub(crate) struct Waited {
@@ -217,9 +220,17 @@ impl Recorder {
     fn push_waited(&mut self, first: Event, waited: Waited) {
         let queued = waited.stack.is_some();
         if let Some(stack) = waited.stack {
-            // Queued before the record that names it is published (the ring's Release store
-            // follows this lock's release), so the collector always finds it.
-            self.ring.stacks.lock().push_back(stack);
+            // Queued before the record that names it is published: the ring's Release store
+            // follows this lock's release, so a collector that drained the record (Acquire)
+            // finds the stack when it takes the lock.
+            let queued = {
+                let mut stacks = self.ring.stacks.lock();
+                stacks.push_back(stack);
+                stacks.len()
+            };
+            if queued >= WAKE_AT_QUEUED_STACKS {
+                collector::wake();
+            }
         }
         let wait = Event::wait(first.lock, waited.nanos, queued);
         let holder = waited.holder.map(|(tid, site)| Event::holder(tid, site));
@@ -383,19 +394,28 @@ fn start() -> Option<*mut Recorder> {
     }
 }
 
-/// A lock was acquired; `waited` is set when it was contended.
+/// A lock was acquired without waiting.
 #[inline]
-pub(crate) fn acquired(acq: &Acquire, waited: Option<Waited>) {
-    let late_wait = waited.as_ref().map(|w| w.nanos);
+pub(crate) fn acquired(acq: &Acquire) {
     with_recorder(
         |r| {
-            match waited {
-                None => r.push(Event::acquired(acq)),
-                Some(waited) => r.push_waited(Event::acquired(acq), waited),
-            }
+            r.push(Event::acquired(acq));
             r.tick(acq.id);
         },
-        || late(Some((acq.id, late_wait))),
+        || late(Some((acq.id, None))),
+    );
+}
+
+/// A lock was acquired after a contended wait.
+#[cold]
+pub(crate) fn acquired_after_wait(acq: &Acquire, waited: Waited) {
+    let nanos = waited.nanos;
+    with_recorder(
+        |r| {
+            r.push_waited(Event::acquired(acq), waited);
+            r.tick(acq.id);
+        },
+        || late(Some((acq.id, Some(nanos)))),
     );
 }
 
@@ -509,6 +529,51 @@ fn now_ns() -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::registry::LockKind;
+    use crate::report::Mode;
+
+    #[test]
+    fn a_dropped_wait_takes_its_stack_back_out_of_the_queue() {
+        let (spsc, producer) = Spsc::new(16);
+        let ring = Arc::new(Ring {
+            spsc,
+            tid: 1,
+            closed: AtomicBool::new(false),
+            dropped: AtomicU64::new(0),
+            overflow: Overflow::new(),
+            stacks: RawLock::new(VecDeque::new()),
+        });
+        let mut recorder =
+            Recorder { ring: Arc::clone(&ring), producer, countdown: u32::MAX, sample_every: 0, stack_after_ns: 0 };
+        let acq = Acquire {
+            id: 1,
+            class: 1,
+            mode: Mode::Exclusive,
+            kind: LockKind::Mutex,
+            rank: None,
+            site: Location::caller(),
+        };
+        let Some(stack) = stack::capture_unresolved() else { return };
+        // Triples (acquisition, holder, wait) until the ring is full: the last one is dropped.
+        for _ in 0..6 {
+            let waited = Waited { nanos: 50_000, holder: Some((2, Location::caller())), stack: Some(stack.clone()) };
+            recorder.push_waited(Event::acquired(&acq), waited);
+        }
+        assert!(recorder.wants_stack(20_000));
+        assert_eq!(ring.dropped(), 1);
+        let mut marked = 0;
+        // SAFETY: the only consumer; `end` from `published_end`.
+        unsafe {
+            ring.drain_to(ring.published_end(), |e| {
+                marked += usize::from(e.kind == Kind::Wait && e.mode == crate::event::STACK_PENDING)
+            })
+        };
+        assert_eq!(marked, 5);
+        assert_eq!(ring.stacks.lock().len(), marked, "one queued stack per published marked record");
+        let mut overflow = HashMap::new();
+        ring.add_overflow(&mut overflow);
+        assert_eq!(overflow[&1], LockCounters { acquisitions: 1, contended: 1, wait_ns: 50_000 });
+    }
 
     #[test]
     fn overflow_counts_stay_exact_past_the_slots() {

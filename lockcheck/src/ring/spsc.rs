@@ -157,7 +157,7 @@ impl Producer {
         Push::Done
     }
 
-    /// Writes records that belong together (an acquisition and its wait): all or none.
+    /// Writes records that belong together (an acquisition, its holder, its wait): all or none.
     ///
     /// # Safety
     ///
