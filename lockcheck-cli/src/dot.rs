@@ -70,9 +70,9 @@ pub fn graph(inputs: &[PathBuf], options: &GraphOptions) -> Result<ClassGraph, E
 
 impl ClassGraph {
     fn add(&mut self, edge: &OrderEdge) {
-        for lock in [&edge.first.from, &edge.first.to] {
-            let rank = self.classes.entry(lock.class.clone()).or_default();
-            *rank = rank.or(lock.rank);
+        for (class, first) in [(&edge.from, &edge.first.from), (&edge.to, &edge.first.to)] {
+            let rank = self.classes.entry(class.clone()).or_default();
+            *rank = rank.or(first.rank.filter(|_| first.class == *class));
         }
         let key = (edge.from.clone(), edge.to.clone());
         let fresh = !self.edges.contains_key(&key);

@@ -13,7 +13,12 @@ use lockcheck_cli::{check, dot, flame, run, stats, Verdict};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match run(cli) {
+    // A panic is a bug, never a verdict: one line, and exit 2 like any other error.
+    std::panic::set_hook(Box::new(|info| eprintln!("lockcheck: error: internal error (please report it): {info}")));
+    let Ok(result) = std::panic::catch_unwind(|| run(cli)) else {
+        return ExitCode::from(2);
+    };
+    match result {
         Ok(verdict) => ExitCode::from(verdict.code()),
         Err(e) if e.chain().any(is_broken_pipe) => ExitCode::SUCCESS,
         Err(e) => {

@@ -361,7 +361,8 @@ pub fn render_text(stats: &Stats) -> String {
     }
     let n = stats.rows.len();
     out += &format!(
-        "{n} lock {}, {} {}, {} events; columns marked ~ are estimated from sampled holds\n",
+        "{n} lock {}, {} {}, {} events; ~: estimated from sampled holds; owner changes: a lower bound \
+         (threads' events interleave per collected batch)\n",
         if n == 1 { "class" } else { "classes" },
         stats.traces,
         if stats.traces == 1 { "trace" } else { "traces" },
