@@ -6,9 +6,9 @@
 //! | subcommand | function |
 //! |---|---|
 //! | `report`, `check` | [`check::check`] (reads, merges, suppresses) → [`format::render`] |
-//! | `stats` | [`stats::stats`] |
-//! | `flamegraph` | [`flame::flamegraph`] |
-//! | `graph` | [`dot::graph`] |
+//! | `stats` | [`stats::stats`] → [`stats::render_text`] |
+//! | `flamegraph` | [`flame::folded`] → [`flame::svg`] |
+//! | `graph` | [`dot::graph`] → [`dot::ClassGraph::dot`], [`dot::ClassGraph::suggest_ranks`] |
 //! | `run` | [`run::run`] |
 
 pub mod analysis;
