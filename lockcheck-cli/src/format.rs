@@ -1,15 +1,20 @@
-//! Rendering a [`Report`] for people and machines: text (lockdep-style), JSON, SARIF 2.1.0 and
-//! GitHub workflow annotations.
+//! Rendering an [`Analysis`] for people and machines: text (lockdep-style), JSON, SARIF 2.1.0
+//! and GitHub workflow annotations. Suppressed findings and damaged traces appear in every
+//! format.
 
 use lockcheck::{Finding, Report, Site};
 use serde_json::{json, Value};
 
+use crate::analysis::Analysis;
+use crate::suppress::Suppressed;
+
 /// An output format of `report` and `check`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
     /// Human-readable reports, lockdep-style.
+    #[default]
     Text,
-    /// The report as JSON (the library's serde form).
+    /// The report as JSON: the library's report form plus `suppressed`, `warnings`, `traces`.
     Json,
     /// SARIF 2.1.0, for code-scanning tools.
     Sarif,
@@ -17,14 +22,70 @@ pub enum Format {
     Github,
 }
 
-/// Renders `report` in `format`.
-pub fn render(report: &Report, format: Format) -> String {
-    match format {
-        Format::Text => format!("{report}\n"),
-        Format::Json => report.to_json() + "\n",
-        Format::Sarif => serde_json::to_string_pretty(&sarif(report)).expect("JSON values serialise") + "\n",
-        Format::Github => github(report),
+/// How a report is rendered.
+#[derive(Clone, Debug, Default)]
+#[non_exhaustive]
+pub struct RenderOptions {
+    /// The output format. Default: [`Format::Text`].
+    pub format: Format,
+    /// Colour the text format's headlines (ANSI). Default: `false`; `main` turns it on for
+    /// a terminal unless `NO_COLOR` is set.
+    pub colour: bool,
+}
+
+/// Renders `analysis`, with the findings that suppressions took out of it.
+pub fn render(analysis: &Analysis, suppressed: &[Suppressed], options: &RenderOptions) -> String {
+    match options.format {
+        Format::Text => text(analysis, suppressed, options.colour),
+        Format::Json => {
+            let mut value = serde_json::to_value(&analysis.report).unwrap_or(Value::Null);
+            value["suppressed"] = suppressed
+                .iter()
+                .map(|s| json!({ "reason": s.reason, "finding": serde_json::to_value(&s.finding).unwrap_or(Value::Null) }))
+                .collect();
+            value["warnings"] = json!(analysis.warnings);
+            value["traces"] = json!(analysis.traces);
+            pretty(&value)
+        }
+        Format::Sarif => pretty(&sarif(&analysis.report, suppressed, &analysis.warnings)),
+        Format::Github => github(&analysis.report, suppressed, &analysis.warnings),
     }
+}
+
+fn pretty(value: &Value) -> String {
+    // A `Value` always serialises: its map keys are strings.
+    serde_json::to_string_pretty(value).unwrap_or_default() + "\n"
+}
+
+const RED: &str = "\x1b[1;31m";
+const YELLOW: &str = "\x1b[1;33m";
+const RESET: &str = "\x1b[0m";
+
+/// The library's report text, then suppressed findings and warnings, one line each.
+fn text(analysis: &Analysis, suppressed: &[Suppressed], colour: bool) -> String {
+    let mut out = String::new();
+    for line in analysis.report.to_string().lines() {
+        let paint = if !colour {
+            None
+        } else if line.starts_with("lockcheck: warning") {
+            Some(YELLOW)
+        } else if line.starts_with("lockcheck: ") && line != "lockcheck: no findings" {
+            Some(RED)
+        } else {
+            None
+        };
+        match paint {
+            Some(code) => out += &format!("{code}{line}{RESET}\n"),
+            None => out += &format!("{line}\n"),
+        }
+    }
+    for s in suppressed {
+        out += &format!("suppressed: {} (reason: {})\n", s.finding.summary().trim_start_matches("SUMMARY: "), s.reason);
+    }
+    for warning in &analysis.warnings {
+        out += &format!("lockcheck: warning: {warning}\n");
+    }
+    out
 }
 
 /// The rule a finding falls under: id and short description.
@@ -82,16 +143,15 @@ fn location(site: &Site) -> Value {
 
 /// The report as a SARIF 2.1.0 log: one result per finding, the primary site as its location
 /// and every other site (each edge of a cycle) as related locations.
-fn sarif(report: &Report) -> Value {
+fn sarif(report: &Report, suppressed: &[Suppressed], warnings: &[String]) -> Value {
     let rules: Vec<Value> =
         ["potential-deadlock", "guarded-cycle", "self-deadlock", "rank-violation", "deadlock", "stall", "misuse"]
             .iter()
             .map(|id| json!({ "id": id, "name": id }))
             .collect();
-    let results: Vec<Value> = report
-        .findings
-        .iter()
-        .map(|finding| {
+    let all = report.findings.iter().map(|f| (f, None)).chain(suppressed.iter().map(|s| (&s.finding, Some(&s.reason))));
+    let results: Vec<Value> = all
+        .map(|(finding, reason)| {
             let (rule_id, _) = rule(finding);
             let sites = sites(finding);
             let related: Vec<Value> = sites
@@ -113,6 +173,9 @@ fn sarif(report: &Report) -> Value {
             if !related.is_empty() {
                 result["relatedLocations"] = json!(related);
             }
+            if let Some(reason) = reason {
+                result["suppressions"] = json!([{ "kind": "external", "justification": reason }]);
+            }
             result
         })
         .collect();
@@ -127,6 +190,9 @@ fn sarif(report: &Report) -> Value {
     });
     if report.events_lost > 0 {
         run["properties"] = json!({ "eventsLost": report.events_lost });
+    }
+    if !warnings.is_empty() {
+        run["properties"]["warnings"] = json!(warnings);
     }
     json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
@@ -146,8 +212,8 @@ fn escape_property(text: &str) -> String {
 }
 
 /// One `::error`/`::warning` line per finding, at its primary site, with the whole report as
-/// the message, then a notice with the summary.
-fn github(report: &Report) -> String {
+/// the message; then lost events, suppressed findings (notices) and damaged traces.
+fn github(report: &Report, suppressed: &[Suppressed], warnings: &[String]) -> String {
     let mut out = String::new();
     for finding in &report.findings {
         let (_, title) = rule(finding);
@@ -168,6 +234,13 @@ fn github(report: &Report) -> String {
             report.events_lost
         );
     }
+    for s in suppressed {
+        let summary = format!("{} (reason: {})", s.finding.summary(), s.reason);
+        out += &format!("::notice title=lockcheck suppressed::{}\n", escape_data(&summary));
+    }
+    for warning in warnings {
+        out += &format!("::warning title=lockcheck damaged trace::{}\n", escape_data(warning));
+    }
     out
 }
 
@@ -175,6 +248,11 @@ fn github(report: &Report) -> String {
 mod tests {
     use super::*;
     use lockcheck::{HeldLock, LockRef, Misuse, Mode};
+
+    fn render(report: &Report, format: Format) -> String {
+        let analysis = Analysis { report: report.clone(), ..Analysis::default() };
+        super::render(&analysis, &[], &RenderOptions { format, colour: false })
+    }
 
     fn misuse(file: &str) -> Report {
         Report {

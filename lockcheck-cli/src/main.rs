@@ -1,15 +1,129 @@
-//! The `lockcheck` command.
+//! The `lockcheck` command: parses argv into the library's options, calls the library, and
+//! maps the outcome to an exit status (0 clean, 1 findings, 2 error; a closed pipe exits 0).
 
+use std::io::{self, IsTerminal, Write};
+use std::path::Path;
 use std::process::ExitCode;
 
+use anyhow::Context;
 use clap::Parser;
-
-/// Finds deadlocks in lockcheck traces.
-#[derive(Parser)]
-#[command(name = "lockcheck", version, about)]
-struct Cli {}
+use lockcheck_cli::cli::{Cli, Command, TextOrJson};
+use lockcheck_cli::format::{self, RenderOptions};
+use lockcheck_cli::{check, dot, flame, run, stats, Verdict};
 
 fn main() -> ExitCode {
-    let _cli = Cli::parse();
-    ExitCode::SUCCESS
+    let cli = Cli::parse();
+    // A panic is a bug, never a verdict: one line, and exit 2 like any other error.
+    std::panic::set_hook(Box::new(|info| eprintln!("lockcheck: error: internal error (please report it): {info}")));
+    let Ok(result) = std::panic::catch_unwind(|| run(cli)) else {
+        return ExitCode::from(2);
+    };
+    match result {
+        Ok(verdict) => ExitCode::from(verdict.code()),
+        Err(e) if e.chain().any(is_broken_pipe) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("lockcheck: error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<Verdict> {
+    let colour = io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let render = |format| {
+        let mut options = RenderOptions::default();
+        (options.format, options.colour) = (format, colour);
+        options
+    };
+    match cli.command {
+        Command::Report { inputs, format } => {
+            let mut options = check::CheckOptions::default();
+            options.suppress = false;
+            let checked = check::check(&inputs.paths, &options)?;
+            out(&format::render(&checked.analysis, &checked.suppressed, &render(format.into())))?;
+            Ok(checked.verdict())
+        }
+        Command::Check { inputs, format, suppressions } => {
+            let mut options = check::CheckOptions::default();
+            options.suppressions = suppressions;
+            let checked = check::check(&inputs.paths, &options)?;
+            out(&format::render(&checked.analysis, &checked.suppressed, &render(format)))?;
+            Ok(checked.verdict())
+        }
+        Command::Stats { inputs, sort, top, format } => {
+            let mut options = stats::StatsOptions::default();
+            (options.sort, options.top) = (sort, top);
+            let stats = stats::stats(&inputs.paths, &options)?;
+            match format {
+                TextOrJson::Text => out(&stats::render_text(&stats))?,
+                TextOrJson::Json => out(&(serde_json::to_string_pretty(&stats)? + "\n"))?,
+            }
+            Ok(Verdict::Clean)
+        }
+        Command::Flamegraph { inputs, output, metric, folded } => {
+            let mut options = flame::FlameOptions::default();
+            options.metric = metric;
+            let stacks = flame::folded(&inputs.paths, &options)?;
+            for warning in &stacks.warnings {
+                eprintln!("lockcheck: warning: {warning}");
+            }
+            let mut bytes = Vec::new();
+            match folded {
+                true => stacks.lines.iter().for_each(|line| bytes.extend_from_slice(format!("{line}\n").as_bytes())),
+                false => flame::svg(&stacks, &mut bytes)?,
+            }
+            write_to(output.as_deref(), &bytes)?;
+            Ok(Verdict::Clean)
+        }
+        Command::Graph { inputs, output, suggest_ranks, format } => {
+            let graph = dot::graph(&inputs.paths, &dot::GraphOptions::default())?;
+            write_to(output.as_deref(), graph.dot().as_bytes())?;
+            if suggest_ranks {
+                let ranks = graph.suggest_ranks();
+                match format {
+                    TextOrJson::Text => out(&ranks.render_text())?,
+                    TextOrJson::Json => out(&(serde_json::to_string_pretty(&ranks)? + "\n"))?,
+                }
+            }
+            Ok(Verdict::from_failing(graph.analysis.report.has_failures()))
+        }
+        Command::Run { trace_dir, format, suppressions, flamegraph, command } => {
+            let mut options = run::RunOptions::default();
+            (options.command, options.trace_dir, options.check.suppressions) = (command, trace_dir, suppressions);
+            let outcome = run::run(&options)?;
+            out(&format::render(&outcome.checked.analysis, &outcome.checked.suppressed, &render(format)))?;
+            eprintln!("lockcheck: traces kept in {}", outcome.trace_dir.display());
+            if let Some(path) = flamegraph {
+                let stacks = flame::folded(std::slice::from_ref(&outcome.trace_dir), &flame::FlameOptions::default())?;
+                let mut svg = Vec::new();
+                match flame::svg(&stacks, &mut svg) {
+                    Ok(()) => write_to(Some(&path), &svg)?,
+                    Err(e) => eprintln!("lockcheck: warning: no flamegraph: {e}"),
+                }
+            }
+            if let Some(failure) = outcome.command_failure() {
+                eprintln!("lockcheck: {failure}");
+            }
+            Ok(outcome.verdict())
+        }
+    }
+}
+
+/// Writes `text` to stdout; a closed pipe comes back as an error `main` treats as success.
+fn out(text: &str) -> io::Result<()> {
+    let mut stdout = io::stdout().lock();
+    stdout.write_all(text.as_bytes())?;
+    stdout.flush()
+}
+
+/// Writes `bytes` to `path`, or to stdout without one.
+fn write_to(path: Option<&Path>, bytes: &[u8]) -> anyhow::Result<()> {
+    match path {
+        Some(path) => std::fs::write(path, bytes).with_context(|| path.display().to_string()),
+        None => Ok(io::stdout().lock().write_all(bytes)?),
+    }
+}
+
+fn is_broken_pipe(e: &(dyn std::error::Error + 'static)) -> bool {
+    e.downcast_ref::<io::Error>().is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
 }

@@ -1,0 +1,137 @@
+//! The command line: clap's argument structs, each turned into the options of the library
+//! function it calls.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::flame::Metric;
+use crate::format::Format;
+use crate::stats::SortBy;
+
+/// Finds deadlocks in lockcheck traces: merged reports, CI checks, contention stats and
+/// flamegraphs. Exit status: 0 no findings, 1 findings, 2 error.
+#[derive(Debug, Parser)]
+#[command(name = "lockcheck", version, about)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// A subcommand.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Print every finding of the traces, merged across processes.
+    Report {
+        /// Trace files, or directories of traces.
+        #[command(flatten)]
+        inputs: Inputs,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t)]
+        format: TextOrJson,
+    },
+    /// The CI verdict: exit 1 if a finding remains after suppressions.
+    Check {
+        /// Trace files, or directories of traces.
+        #[command(flatten)]
+        inputs: Inputs,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+        /// Suppression file (default: lockcheck.toml next to the inputs or in the current directory).
+        #[arg(long, value_name = "FILE")]
+        suppressions: Option<PathBuf>,
+    },
+    /// Contention per lock class: acquisitions, waits, holds, owner changes.
+    Stats {
+        /// Trace files, or directories of traces.
+        #[command(flatten)]
+        inputs: Inputs,
+        /// Sort rows by this column, largest first.
+        #[arg(long, value_enum, default_value_t)]
+        sort: SortBy,
+        /// Show only the first N rows.
+        #[arg(long, value_name = "N")]
+        top: Option<usize>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t)]
+        format: TextOrJson,
+    },
+    /// A contention flamegraph (SVG) weighted by nanoseconds.
+    Flamegraph {
+        /// Trace files, or directories of traces.
+        #[command(flatten)]
+        inputs: Inputs,
+        /// Where to write it (default: standard output).
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// wait: where threads waited; hold: who held the locks.
+        #[arg(long, value_enum, default_value_t)]
+        metric: Metric,
+        /// Write folded stacks (`frame;frame weight`) instead of an SVG.
+        #[arg(long)]
+        folded: bool,
+    },
+    /// The class lock-order graph in Graphviz DOT.
+    Graph {
+        /// Trace files, or directories of traces.
+        #[command(flatten)]
+        inputs: Inputs,
+        /// Where to write the DOT (default: standard output).
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// Also print ranks consistent with every observed order, or the cycles that prevent them.
+        #[arg(long)]
+        suggest_ranks: bool,
+        /// Format of the rank suggestion.
+        #[arg(long, value_enum, default_value_t)]
+        format: TextOrJson,
+    },
+    /// Run a command with tracing on, then check every trace it wrote.
+    Run {
+        /// Where the command's traces go (default: a fresh temporary directory, kept).
+        #[arg(long, value_name = "DIR")]
+        trace_dir: Option<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+        /// Suppression file (default: lockcheck.toml in the current directory).
+        #[arg(long, value_name = "FILE")]
+        suppressions: Option<PathBuf>,
+        /// Also write a wait flamegraph (SVG) of the traces here.
+        #[arg(long, value_name = "FILE")]
+        flamegraph: Option<PathBuf>,
+        /// The command, after `--`.
+        #[arg(last = true, required = true, value_name = "COMMAND")]
+        command: Vec<OsString>,
+    },
+}
+
+/// The traces a subcommand reads.
+#[derive(Debug, Args)]
+pub struct Inputs {
+    /// Trace files, or directories of traces (*.lctrace).
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+}
+
+/// `text` or `json`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum TextOrJson {
+    /// For people.
+    #[default]
+    Text,
+    /// For programs.
+    Json,
+}
+
+impl From<TextOrJson> for Format {
+    fn from(format: TextOrJson) -> Format {
+        match format {
+            TextOrJson::Text => Format::Text,
+            TextOrJson::Json => Format::Json,
+        }
+    }
+}
