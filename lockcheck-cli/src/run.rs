@@ -86,9 +86,14 @@ pub fn run(options: &RunOptions) -> Result<RunOutcome, Error> {
     // The trailing separator makes the library treat it as a directory: one file per process.
     let mut target = trace_dir.clone().into_os_string();
     target.push(std::path::MAIN_SEPARATOR_STR);
-    let status = Command::new(program)
-        .args(args)
-        .env("LOCKCHECK_TRACE", target)
+    let mut command = Command::new(program);
+    command.args(args).env("LOCKCHECK_TRACE", target);
+    // Findings are reported once, merged, after the command: not also by each process as it
+    // finds them (unless the user asked for that).
+    if std::env::var_os("LOCKCHECK_ON_CYCLE").is_none() {
+        command.env("LOCKCHECK_ON_CYCLE", "ignore");
+    }
+    let status = command
         .status()
         .map_err(|problem| Error::Spawn { program: program.to_string_lossy().into_owned(), problem })?;
     let mut check_options = options.check.clone();

@@ -253,8 +253,9 @@ fn cycle_finding(st: &mut State, graph: Graph, path: &[u32], out: &mut Vec<Findi
     let label = if same_locks { Graph::Instance } else { graph };
     if label == Graph::Class {
         closed.notes.push(
-            "found by class: these lock classes (names or creation sites) were taken in both orders, \
-             on different instances; the same code on the same instances deadlocks"
+            "found by class: these classes (names or creation sites) were taken in both orders; each \
+             order's first sighting, shown above, was on other instances, and any two threads running this \
+             code on the same instances can deadlock"
                 .into(),
         );
     }

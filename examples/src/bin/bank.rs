@@ -6,9 +6,14 @@
 //! a transfer holding `account` waits for `ledger` while the audit holding `ledger` waits for
 //! `account`: a deadlock in production.
 //!
-//! Run it with `cargo run -p lockcheck-examples --bin bank`. lockcheck reports the cycle
-//! `account => ledger => account` with the source line of every acquisition, the interleaving
-//! that deadlocks, and exits with status 1.
+//! Four tellers run transfers at once (they contend on the accounts and the ledger, which is
+//! what a contention flamegraph shows), then the auditor runs.
+//!
+//! `cargo run -p lockcheck-examples --bin bank` prints lockcheck's report of the cycle
+//! `ledger => account => ledger` on stderr as the second order is taken: the source line of
+//! every acquisition, both stacks and the interleaving that deadlocks. Under the CLI,
+//! `lockcheck run --flamegraph bank.svg -- cargo run -p lockcheck-examples --bin bank` prints
+//! the merged report, exits with status 1 and draws where the tellers waited.
 
 use std::thread;
 
@@ -60,20 +65,19 @@ impl Bank {
 fn main() {
     let bank = Bank::new(4);
     thread::scope(|s| {
-        thread::Builder::new()
-            .name("teller".into())
-            .spawn_scoped(s, || {
-                for i in 0..100 {
-                    bank.transfer(i % 4, (i + 1) % 4, 5);
-                }
-            })
-            .expect("spawn teller")
-            .join()
-            .expect("teller");
+        for teller in 0..4 {
+            let bank = &bank;
+            thread::Builder::new()
+                .name(format!("teller-{teller}"))
+                .spawn_scoped(s, move || {
+                    for i in 0..2_000 {
+                        bank.transfer((i + teller) % 4, (i + teller + 1) % 4, 5);
+                    }
+                })
+                .expect("spawn teller");
+        }
+    });
+    thread::scope(|s| {
         thread::Builder::new().name("auditor".into()).spawn_scoped(s, || bank.audit()).expect("spawn auditor");
     });
-
-    let report = lockcheck::report();
-    println!("{report}");
-    std::process::exit(i32::from(report.has_failures()));
 }
