@@ -288,9 +288,9 @@ pub(crate) fn try_lock(
 #[inline(always)]
 pub(crate) fn unlock(meta: &LockMeta) {
     if let Some(id) = meta.registered_id() {
-        if let Some(Some((tid, held))) = held::with(|t| t.pop(id).map(|held| (t.tid, held))) {
-            watchdog::released(meta, tid, held.mode);
-            ring::released(&held);
+        if let Some(Some(released)) = held::with(|t| t.release(id)) {
+            watchdog::released(meta, released.tid, released.mode);
+            ring::released(&released);
         }
     }
 }
@@ -369,7 +369,7 @@ fn push_held(acq: &Acquire, blocking: bool) -> u32 {
 }
 
 /// What follows every uncontended acquisition once it is on the held stack.
-#[inline]
+#[inline(always)]
 fn hooks_acquired(meta: &LockMeta, tid: u32, acq: &Acquire) {
     watchdog::acquired(meta, tid, acq);
     ring::acquired(acq);

@@ -6,7 +6,7 @@
 
 use std::panic::Location;
 
-use crate::held::{Acquire, Held};
+use crate::held::{Acquire, Released};
 use crate::trace::mode_code;
 
 /// What a ring record says.
@@ -85,12 +85,12 @@ impl Event {
     }
 
     #[inline]
-    pub fn released(held: &Held) -> Event {
+    pub fn released(held: &Released) -> Event {
         Event { lock: held.id, kind: Kind::Released, mode: mode_code(held.mode), payload: 0 }
     }
 
     #[inline]
-    pub fn hold_sample(held: &Held, nanos: u64) -> Event {
+    pub fn hold_sample(held: &Released, nanos: u64) -> Event {
         Event { lock: held.id, kind: Kind::HoldSample, mode: mode_code(held.mode), payload: nanos }
     }
 

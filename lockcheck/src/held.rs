@@ -36,6 +36,17 @@ pub(crate) struct Held {
     pub hold_start: u64,
 }
 
+/// What a release needs of the entry it removed: less to copy out of the thread-local than
+/// the whole entry.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Released {
+    pub tid: u32,
+    pub id: u32,
+    pub mode: Mode,
+    /// See [`Held::hold_start`].
+    pub hold_start: u64,
+}
+
 impl Held {
     /// An unused slot.
     const EMPTY: Held = Held {
@@ -302,6 +313,28 @@ impl Thread {
             self.permits -= u32::from(held.mode == Mode::Permit);
         }
         held
+    }
+
+    /// Removes a released lock, returning what the release hooks need.
+    #[inline(always)]
+    pub fn release(&mut self, id: u32) -> Option<Released> {
+        let len = self.len as usize;
+        let top = len.checked_sub(1).map(|top| &self.entries[top]);
+        let (mode, class, hold_start) = match top {
+            Some(top) if top.id == id => (top.mode, top.class, top.hold_start),
+            _ => return self.remove_inner(id).map(|held| self.released(held)),
+        };
+        self.len -= 1;
+        self.class_buckets[class as usize % 64] -= 1;
+        self.permits -= u32::from(mode == Mode::Permit);
+        Some(Released { tid: self.tid, id, mode, hold_start })
+    }
+
+    #[cold]
+    fn released(&mut self, held: Held) -> Released {
+        self.class_buckets[held.class as usize % 64] -= 1;
+        self.permits -= u32::from(held.mode == Mode::Permit);
+        Released { tid: self.tid, id: held.id, mode: held.mode, hold_start: held.hold_start }
     }
 
     /// Drops the permits other threads released on this thread's behalf.

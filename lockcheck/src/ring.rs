@@ -31,7 +31,7 @@ use parking_lot::Mutex as RawLock;
 
 use crate::collector;
 use crate::event::{Event, Kind};
-use crate::held::{self, Acquire, Held};
+use crate::held::{self, Acquire, Released};
 use crate::stack::{self, Unresolved};
 use crate::trace::LockCounters;
 use spsc::{Push, Spsc};
@@ -436,7 +436,7 @@ pub(crate) fn wait_stack(nanos: u64) -> Option<Unresolved> {
 
 /// A held lock was released.
 #[inline]
-pub(crate) fn released(held: &Held) {
+pub(crate) fn released(held: &Released) {
     with_recorder(
         |r| match held.hold_start {
             0 => r.push(Event::released(held)),
