@@ -180,10 +180,21 @@ impl Thread {
         &self.entries[..self.len as usize]
     }
 
-    /// Whether a blocking acquisition's context is known and clean (the fast path).
+    /// Whether a blocking acquisition's context is known and clean: the fast path's whole
+    /// check, inlined. Anything else (a new context, a finding to count, permits released
+    /// elsewhere) goes to [`check`](Self::check) on the slow path.
     #[inline(always)]
     pub fn is_known(&mut self, acq: &Acquire) -> bool {
-        self.len == 0 && self.tid != 0 || matches!(self.check(acq), Verdict::Known)
+        let len = self.len as usize;
+        if len == 0 {
+            return self.tid != 0;
+        }
+        if self.permits != 0 {
+            return false; // `check`, on the slow path, takes other threads' releases first.
+        }
+        let key = (link(self.entries[len - 1].chain, self.word(acq), acq.mode, true) | 1) & !2;
+        // Relaxed: see `check`.
+        GENERATION.load(Ordering::Relaxed) == self.generation && self.cache[slot_of(key)] == key
     }
 
     /// Looks up the context of a blocking acquisition.
