@@ -16,8 +16,10 @@ fn main() {
 #[global_allocator]
 static ALLOC: divan::AllocProfiler = divan::AllocProfiler::system();
 
+// `#[track_caller]` reports a macro's invocation site for every call in its body: locks made
+// in this macro would all share one class. The outer lock gets its own name where names exist.
 macro_rules! lock_benches {
-    ($module:ident, $Mutex:path) => {
+    ($module:ident, $Mutex:path, $outer:expr) => {
         mod $module {
             use super::*;
             use $Mutex as Mutex;
@@ -73,7 +75,7 @@ macro_rules! lock_benches {
             fn first_pass_100k_new_locks(bencher: Bencher) {
                 bencher.with_inputs(|| (0..100_000).map(|_| Mutex::new(0u64)).collect::<Vec<_>>()).bench_local_values(
                     |locks| {
-                        let outer = Mutex::new(());
+                        let outer: Mutex<()> = $outer;
                         let _outer = outer.lock();
                         for m in &locks {
                             *m.lock() += 1;
@@ -101,5 +103,5 @@ macro_rules! lock_benches {
     };
 }
 
-lock_benches!(parking_lot, ::parking_lot::Mutex);
-lock_benches!(lockcheck, ::lockcheck::Mutex);
+lock_benches!(parking_lot, ::parking_lot::Mutex, ::parking_lot::Mutex::new(()));
+lock_benches!(lockcheck, ::lockcheck::Mutex, ::lockcheck::Mutex::named("bench-outer", ()));
