@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use crate::analysis::{self, Analysis};
 use crate::load::{self, LoadOptions};
-use crate::suppress::{Suppressed, Suppressions};
+use crate::suppress::{self, Suppressed, Suppressions};
 use crate::{Error, Verdict};
 
 /// How `check` (and `run`) decide.
@@ -13,7 +13,7 @@ use crate::{Error, Verdict};
 #[non_exhaustive]
 pub struct CheckOptions {
     /// The suppression file. Default: `None`, meaning `lockcheck.toml` next to the inputs or
-    /// in the current directory, if there is one (see [`Suppressions::find`]).
+    /// in the current directory, if there is one (see [`suppress::find`]).
     pub suppressions: Option<PathBuf>,
     /// Apply suppressions at all. Default: `true` (`report` sets it to `false`).
     pub suppress: bool,
@@ -52,10 +52,10 @@ pub fn check(inputs: &[PathBuf], options: &CheckOptions) -> Result<Checked, Erro
     let path = match (&options.suppressions, options.suppress) {
         (_, false) => None,
         (Some(path), true) => Some(path.clone()),
-        (None, true) => Suppressions::find(inputs),
+        (None, true) => suppress::find(inputs),
     };
     let suppressions = match &path {
-        Some(path) => Suppressions::load(path)?,
+        Some(path) => suppress::load(path)?,
         None => Suppressions::default(),
     };
     let traces = load::load(inputs, &options.load, |_, _, _| {})?;

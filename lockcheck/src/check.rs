@@ -16,7 +16,9 @@
 
 use std::cell::Cell;
 use std::panic::Location;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use parking_lot::Mutex as RawLock;
@@ -26,6 +28,7 @@ use crate::held::{self, Acquire, Held, Reacquire, Verdict};
 use crate::registry::{self, LockKind, LockMeta};
 use crate::report::{Finding, HeldLock, Misuse, Mode, RankViolation, SelfDeadlock, Site};
 use crate::ring::{self, Waited};
+use crate::suppress::Suppressions;
 use crate::{graph, watchdog};
 
 /// 0 = not read yet, 1 = on, 2 = off (`LOCKCHECK=0`).
@@ -418,19 +421,39 @@ fn examine(acq: &Acquire, key: u64, self_check: bool) {
     act(&fresh);
 }
 
-/// Acts on new findings as `LOCKCHECK_ON_CYCLE` says. Called with no lockcheck state borrowed.
+/// The suppressions in force in-process: the file `LOCKCHECK_SUPPRESSIONS` names, else the
+/// nearest `lockcheck.toml` from the current directory up. A bad file is one warning line, and
+/// then no suppressions.
+pub(crate) fn suppressions() -> &'static Suppressions {
+    static SUPPRESSIONS: OnceLock<Suppressions> = OnceLock::new();
+    SUPPRESSIONS.get_or_init(|| {
+        let path = match std::env::var_os("LOCKCHECK_SUPPRESSIONS").filter(|p| !p.is_empty()) {
+            Some(path) => Some(PathBuf::from(path)),
+            None => std::env::current_dir().ok().and_then(|dir| Suppressions::find_upwards(&dir)),
+        };
+        let Some(path) = path else { return Suppressions::default() };
+        Suppressions::load(&path).unwrap_or_else(|problem| {
+            eprintln!("lockcheck: warning: ignoring suppressions in {}: {problem}", path.display());
+            Suppressions::default()
+        })
+    })
+}
+
+/// Acts on new findings as `LOCKCHECK_ON_CYCLE` says, unless suppressed. Called with no
+/// lockcheck state borrowed.
 fn act(fresh: &[Finding]) {
+    let fresh: Vec<&Finding> = fresh.iter().filter(|f| suppressions().reason(f).is_none()).collect();
     if fresh.is_empty() {
         return;
     }
     match on_cycle() {
         OnCycle::Ignore => {}
         OnCycle::Panic if !RELOCKING.try_with(Cell::get).unwrap_or(false) => {
-            let text: Vec<String> = fresh.iter().map(ToString::to_string).collect();
+            let text: Vec<String> = fresh.iter().map(|f| f.to_string()).collect();
             panic!("{}", text.join("\n"));
         }
         OnCycle::Warn | OnCycle::Panic => {
-            for finding in fresh {
+            for finding in &fresh {
                 eprintln!("{finding}");
             }
         }

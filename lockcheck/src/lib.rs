@@ -41,6 +41,7 @@
 //! |---|---|---|
 //! | `LOCKCHECK` | `1` | `0` switches instrumentation off at run time |
 //! | `LOCKCHECK_ON_CYCLE` | `warn` | `warn`, `panic` or `ignore` a new finding |
+//! | `LOCKCHECK_SUPPRESSIONS` | nearest `lockcheck.toml` | accepted findings, each with a reason (see [`suppress`]) |
 //! | `LOCKCHECK_STACKS` | `1` | capture a stack for each new order between classes |
 //! | `LOCKCHECK_TRACE` | unset | record a trace into this file, or into `<program>-<pid>.lctrace` in this directory (see [`trace`]) |
 //! | `LOCKCHECK_WAIT_STACKS_US` | `20` | with a trace, record where a thread waited (a stack) when a contended wait lasted at least this many µs (taken once the lock is acquired, it lengthens that hold by a few µs); `0` = never (`LOCKCHECK_STACKS=0` also turns it off) |
@@ -69,6 +70,7 @@ mod remutex;
 mod report;
 mod rwlock;
 mod semaphore;
+pub mod suppress;
 pub mod trace;
 
 #[cfg(feature = "instrument")]
@@ -111,11 +113,14 @@ pub use semaphore::{Semaphore, SemaphorePermit};
 /// Whether this build has the `instrument` feature.
 pub const INSTRUMENTED: bool = cfg!(feature = "instrument");
 
-/// Everything found so far in this process (empty without the `instrument` feature).
+/// Everything found so far in this process (empty without the `instrument` feature), less the
+/// findings a [suppression](suppress) accepts. Traces keep every finding: the CLI applies its
+/// own suppressions.
 pub fn report() -> Report {
     #[cfg(feature = "instrument")]
     {
-        Report { findings: check::findings(), events_lost: ring::events_lost() }
+        let report = Report { findings: check::findings(), events_lost: ring::events_lost() };
+        check::suppressions().apply(report).0
     }
     #[cfg(not(feature = "instrument"))]
     {
