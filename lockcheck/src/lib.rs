@@ -52,7 +52,7 @@
 //!
 //! # Overhead
 //!
-//! A thread caches every acquisition context (its held locks plus the new one) it has checked;
+//! A thread caches every acquisition context (its held lock classes plus the new one) it has checked;
 //! a known context costs a hash and a thread-local lookup, and writes no shared memory. See the
 //! README for the benchmark figures against parking_lot.
 

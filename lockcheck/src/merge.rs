@@ -1,6 +1,6 @@
 //! Lock-order analysis across processes: `cargo test` runs one process per test binary, so
 //! no single process sees test A's `a → b` next to test B's `b → a`. Every trace carries its
-//! process's class edges ([`OrderEdge`](crate::trace::OrderEdge)); merged by class label, they close the cycles no
+//! process's class edges ([`OrderEdge`]); merged by class label, they close the cycles no
 //! process could see alone (the same graph and judgement as in-process, see `order.rs`).
 
 use rustc_hash::FxHashMap;

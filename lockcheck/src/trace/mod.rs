@@ -59,7 +59,7 @@ use crate::report::{Mode, Site};
 
 /// The first eight bytes of every trace.
 pub const MAGIC: [u8; 8] = *b"LCKTRACE";
-/// The format version this library writes (it reads [`OLDEST_VERSION`] to this one).
+/// The format version this library writes (it also reads the versions before it, down to 1).
 pub const VERSION: u16 = 2;
 /// The oldest format version this library reads.
 pub(crate) const OLDEST_VERSION: u16 = 1;
