@@ -77,20 +77,20 @@ fn on_cycle() -> OnCycle {
 }
 
 thread_local! {
-    /// Set while a guard re-acquires its lock (condvar wake-up): a panic there would leave
-    /// the guard believing it holds an unlocked lock, so findings are printed instead.
-    static RELOCKING: Cell<bool> = const { Cell::new(false) };
+    /// Set by the primitives' own blocking methods (`Mutex::lock`, `RwLock::write`, …) just
+    /// before they call the raw lock, and taken by that acquisition. A raw acquisition without
+    /// it is a guard re-acquiring its lock (lock_api's `MutexGuard::unlocked`, a condvar
+    /// wake-up, an upgrade): a panic there would leave the guard over a lock it no longer
+    /// holds, so `LOCKCHECK_ON_CYCLE=panic` prints instead.
+    static FRESH: Cell<bool> = const { Cell::new(false) };
     /// The user's call site for a reentrant lock, whose lock_api wrapper loses it.
     static SITE_HINT: Cell<Option<&'static Location<'static>>> = const { Cell::new(None) };
 }
 
-/// Runs `f` (a re-acquisition by an existing guard) with panicking findings turned into
-/// printed ones.
-pub(crate) fn relock<R>(f: impl FnOnce() -> R) -> R {
-    let was = RELOCKING.try_with(|r| r.replace(true)).unwrap_or(false);
-    let out = f();
-    let _ = RELOCKING.try_with(|r| r.set(was));
-    out
+/// Marks the next raw acquisition on this thread as a fresh call from user code.
+#[inline]
+pub fn fresh() {
+    let _ = FRESH.try_with(|f| f.set(true));
 }
 
 /// Passes the user's call site to the next reentrant acquisition on this thread.
@@ -108,8 +108,9 @@ fn begin(meta: &LockMeta, mode: Mode, mut site: &'static Location<'static>) -> O
     if meta.kind == LockKind::Reentrant {
         site = SITE_HINT.try_with(Cell::take).ok().flatten().unwrap_or(site);
     }
+    let fresh = FRESH.try_with(|f| f.replace(false)).unwrap_or(false);
     let (id, class) = meta.ids();
-    Some(Acquire { id, class, mode, kind: meta.kind, rank: meta.rank, site })
+    Some(Acquire { id, class, mode, kind: meta.kind, rank: meta.rank, site, fresh })
 }
 
 /// This thread's lockcheck id (0 when switched off or during teardown).
@@ -124,8 +125,16 @@ pub(crate) fn current_tid() -> u32 {
 pub(crate) fn release_permit(meta: &LockMeta, owner: u32) {
     let Some(id) = meta.registered_id() else { return };
     watchdog::permit_released(meta);
-    let mine = held::with(|t| t.tid == owner && t.pop(id).is_some()).unwrap_or(false);
-    if !mine && owner != 0 {
+    // On the owner's own thread the entry is popped (or was never tracked: past the held
+    // stack's depth); only another thread hands it back through the pending list.
+    let on_owner = held::with(|t| {
+        let on_owner = t.tid == owner;
+        if on_owner {
+            t.pop(id);
+        }
+        on_owner
+    });
+    if on_owner == Some(false) && owner != 0 {
         held::release_remote(owner, id);
     }
 }
@@ -418,7 +427,7 @@ fn examine(acq: &Acquire, key: u64, self_check: bool) {
         return;
     };
     let fresh: Vec<Finding> = findings.into_iter().filter_map(record).collect();
-    act(&fresh);
+    act(&fresh, acq.fresh);
 }
 
 /// The suppressions in force in-process: the file `LOCKCHECK_SUPPRESSIONS` names, else the
@@ -441,14 +450,14 @@ pub(crate) fn suppressions() -> &'static Suppressions {
 
 /// Acts on new findings as `LOCKCHECK_ON_CYCLE` says, unless suppressed. Called with no
 /// lockcheck state borrowed.
-fn act(fresh: &[Finding]) {
+fn act(fresh: &[Finding], fresh_call: bool) {
     let fresh: Vec<&Finding> = fresh.iter().filter(|f| suppressions().reason(f).is_none()).collect();
     if fresh.is_empty() {
         return;
     }
     match on_cycle() {
         OnCycle::Ignore => {}
-        OnCycle::Panic if !RELOCKING.try_with(Cell::get).unwrap_or(false) => {
+        OnCycle::Panic if fresh_call => {
             let text: Vec<String> = fresh.iter().map(|f| f.to_string()).collect();
             panic!("{}", text.join("\n"));
         }

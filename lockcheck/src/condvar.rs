@@ -145,7 +145,9 @@ mod imp {
                 }
             };
             drop(gate);
-            crate::check::relock(|| raw.lock());
+            // Not a fresh call (a finding prints, never panics: the guard must stay valid), and
+            // called here directly so that `#[track_caller]` reports the user's `wait`.
+            raw.lock();
             WaitTimeoutResult(timed_out)
         }
     }

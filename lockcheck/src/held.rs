@@ -4,8 +4,9 @@
 //! order, with their modes (lockdep's "lock chains"). The key of an acquisition is the chain
 //! key of the stack plus the lock being taken. Like lockdep's, chains are made of lock
 //! *classes* (and ranks): the thousandth account lock taken under the bank lock is the same
-//! context as the first, so it costs no re-check. Only a lock whose class is already held
-//! (same-class nesting, or taking a held lock again) is told apart by its instance. A thread-local, direct-mapped cache of keys it
+//! context as the first, so it costs no re-check. A lock whose class may already be held
+//! (same-class nesting, or taking a held lock again) is keyed by its instance and by the
+//! instances of its class that are held. A thread-local, direct-mapped cache of keys it
 //! has already checked lets the steady state skip every check and write no shared memory:
 //! only a context never seen before reaches the rank check, the self-deadlock check and the
 //! lock-order graph.
@@ -67,6 +68,8 @@ impl Held {
 pub(crate) struct Acquire {
     pub id: u32,
     pub class: u32,
+    /// A call from user code, not a guard re-acquiring its lock (see `check::fresh`).
+    pub fresh: bool,
     pub mode: Mode,
     pub kind: LockKind,
     pub rank: Option<u32>,
@@ -100,6 +103,10 @@ pub(crate) struct Thread {
     /// How many held entries have a class in each of 64 buckets (class % 64): a lock whose
     /// bucket is empty cannot be nested in its own class, so its class alone keys its context.
     class_buckets: [u8; 64],
+    /// Per bucket, the XOR of the held entries' hashed instance ids: when a lock's class may be
+    /// held already, its context is keyed by which instances are held too ("a1 under a0" and
+    /// "a1 under a1" are different contexts).
+    bucket_ids: [u64; 64],
     /// The value of `GENERATION` the cache was filled under.
     generation: u64,
     entries: [Held; MAX_DEPTH],
@@ -119,9 +126,15 @@ pub(crate) struct ExitGuard;
 impl Drop for ExitGuard {
     fn drop(&mut self) {
         let leaked = with(|t| {
+            // Always: permits this thread took may still come back after it is gone.
+            t.take_remote_releases();
+            // Both under the exited list's lock, taken before REMOTE's (as in `release_remote`):
+            // no release can slip in between.
+            let mut exited = EXITED_WITH_PERMITS.lock();
             if t.permits != 0 {
-                t.take_remote_releases();
+                exited.push(t.tid);
             }
+            forget_remote_releases(t.tid);
             // A permit is not owned by its thread: it may be handed on and released elsewhere.
             let leaked: Vec<Held> = t.stack().iter().filter(|h| h.mode != Mode::Permit).copied().collect();
             (t.tid, leaked)
@@ -168,6 +181,7 @@ impl Thread {
             permits: 0,
             untracked: 0,
             class_buckets: [0; 64],
+            bucket_ids: [0; 64],
             generation: 0,
             entries: [Held::EMPTY; MAX_DEPTH],
             cache: [0; CACHE_SLOTS],
@@ -228,10 +242,27 @@ impl Thread {
     #[inline(always)]
     fn word(&self, acq: &Acquire) -> u64 {
         let class = u64::from(acq.class) << 32 | u64::from(acq.rank.map_or(0, |r| r.wrapping_add(1)));
-        match self.class_buckets[acq.class as usize % 64] {
+        let bucket = acq.class as usize % 64;
+        match self.class_buckets[bucket] {
             0 => class,
-            _ => mix(class, u64::from(acq.id)),
+            _ => mix(class, u64::from(acq.id)) ^ self.bucket_ids[bucket],
         }
+    }
+
+    /// Counts a held entry into its class bucket.
+    #[inline(always)]
+    fn enter_bucket(&mut self, class: u32, id: u32) {
+        let bucket = class as usize % 64;
+        self.class_buckets[bucket] += 1;
+        self.bucket_ids[bucket] ^= mix(0, u64::from(id));
+    }
+
+    /// Counts a held entry out of its class bucket.
+    #[inline(always)]
+    fn leave_bucket(&mut self, class: u32, id: u32) {
+        let bucket = class as usize % 64;
+        self.class_buckets[bucket] -= 1;
+        self.bucket_ids[bucket] ^= mix(0, u64::from(id));
     }
 
     #[cold]
@@ -275,7 +306,7 @@ impl Thread {
         let below = if len == 0 { 0 } else { self.entries[len - 1].chain };
         let word = self.word(acq);
         self.len += 1;
-        self.class_buckets[acq.class as usize % 64] += 1;
+        self.enter_bucket(acq.class, acq.id);
         self.entries[len] = Held {
             id: acq.id,
             mode: acq.mode,
@@ -320,7 +351,7 @@ impl Thread {
             self.remove_inner(id)
         };
         if let Some(held) = &held {
-            self.class_buckets[held.class as usize % 64] -= 1;
+            self.leave_bucket(held.class, held.id);
             self.permits -= u32::from(held.mode == Mode::Permit);
         }
         held
@@ -336,14 +367,14 @@ impl Thread {
             _ => return self.remove_inner(id).map(|held| self.released(held)),
         };
         self.len -= 1;
-        self.class_buckets[class as usize % 64] -= 1;
+        self.leave_bucket(class, id);
         self.permits -= u32::from(mode == Mode::Permit);
         Some(Released { tid: self.tid, id, mode, hold_start })
     }
 
     #[cold]
     fn released(&mut self, held: Held) -> Released {
-        self.class_buckets[held.class as usize % 64] -= 1;
+        self.leave_bucket(held.class, held.id);
         self.permits -= u32::from(held.mode == Mode::Permit);
         Released { tid: self.tid, id: held.id, mode: held.mode, hold_start: held.hold_start }
     }
@@ -405,12 +436,27 @@ impl Thread {
 
 /// Permits released by a thread other than their owner: (owner tid, semaphore id).
 static REMOTE: parking_lot::Mutex<Vec<(u32, u32)>> = parking_lot::Mutex::new(Vec::new());
+/// Threads that exited with permits handed to other threads: their releases are dropped, not
+/// queued for a thread that will never take them.
+static EXITED_WITH_PERMITS: parking_lot::Mutex<Vec<u32>> = parking_lot::Mutex::new(Vec::new());
 /// How many entries `REMOTE` holds, read without its lock.
 static REMOTE_PENDING: AtomicUsize = AtomicUsize::new(0);
+
+/// Drops the pending releases of an exiting thread: nobody will take them any more.
+fn forget_remote_releases(tid: u32) {
+    let mut remote = REMOTE.lock();
+    remote.retain(|r| r.0 != tid);
+    // Release: pairs with the Acquire in `take_remote_releases`.
+    REMOTE_PENDING.store(remote.len(), Ordering::Release);
+}
 
 /// Records that a permit `owner` acquired was released by another thread.
 #[cold]
 pub(crate) fn release_remote(owner: u32, id: u32) {
+    let exited = EXITED_WITH_PERMITS.lock();
+    if exited.contains(&owner) {
+        return;
+    }
     let mut remote = REMOTE.lock();
     remote.push((owner, id));
     // Release: pairs with the Acquire in `take_remote_releases`.
@@ -468,7 +514,15 @@ mod tests {
     use super::*;
 
     fn acq(id: u32, rank: Option<u32>) -> Acquire {
-        Acquire { id, class: id, mode: Mode::Exclusive, kind: LockKind::Mutex, rank, site: Location::caller() }
+        Acquire {
+            id,
+            class: id,
+            fresh: true,
+            mode: Mode::Exclusive,
+            kind: LockKind::Mutex,
+            rank,
+            site: Location::caller(),
+        }
     }
 
     #[test]
@@ -512,6 +566,16 @@ mod tests {
         assert!(matches!(t.check(&acq(1, 100)), Verdict::New(_)), "the held lock itself is new");
         t.pop(1);
         assert_eq!(t.class_buckets.iter().map(|&b| u32::from(b)).sum::<u32>(), 0);
+        assert!(t.bucket_ids.iter().all(|&ids| ids == 0));
+
+        // "a1 under a0" and "a1 under a1" (a self-deadlock) are different contexts.
+        let mut t = Thread::new();
+        t.push(&acq(10, 7), true);
+        let Verdict::New(under_a0) = t.check(&acq(11, 7)) else { unreachable!() };
+        t.remember(under_a0, false);
+        t.pop(10);
+        t.push(&acq(11, 7), true);
+        assert!(matches!(t.check(&acq(11, 7)), Verdict::New(key) if key != under_a0));
     }
 
     #[test]

@@ -31,6 +31,9 @@ mod imp {
 
     #[inline]
     pub fn hint_site(_: &'static Location<'static>) {}
+
+    #[inline]
+    pub fn fresh() {}
 }
 
 #[cfg(feature = "instrument")]
@@ -72,7 +75,7 @@ mod imp {
         RawRwLock { inner: parking_lot::RawRwLock::INIT, meta: LockMeta::new(LockKind::RwLock, name, rank, Some(site)) }
     }
 
-    pub use crate::check::hint_site;
+    pub use crate::check::{fresh, hint_site};
 
     impl Drop for RawMutex {
         fn drop(&mut self) {
@@ -558,5 +561,5 @@ mod imp {
     }
 }
 
-pub(crate) use imp::{hint_site, mutex, rwlock};
+pub(crate) use imp::{fresh, hint_site, mutex, rwlock};
 pub use imp::{RawMutex, RawRwLock};

@@ -548,6 +548,7 @@ mod tests {
         let acq = Acquire {
             id: 1,
             class: 1,
+            fresh: true,
             mode: Mode::Exclusive,
             kind: LockKind::Mutex,
             rank: None,

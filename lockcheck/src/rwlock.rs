@@ -74,6 +74,7 @@ impl<T: ?Sized> RwLock<T> {
     #[inline]
     #[track_caller]
     pub fn read(&self) -> RwLockReadGuard<'_, T> {
+        raw::fresh();
         self.inner.read()
     }
 
@@ -88,6 +89,7 @@ impl<T: ?Sized> RwLock<T> {
     #[inline]
     #[track_caller]
     pub fn try_read_for(&self, timeout: Duration) -> Option<RwLockReadGuard<'_, T>> {
+        raw::fresh();
         self.inner.try_read_for(timeout)
     }
 
@@ -95,6 +97,7 @@ impl<T: ?Sized> RwLock<T> {
     #[inline]
     #[track_caller]
     pub fn try_read_until(&self, timeout: Instant) -> Option<RwLockReadGuard<'_, T>> {
+        raw::fresh();
         self.inner.try_read_until(timeout)
     }
 
@@ -102,6 +105,7 @@ impl<T: ?Sized> RwLock<T> {
     #[inline]
     #[track_caller]
     pub fn read_recursive(&self) -> RwLockReadGuard<'_, T> {
+        raw::fresh();
         self.inner.read_recursive()
     }
 
@@ -116,6 +120,7 @@ impl<T: ?Sized> RwLock<T> {
     #[inline]
     #[track_caller]
     pub fn try_read_recursive_for(&self, timeout: Duration) -> Option<RwLockReadGuard<'_, T>> {
+        raw::fresh();
         self.inner.try_read_recursive_for(timeout)
     }
 
@@ -123,6 +128,7 @@ impl<T: ?Sized> RwLock<T> {
     #[inline]
     #[track_caller]
     pub fn try_read_recursive_until(&self, timeout: Instant) -> Option<RwLockReadGuard<'_, T>> {
+        raw::fresh();
         self.inner.try_read_recursive_until(timeout)
     }
 
@@ -130,6 +136,7 @@ impl<T: ?Sized> RwLock<T> {
     #[inline]
     #[track_caller]
     pub fn write(&self) -> RwLockWriteGuard<'_, T> {
+        raw::fresh();
         self.inner.write()
     }
 
@@ -144,6 +151,7 @@ impl<T: ?Sized> RwLock<T> {
     #[inline]
     #[track_caller]
     pub fn try_write_for(&self, timeout: Duration) -> Option<RwLockWriteGuard<'_, T>> {
+        raw::fresh();
         self.inner.try_write_for(timeout)
     }
 
@@ -151,6 +159,7 @@ impl<T: ?Sized> RwLock<T> {
     #[inline]
     #[track_caller]
     pub fn try_write_until(&self, timeout: Instant) -> Option<RwLockWriteGuard<'_, T>> {
+        raw::fresh();
         self.inner.try_write_until(timeout)
     }
 
@@ -158,6 +167,7 @@ impl<T: ?Sized> RwLock<T> {
     #[inline]
     #[track_caller]
     pub fn upgradable_read(&self) -> RwLockUpgradableReadGuard<'_, T> {
+        raw::fresh();
         self.inner.upgradable_read()
     }
 
@@ -172,6 +182,7 @@ impl<T: ?Sized> RwLock<T> {
     #[inline]
     #[track_caller]
     pub fn try_upgradable_read_for(&self, timeout: Duration) -> Option<RwLockUpgradableReadGuard<'_, T>> {
+        raw::fresh();
         self.inner.try_upgradable_read_for(timeout)
     }
 
@@ -179,6 +190,7 @@ impl<T: ?Sized> RwLock<T> {
     #[inline]
     #[track_caller]
     pub fn try_upgradable_read_until(&self, timeout: Instant) -> Option<RwLockUpgradableReadGuard<'_, T>> {
+        raw::fresh();
         self.inner.try_upgradable_read_until(timeout)
     }
 

@@ -86,6 +86,10 @@ impl Semaphore {
     /// Takes `n` permits at once, waiting until they are all available.
     #[track_caller]
     pub fn acquire_many(&self, n: usize) -> SemaphorePermit<'_> {
+        if n == 0 {
+            // Nothing to wait for, nothing held: not an acquisition.
+            return SemaphorePermit::none(self);
+        }
         let site = Location::caller();
         self.blocking(n, site, || {
             let mut permits = self.permits.lock();
@@ -119,6 +123,9 @@ impl Semaphore {
     /// Takes `n` permits if they are all available now.
     #[track_caller]
     pub fn try_acquire_many(&self, n: usize) -> Option<SemaphorePermit<'_>> {
+        if n == 0 {
+            return Some(SemaphorePermit::none(self));
+        }
         let ok = self.tried(n, Location::caller());
         ok.then(|| self.permit(n))
     }
@@ -199,6 +206,7 @@ impl Semaphore {
 impl Semaphore {
     #[inline]
     fn blocking(&self, n: usize, site: &'static Location<'static>, block: impl FnOnce()) {
+        crate::check::fresh();
         crate::check::lock(&self.meta, crate::Mode::Permit, site, || self.take_now(n), block, |t| self.take_until(n, t))
     }
 
@@ -216,6 +224,7 @@ impl Semaphore {
         block: impl FnOnce() -> bool,
     ) -> bool {
         let timeout = crate::check::Timeout::For(timeout);
+        crate::check::fresh();
         crate::check::lock_timed(
             &self.meta,
             crate::Mode::Permit,
@@ -240,7 +249,17 @@ impl Drop for Semaphore {
     }
 }
 
-impl SemaphorePermit<'_> {
+impl<'a> SemaphorePermit<'a> {
+    /// No permits: dropping it does nothing.
+    fn none(semaphore: &'a Semaphore) -> SemaphorePermit<'a> {
+        SemaphorePermit {
+            semaphore,
+            permits: 0,
+            #[cfg(feature = "instrument")]
+            owner: 0,
+        }
+    }
+
     /// Keeps the permits out of the semaphore for good.
     pub fn forget(mut self) {
         self.untrack();

@@ -151,3 +151,23 @@ fn semaphore_permit_released_by_another_thread() {
     assert_eq!(sem.available_permits(), 1);
     assert!(lockcheck_tests::findings_touching("hs-sem-x").is_empty(), "not a misuse");
 }
+
+#[test]
+fn zero_permits_are_not_an_acquisition() {
+    let sem = Semaphore::named("hs-sem-0", 1);
+    drop(sem.acquire_many(0));
+    let none = sem.try_acquire_many(0).expect("zero permits are always there");
+    assert!(held().is_empty(), "{:?}", held());
+    drop(none);
+    assert_eq!(sem.available_permits(), 1);
+}
+
+#[test]
+fn a_condvar_reacquisition_is_sited_at_the_users_wait() {
+    let m = Mutex::named("hs-cv-site", false);
+    let cv = Condvar::new();
+    let mut g = m.lock();
+    assert!(cv.wait_for(&mut g, Duration::from_millis(1)).timed_out());
+    let held = lockcheck::held_locks();
+    assert!(held[0].site.file.ends_with("held_stack_follows_every_acquire_and_release.rs"), "{:?}", held[0].site);
+}

@@ -109,3 +109,12 @@ fn class_cycle_without_an_instance_cycle_is_found_by_class() {
     let cycle = the_deadlock(&["cls-a", "cls-b"], Graph::Class);
     assert!(cycle.edges.iter().all(|e| e.from.instance.is_none()));
 }
+
+#[test]
+fn a3_an_inversion_after_other_pairs_of_the_class_is_still_seen() {
+    let acc = accounts("a3x-account", 3);
+    transfer(&acc[0], &acc[1], 1);
+    transfer(&acc[2], &acc[1], 1);
+    transfer(&acc[1], &acc[2], 1);
+    the_deadlock(&["a3x-account"], Graph::Instance);
+}

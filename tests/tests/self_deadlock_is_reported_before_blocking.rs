@@ -49,3 +49,31 @@ fn a1_timed_relock_is_reported_then_times_out() {
     assert!(outcome.is_err(), "a timed lock can block too: checked before it waits");
     assert_eq!(self_deadlocks("a1t-m").len(), 1);
 }
+
+#[test]
+fn a1_relocking_one_of_several_locks_of_a_class_is_still_caught() {
+    lockcheck::set_on_cycle(OnCycle::Panic);
+    // One creation site: one class. "a1 under a0" must not make "a1 under a1" a known context.
+    let locks: Vec<Mutex<()>> = (0..3).map(|_| Mutex::named("a1c-account", ())).collect();
+    {
+        let _a0 = locks[0].lock();
+        let _a1 = locks[1].lock();
+    }
+    let _a1 = locks[1].lock();
+    let outcome = catch_unwind(AssertUnwindSafe(|| drop(locks[1].lock())));
+    assert!(outcome.is_err(), "the second lock of the same instance must panic, not hang");
+    assert_eq!(self_deadlocks("a1c-account").len(), 1);
+}
+
+#[test]
+fn a_guard_relocking_never_panics_out_of_a_valid_guard() {
+    lockcheck::set_on_cycle(OnCycle::Panic);
+    let (m, n) = (Mutex::named("relock-m", ()), Mutex::named("relock-n", ()));
+    let mut g = m.lock();
+    let _n = n.lock(); // m -> n
+                       // The re-acquisition of m, with n held, closes m -> n -> m: reported, but printed, not
+                       // panicked, since the guard must come back holding m.
+    lockcheck::MutexGuard::unlocked(&mut g, || ());
+    assert!(m.is_locked(), "the guard holds its lock again");
+    assert_eq!(lockcheck_tests::cycles(&["relock-m", "relock-n"]).len(), 1);
+}
