@@ -185,7 +185,7 @@ fn lock_slow(
     let acquired_fast = match try_fast {
         // Not tried yet: a new context (or teardown). Check it before it can block.
         Some(try_fast) => {
-            before_blocking(acq, true);
+            before_blocking(acq);
             try_fast()
         }
         None => false,
@@ -235,7 +235,7 @@ pub(crate) fn lock_timed(
     let Some(acq) = begin(meta, mode, site) else {
         return try_fast() || block();
     };
-    before_blocking(&acq, true);
+    before_blocking(&acq);
     if try_fast() {
         acquired(meta, &acq, true);
         return true;
@@ -321,8 +321,10 @@ pub(crate) fn upgrade(
     let Some(acq) = begin(meta, Mode::Exclusive, site) else {
         return try_fast() || block();
     };
-    let was = held::with(|t| t.pop(acq.id)).flatten();
-    before_blocking(&acq, false);
+    // Checked as a write with the upgradable hold set aside: any other hold of the same lock
+    // (a read taken since) is this thread waiting for itself.
+    let was = held::with(|t| t.take_upgradable(acq.id)).flatten();
+    before_blocking(&acq);
     let (ok, waited) = if try_fast() {
         (true, None)
     } else {
@@ -387,30 +389,27 @@ fn hooks_acquired(meta: &LockMeta, tid: u32, acq: &Acquire) {
     ring::acquired(acq);
 }
 
-/// Checks a blocking acquisition before it blocks; `reacquire` is false for an upgrade of a
-/// lock the thread holds upgradable.
+/// Checks a blocking acquisition before it blocks.
 #[inline]
-fn before_blocking(acq: &Acquire, self_check: bool) {
+fn before_blocking(acq: &Acquire) {
     let verdict = held::with(|t| t.check(acq));
     match verdict {
         None | Some(Verdict::Known) => {}
         Some(Verdict::KnownFinding(key)) => graph::hit(key),
-        Some(Verdict::New(key)) => examine(acq, key, self_check),
+        Some(Verdict::New(key)) => examine(acq, key),
     }
 }
 
 /// The first sight of an acquisition context: every check, then the findings acted on.
 #[cold]
 #[inline(never)]
-fn examine(acq: &Acquire, key: u64, self_check: bool) {
+fn examine(acq: &Acquire, key: u64) {
     let Some(findings) = held::with(|t| {
         let tid = t.tid();
         let mut found = Vec::new();
-        if self_check {
-            if let Some(held) = t.find(acq.id) {
-                if let Some(how) = held::reacquire(acq.kind, held.mode, acq.mode) {
-                    found.push(self_deadlock(tid, held, acq, how));
-                }
+        if let Some(held) = t.find(acq.id) {
+            if let Some(how) = held::reacquire(acq.kind, held.mode, acq.mode) {
+                found.push(self_deadlock(tid, held, acq, how));
             }
         }
         if held::rank_offenders(t.stack(), acq) {

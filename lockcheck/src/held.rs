@@ -404,11 +404,24 @@ impl Thread {
     #[cold]
     fn remove_inner(&mut self, id: u32) -> Option<Held> {
         let at = self.stack().iter().rposition(|h| h.id == id)?;
+        Some(self.remove_at(at))
+    }
+
+    /// Takes the upgradable hold of `id` out of the stack, for its upgrade; other holds of the
+    /// same lock (a `read_recursive` taken since, say) stay.
+    pub fn take_upgradable(&mut self, id: u32) -> Option<Held> {
+        let at = self.stack().iter().rposition(|h| h.id == id && h.mode == Mode::Upgradable)?;
+        let held = self.remove_at(at);
+        self.leave_bucket(held.class, held.id);
+        Some(held)
+    }
+
+    fn remove_at(&mut self, at: usize) -> Held {
         let held = self.entries[at];
         self.entries.copy_within(at + 1..self.len as usize, at);
         self.len -= 1;
         self.rechain(at);
-        Some(held)
+        held
     }
 
     /// Changes the mode of a held lock in place (upgrade, downgrade).

@@ -171,3 +171,19 @@ fn a_condvar_reacquisition_is_sited_at_the_users_wait() {
     let held = lockcheck::held_locks();
     assert!(held[0].site.file.ends_with("held_stack_follows_every_acquire_and_release.rs"), "{:?}", held[0].site);
 }
+
+#[test]
+fn upgrading_while_also_reading_the_same_lock_is_a_self_deadlock() {
+    let x = RwLock::named("hs-up-self", ());
+    let u = x.upgradable_read();
+    let r = x.read_recursive();
+    // Waits for our own read: reported before blocking; the timeout ends the wait.
+    let upgraded = RwLockUpgradableReadGuard::try_upgrade_for(u, Duration::from_millis(20));
+    let u = upgraded.expect_err("our own read keeps the upgrade waiting");
+    let mut holds = held();
+    holds.sort();
+    assert_eq!(holds, ["hs-up-self:read_recursive", "hs-up-self:upgradable_read"], "both holds kept");
+    assert_eq!(lockcheck_tests::self_deadlocks("hs-up-self").len(), 1);
+    drop((r, u));
+    assert!(held().is_empty());
+}
