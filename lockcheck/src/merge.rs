@@ -5,7 +5,7 @@
 
 use rustc_hash::FxHashMap;
 
-use crate::order::{OrderGraph, Seen, Sighting};
+use crate::order::{Added, OrderGraph, Seen, Sighting};
 use crate::report::{Cycle, Edge, Graph, LockRef, Mode};
 use crate::trace::OrderEdge;
 
@@ -80,7 +80,7 @@ pub fn class_cycles<'a>(sources: impl IntoIterator<Item = &'a [OrderEdge]>) -> V
                 count: edge.count,
                 multi_thread: edge.multi_thread,
             };
-            if graph.add(from, to, seen, || merged) {
+            if graph.add(from, to, seen, || merged) == Added::New {
                 pairs.push((from, to));
             }
         }

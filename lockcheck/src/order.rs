@@ -89,15 +89,18 @@ impl<S: Sighting> OrderGraph<S> {
     }
 
     /// Records one or more observations of `from → to` (the sighting is made only if the edge
-    /// is new); `true` when the edge is new.
-    pub fn add(&mut self, from: u32, to: u32, seen: Seen, first: impl FnOnce() -> S) -> bool {
+    /// is new), and says whether the cycles through it must be judged (again).
+    pub fn add(&mut self, from: u32, to: u32, seen: Seen, first: impl FnOnce() -> S) -> Added {
         if let Some(edge) = self.edge_mut(from, to) {
+            let (modes, gates) = ((edge.held_modes, edge.acq_modes), edge.gates.len());
             edge.count += seen.count;
             edge.held_modes |= seen.held_modes;
             edge.acq_modes |= seen.acq_modes;
             edge.multi_thread |= seen.multi_thread || edge.first.thread() != seen.thread;
             edge.gates.retain(|gate| seen.gates.contains(gate));
-            return false;
+            // New modes can make a cycle conflict; a lost gate can make a guarded one fail.
+            let widened = (edge.held_modes, edge.acq_modes) != modes || edge.gates.len() != gates;
+            return if widened { Added::Widened } else { Added::Known };
         }
         let (a, b) = (self.node(from), self.node(to));
         let data = EdgeData {
@@ -111,7 +114,7 @@ impl<S: Sighting> OrderGraph<S> {
         };
         let index = self.graph.add_edge(a, b, data);
         self.edges.insert((from, to), index);
-        true
+        Added::New
     }
 
     /// A shortest path `from ⇝ to` of node ids, if one exists.
@@ -196,6 +199,24 @@ impl<S: Sighting> OrderGraph<S> {
                 e.in_finding = true;
             }
         }
+    }
+}
+
+/// What [`OrderGraph::add`] changed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Added {
+    /// A new edge.
+    New,
+    /// A known edge seen in a new mode, or without one of its gates.
+    Widened,
+    /// Nothing a judgement depends on.
+    Known,
+}
+
+impl Added {
+    /// Whether the cycles through the edge must be judged (again).
+    pub fn judge(self) -> bool {
+        self != Added::Known
     }
 }
 
@@ -307,7 +328,7 @@ mod tests {
                     continue;
                 }
                 let closes = reaches(&edges, b, a);
-                let new = g.add(a, b, seen(1), || S(1, b));
+                let new = g.add(a, b, seen(1), || S(1, b)) == Added::New;
                 if new {
                     edges.push((a, b));
                     let path = g.path(b, a);

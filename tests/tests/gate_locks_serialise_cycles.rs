@@ -58,3 +58,18 @@ fn f3_non_lifo_release_leaves_no_edge_from_the_released_lock() {
     assert!(!edges.contains(&("f3-a", "f3-c")), "{edges:?}");
     assert!(cycles(&["f3-a", "f3-c"]).is_empty());
 }
+
+#[test]
+fn f2_a_guarded_cycle_fails_once_an_order_is_taken_without_the_gate() {
+    let (g, a, b) = (Mutex::named("f2x-g", ()), Mutex::named("f2x-a", ()), Mutex::named("f2x-b", ()));
+    under(&g, &a, &b);
+    under(&g, &b, &a);
+    assert!(cycles(&["f2x-a", "f2x-b"])[0].guarded_by.is_some());
+    {
+        let _b = b.lock();
+        let _a = a.lock();
+    }
+    let found = cycles(&["f2x-a", "f2x-b"]);
+    assert_eq!(found.len(), 1, "one report, replaced");
+    assert!(found[0].guarded_by.is_none(), "no longer guarded: {:?}", found[0]);
+}

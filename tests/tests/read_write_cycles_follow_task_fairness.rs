@@ -79,3 +79,23 @@ fn b5_read_recursive_twice_is_clean() {
     let _second = x.read_recursive();
     assert!(self_deadlocks("b5-x").is_empty());
 }
+
+#[test]
+fn a_cycle_judged_harmless_is_judged_again_when_a_new_mode_appears() {
+    let (r, m) = (RwLock::named("rejudge-r", ()), Mutex::named("rejudge-m", ()));
+    {
+        let _r = r.read_recursive();
+        let _m = m.lock();
+    }
+    {
+        let _m = m.lock();
+        let _r = r.read_recursive();
+    }
+    assert!(cycles_touching("rejudge-").is_empty(), "recursive reads both ways cannot deadlock");
+    {
+        let _r = r.write();
+        let _m = m.lock();
+    }
+    // Now a writer holding r waits for m while a thread holding m waits to read r.
+    the_deadlock(&["rejudge-r", "rejudge-m"], Graph::Instance);
+}
