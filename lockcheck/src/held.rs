@@ -152,6 +152,11 @@ pub(crate) fn with<R>(f: impl FnOnce(&mut Thread) -> R) -> Option<R> {
     THREAD.with(|t| t.try_borrow_mut().ok().map(|mut t| f(&mut t)))
 }
 
+/// Seeds that keep "lock x acquired under lock y" apart from "y under x": with one hash for
+/// both roles, the XOR of the two would be the same either way round.
+const ACQUIRED_SEED: u64 = 0x9e37_79b9_7f4a_7c15;
+const HELD_SEED: u64 = 0xc2b2_ae3d_27d4_eb4f;
+
 /// FxHash's step: cheap, and good enough for 64-bit keys compared in full.
 #[inline]
 fn mix(hash: u64, word: u64) -> u64 {
@@ -245,7 +250,7 @@ impl Thread {
         let bucket = acq.class as usize % 64;
         match self.class_buckets[bucket] {
             0 => class,
-            _ => mix(class, u64::from(acq.id)) ^ self.bucket_ids[bucket],
+            _ => mix(class ^ ACQUIRED_SEED, u64::from(acq.id)) ^ self.bucket_ids[bucket],
         }
     }
 
@@ -254,7 +259,7 @@ impl Thread {
     fn enter_bucket(&mut self, class: u32, id: u32) {
         let bucket = class as usize % 64;
         self.class_buckets[bucket] += 1;
-        self.bucket_ids[bucket] ^= mix(0, u64::from(id));
+        self.bucket_ids[bucket] ^= mix(HELD_SEED, u64::from(id));
     }
 
     /// Counts a held entry out of its class bucket.
@@ -262,7 +267,7 @@ impl Thread {
     fn leave_bucket(&mut self, class: u32, id: u32) {
         let bucket = class as usize % 64;
         self.class_buckets[bucket] -= 1;
-        self.bucket_ids[bucket] ^= mix(0, u64::from(id));
+        self.bucket_ids[bucket] ^= mix(HELD_SEED, u64::from(id));
     }
 
     #[cold]
@@ -580,6 +585,15 @@ mod tests {
         t.pop(1);
         assert_eq!(t.class_buckets.iter().map(|&b| u32::from(b)).sum::<u32>(), 0);
         assert!(t.bucket_ids.iter().all(|&ids| ids == 0));
+
+        // "x under y" and "y under x" are different contexts, even for class 0 without a rank.
+        let mut t = Thread::new();
+        t.push(&acq(3, 0), true);
+        let Verdict::New(y_under_x) = t.check(&acq(2, 0)) else { unreachable!() };
+        t.remember(y_under_x, false);
+        t.pop(3);
+        t.push(&acq(2, 0), true);
+        assert!(matches!(t.check(&acq(3, 0)), Verdict::New(key) if key != y_under_x));
 
         // "a1 under a0" and "a1 under a1" (a self-deadlock) are different contexts.
         let mut t = Thread::new();
