@@ -121,12 +121,12 @@ mod imp {
         where
             F: FnMut(&mut T) -> bool,
         {
-            while condition(&mut *guard) {
-                if self.park(guard, Some(timeout)).timed_out() {
-                    return WaitTimeoutResult(condition(&mut *guard));
-                }
+            // parking_lot's loop: the result is the last wait's.
+            let mut result = WaitTimeoutResult(false);
+            while !result.timed_out() && condition(&mut *guard) {
+                result = self.park(guard, Some(timeout));
             }
-            WaitTimeoutResult(false)
+            result
         }
 
         #[track_caller]

@@ -239,6 +239,8 @@ impl State {
 /// A class cycle whose first-seen edges chain through the very same instances is reported as
 /// an instance cycle: this process took these locks in both orders.
 fn cycle_finding(st: &mut State, graph: Graph, path: &[u32], out: &mut Vec<Finding>) -> bool {
+    // A report is being made: its stacks are symbolised now, under the graph lock (the first
+    // symbolisation of a process loads debug info and can take a while).
     let n = path.len();
     for i in 0..n {
         if let Some(edge) = st.graph_mut(graph).edge_mut(path[(i + n - 1) % n], path[i]) {
