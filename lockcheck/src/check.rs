@@ -77,20 +77,33 @@ fn on_cycle() -> OnCycle {
 }
 
 thread_local! {
-    /// Set by the primitives' own blocking methods (`Mutex::lock`, `RwLock::write`, …) just
-    /// before they call the raw lock, and taken by that acquisition. A raw acquisition without
-    /// it is a guard re-acquiring its lock (lock_api's `MutexGuard::unlocked`, a condvar
-    /// wake-up, an upgrade): a panic there would leave the guard over a lock it no longer
-    /// holds, so `LOCKCHECK_ON_CYCLE=panic` prints instead.
+    /// Set while one of the primitives' own blocking methods (`Mutex::lock`, `RwLock::write`,
+    /// …) runs (see [`FreshCall`]). An acquisition outside one is a guard re-acquiring its lock
+    /// (lock_api's `MutexGuard::unlocked`, a condvar wake-up, an upgrade): a panic there would
+    /// leave the guard over a lock it no longer holds, so `LOCKCHECK_ON_CYCLE=panic` prints
+    /// instead. Two plain stores per call; read only when there is something to report.
     static FRESH: Cell<bool> = const { Cell::new(false) };
     /// The user's call site for a reentrant lock, whose lock_api wrapper loses it.
     static SITE_HINT: Cell<Option<&'static Location<'static>>> = const { Cell::new(None) };
 }
 
-/// Marks the next raw acquisition on this thread as a fresh call from user code.
-#[inline]
-pub fn fresh() {
-    let _ = FRESH.try_with(|f| f.set(true));
+/// A blocking call from user code, for as long as it lives (cleared on unwind too).
+pub struct FreshCall(());
+
+impl FreshCall {
+    /// Marks this thread as inside a fresh call.
+    #[inline]
+    pub fn begin() -> FreshCall {
+        FRESH.set(true);
+        FreshCall(())
+    }
+}
+
+impl Drop for FreshCall {
+    #[inline]
+    fn drop(&mut self) {
+        FRESH.set(false);
+    }
 }
 
 /// Passes the user's call site to the next reentrant acquisition on this thread.
@@ -108,9 +121,8 @@ fn begin(meta: &LockMeta, mode: Mode, mut site: &'static Location<'static>) -> O
     if meta.kind == LockKind::Reentrant {
         site = SITE_HINT.try_with(Cell::take).ok().flatten().unwrap_or(site);
     }
-    let fresh = FRESH.try_with(|f| f.replace(false)).unwrap_or(false);
     let (id, class) = meta.ids();
-    Some(Acquire { id, class, mode, kind: meta.kind, rank: meta.rank, site, fresh })
+    Some(Acquire { id, class, mode, kind: meta.kind, rank: meta.rank, site })
 }
 
 /// This thread's lockcheck id (0 when switched off or during teardown).
@@ -426,7 +438,7 @@ fn examine(acq: &Acquire, key: u64) {
         return;
     };
     let fresh: Vec<Finding> = findings.into_iter().filter_map(record).collect();
-    act(&fresh, acq.fresh);
+    act(&fresh, FRESH.get());
 }
 
 /// The suppressions in force in-process: the file `LOCKCHECK_SUPPRESSIONS` names, else the

@@ -68,8 +68,6 @@ impl Held {
 pub(crate) struct Acquire {
     pub id: u32,
     pub class: u32,
-    /// A call from user code, not a guard re-acquiring its lock (see `check::fresh`).
-    pub fresh: bool,
     pub mode: Mode,
     pub kind: LockKind,
     pub rank: Option<u32>,
@@ -532,15 +530,7 @@ mod tests {
     use super::*;
 
     fn acq(id: u32, rank: Option<u32>) -> Acquire {
-        Acquire {
-            id,
-            class: id,
-            fresh: true,
-            mode: Mode::Exclusive,
-            kind: LockKind::Mutex,
-            rank,
-            site: Location::caller(),
-        }
+        Acquire { id, class: id, mode: Mode::Exclusive, kind: LockKind::Mutex, rank, site: Location::caller() }
     }
 
     #[test]

@@ -70,7 +70,7 @@ impl<T: ?Sized> Mutex<T> {
     #[inline]
     #[track_caller]
     pub fn lock(&self) -> MutexGuard<'_, T> {
-        raw::fresh();
+        let _fresh = raw::fresh();
         self.inner.lock()
     }
 
@@ -85,7 +85,7 @@ impl<T: ?Sized> Mutex<T> {
     #[inline]
     #[track_caller]
     pub fn try_lock_for(&self, timeout: Duration) -> Option<MutexGuard<'_, T>> {
-        raw::fresh();
+        let _fresh = raw::fresh();
         self.inner.try_lock_for(timeout)
     }
 
@@ -93,7 +93,7 @@ impl<T: ?Sized> Mutex<T> {
     #[inline]
     #[track_caller]
     pub fn try_lock_until(&self, timeout: Instant) -> Option<MutexGuard<'_, T>> {
-        raw::fresh();
+        let _fresh = raw::fresh();
         self.inner.try_lock_until(timeout)
     }
 

@@ -154,7 +154,7 @@ mod tests {
     use crate::registry::LockKind;
 
     fn acq(mode: Mode) -> Acquire {
-        Acquire { id: 1, class: 1, fresh: true, mode, kind: LockKind::RwLock, rank: None, site: Location::caller() }
+        Acquire { id: 1, class: 1, mode, kind: LockKind::RwLock, rank: None, site: Location::caller() }
     }
 
     #[test]

@@ -32,8 +32,13 @@ mod imp {
     #[inline]
     pub fn hint_site(_: &'static Location<'static>) {}
 
+    /// A blocking call from user code; nothing to mark without instrumentation.
+    pub struct FreshCall;
+
     #[inline]
-    pub fn fresh() {}
+    pub fn fresh() -> FreshCall {
+        FreshCall
+    }
 }
 
 #[cfg(feature = "instrument")]
@@ -75,7 +80,12 @@ mod imp {
         RawRwLock { inner: parking_lot::RawRwLock::INIT, meta: LockMeta::new(LockKind::RwLock, name, rank, Some(site)) }
     }
 
-    pub use crate::check::{fresh, hint_site};
+    pub use crate::check::hint_site;
+
+    #[inline]
+    pub fn fresh() -> crate::check::FreshCall {
+        crate::check::FreshCall::begin()
+    }
 
     impl Drop for RawMutex {
         fn drop(&mut self) {

@@ -74,7 +74,7 @@ impl<T: ?Sized> ReentrantMutex<T> {
     #[inline]
     #[track_caller]
     pub fn lock(&self) -> ReentrantMutexGuard<'_, T> {
-        raw::fresh();
+        let _fresh = raw::fresh();
         raw::hint_site(Location::caller());
         self.inner.lock()
     }
@@ -91,7 +91,7 @@ impl<T: ?Sized> ReentrantMutex<T> {
     #[inline]
     #[track_caller]
     pub fn try_lock_for(&self, timeout: Duration) -> Option<ReentrantMutexGuard<'_, T>> {
-        raw::fresh();
+        let _fresh = raw::fresh();
         raw::hint_site(Location::caller());
         self.inner.try_lock_for(timeout)
     }
@@ -100,7 +100,7 @@ impl<T: ?Sized> ReentrantMutex<T> {
     #[inline]
     #[track_caller]
     pub fn try_lock_until(&self, timeout: Instant) -> Option<ReentrantMutexGuard<'_, T>> {
-        raw::fresh();
+        let _fresh = raw::fresh();
         raw::hint_site(Location::caller());
         self.inner.try_lock_until(timeout)
     }

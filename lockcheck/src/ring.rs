@@ -548,7 +548,6 @@ mod tests {
         let acq = Acquire {
             id: 1,
             class: 1,
-            fresh: true,
             mode: Mode::Exclusive,
             kind: LockKind::Mutex,
             rank: None,

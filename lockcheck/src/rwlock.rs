@@ -74,7 +74,7 @@ impl<T: ?Sized> RwLock<T> {
     #[inline]
     #[track_caller]
     pub fn read(&self) -> RwLockReadGuard<'_, T> {
-        raw::fresh();
+        let _fresh = raw::fresh();
         self.inner.read()
     }
 
@@ -89,7 +89,7 @@ impl<T: ?Sized> RwLock<T> {
     #[inline]
     #[track_caller]
     pub fn try_read_for(&self, timeout: Duration) -> Option<RwLockReadGuard<'_, T>> {
-        raw::fresh();
+        let _fresh = raw::fresh();
         self.inner.try_read_for(timeout)
     }
 
@@ -97,7 +97,7 @@ impl<T: ?Sized> RwLock<T> {
     #[inline]
     #[track_caller]
     pub fn try_read_until(&self, timeout: Instant) -> Option<RwLockReadGuard<'_, T>> {
-        raw::fresh();
+        let _fresh = raw::fresh();
         self.inner.try_read_until(timeout)
     }
 
@@ -105,7 +105,7 @@ impl<T: ?Sized> RwLock<T> {
     #[inline]
     #[track_caller]
     pub fn read_recursive(&self) -> RwLockReadGuard<'_, T> {
-        raw::fresh();
+        let _fresh = raw::fresh();
         self.inner.read_recursive()
     }
 
@@ -120,7 +120,7 @@ impl<T: ?Sized> RwLock<T> {
     #[inline]
     #[track_caller]
     pub fn try_read_recursive_for(&self, timeout: Duration) -> Option<RwLockReadGuard<'_, T>> {
-        raw::fresh();
+        let _fresh = raw::fresh();
         self.inner.try_read_recursive_for(timeout)
     }
 
@@ -128,7 +128,7 @@ impl<T: ?Sized> RwLock<T> {
     #[inline]
     #[track_caller]
     pub fn try_read_recursive_until(&self, timeout: Instant) -> Option<RwLockReadGuard<'_, T>> {
-        raw::fresh();
+        let _fresh = raw::fresh();
         self.inner.try_read_recursive_until(timeout)
     }
 
@@ -136,7 +136,7 @@ impl<T: ?Sized> RwLock<T> {
     #[inline]
     #[track_caller]
     pub fn write(&self) -> RwLockWriteGuard<'_, T> {
-        raw::fresh();
+        let _fresh = raw::fresh();
         self.inner.write()
     }
 
@@ -151,7 +151,7 @@ impl<T: ?Sized> RwLock<T> {
     #[inline]
     #[track_caller]
     pub fn try_write_for(&self, timeout: Duration) -> Option<RwLockWriteGuard<'_, T>> {
-        raw::fresh();
+        let _fresh = raw::fresh();
         self.inner.try_write_for(timeout)
     }
 
@@ -159,7 +159,7 @@ impl<T: ?Sized> RwLock<T> {
     #[inline]
     #[track_caller]
     pub fn try_write_until(&self, timeout: Instant) -> Option<RwLockWriteGuard<'_, T>> {
-        raw::fresh();
+        let _fresh = raw::fresh();
         self.inner.try_write_until(timeout)
     }
 
@@ -167,7 +167,7 @@ impl<T: ?Sized> RwLock<T> {
     #[inline]
     #[track_caller]
     pub fn upgradable_read(&self) -> RwLockUpgradableReadGuard<'_, T> {
-        raw::fresh();
+        let _fresh = raw::fresh();
         self.inner.upgradable_read()
     }
 
@@ -182,7 +182,7 @@ impl<T: ?Sized> RwLock<T> {
     #[inline]
     #[track_caller]
     pub fn try_upgradable_read_for(&self, timeout: Duration) -> Option<RwLockUpgradableReadGuard<'_, T>> {
-        raw::fresh();
+        let _fresh = raw::fresh();
         self.inner.try_upgradable_read_for(timeout)
     }
 
@@ -190,7 +190,7 @@ impl<T: ?Sized> RwLock<T> {
     #[inline]
     #[track_caller]
     pub fn try_upgradable_read_until(&self, timeout: Instant) -> Option<RwLockUpgradableReadGuard<'_, T>> {
-        raw::fresh();
+        let _fresh = raw::fresh();
         self.inner.try_upgradable_read_until(timeout)
     }
 

@@ -206,7 +206,7 @@ impl Semaphore {
 impl Semaphore {
     #[inline]
     fn blocking(&self, n: usize, site: &'static Location<'static>, block: impl FnOnce()) {
-        crate::check::fresh();
+        let _fresh = crate::check::FreshCall::begin();
         crate::check::lock(&self.meta, crate::Mode::Permit, site, || self.take_now(n), block, |t| self.take_until(n, t))
     }
 
@@ -224,7 +224,7 @@ impl Semaphore {
         block: impl FnOnce() -> bool,
     ) -> bool {
         let timeout = crate::check::Timeout::For(timeout);
-        crate::check::fresh();
+        let _fresh = crate::check::FreshCall::begin();
         crate::check::lock_timed(
             &self.meta,
             crate::Mode::Permit,
