@@ -143,9 +143,8 @@ pub(crate) fn observe(tid: u32, key: u64, stack: &[Held], acq: &Acquire) -> Obse
             if held.class == acq.class {
                 // Same-class nesting (per-account locks): only instances tell the orders apart.
                 if st.instances.add(held.id, acq.id, seen(gates), || sighting(Frames::None)).judge() {
-                    if let Some(path) = st.instances.path(acq.id, held.id) {
-                        cycles.push((Graph::Instance, path));
-                    }
+                    let path = st.instances.deadlocking_path(Graph::Instance, acq.id, held.id, &registry::class_label);
+                    cycles.extend(path.map(|path| (Graph::Instance, path)));
                 }
                 out.in_finding |= st.instances.edge(held.id, acq.id).is_some_and(|e| e.in_finding);
                 continue;
@@ -153,9 +152,8 @@ pub(crate) fn observe(tid: u32, key: u64, stack: &[Held], acq: &Acquire) -> Obse
             let class_gates = stack.iter().filter(exclusive).map(|g| g.class).collect();
             let new_class_edge = || sighting(captured.clone());
             if st.classes.add(held.class, acq.class, seen(class_gates), new_class_edge).judge() {
-                if let Some(path) = st.classes.path(acq.class, held.class) {
-                    cycles.push((Graph::Class, path));
-                }
+                let path = st.classes.deadlocking_path(Graph::Class, acq.class, held.class, &registry::class_label);
+                cycles.extend(path.map(|path| (Graph::Class, path)));
             }
             out.in_finding |= st.classes.edge(held.class, acq.class).is_some_and(|e| e.in_finding);
         }
@@ -247,7 +245,7 @@ fn cycle_finding(st: &mut State, graph: Graph, path: &[u32], out: &mut Vec<Findi
             edge.first.stack.resolve();
         }
     }
-    let Some(mut closed) = st.graph(graph).close(graph, path, registry::class_label) else {
+    let Some(mut closed) = st.graph(graph).close(graph, path, &registry::class_label) else {
         return false;
     };
     let n = closed.edges.len();

@@ -90,8 +90,8 @@ pub fn class_cycles<'a>(sources: impl IntoIterator<Item = &'a [OrderEdge]>) -> V
     let mut keys = std::collections::HashSet::new();
     let mut cycles = Vec::new();
     for (from, to) in pairs {
-        let Some(path) = graph.path(to, from) else { continue };
-        let Some(closed) = graph.close(Graph::Class, &path, label) else { continue };
+        let Some(path) = graph.deadlocking_path(Graph::Class, to, from, &label) else { continue };
+        let Some(closed) = graph.close(Graph::Class, &path, &label) else { continue };
         if !keys.insert(closed.key.clone()) {
             continue;
         }

@@ -6,7 +6,7 @@
 
 #![cfg_attr(not(feature = "instrument"), allow(dead_code))] // Half of it serves the detector.
 
-use petgraph::algo::astar;
+use petgraph::algo::{all_simple_paths, astar};
 use petgraph::stable_graph::{EdgeIndex, NodeIndex, StableDiGraph};
 use petgraph::Direction;
 use rustc_hash::FxHashMap;
@@ -126,6 +126,34 @@ impl<S: Sighting> OrderGraph<S> {
         Some(path.into_iter().map(|n| self.graph[n]).collect())
     }
 
+    /// The cycle the edge `tail → head` closes that can deadlock, as a path `head ⇝ tail` for
+    /// [`close`](Self::close): the shortest if its modes conflict, else (a read_recursive on the
+    /// way, say) the first of up to [`ALTERNATIVES`] other simple paths of at most
+    /// [`MAX_ALTERNATIVE_LEN`] locks that does.
+    pub fn deadlocking_path(
+        &self,
+        graph: Graph,
+        head: u32,
+        tail: u32,
+        label: &impl Fn(u32) -> String,
+    ) -> Option<Vec<u32>> {
+        let shortest = self.path(head, tail)?;
+        if self.close(graph, &shortest, label).is_some() {
+            return Some(shortest);
+        }
+        let (&start, &goal) = (self.nodes.get(&head)?, self.nodes.get(&tail)?);
+        all_simple_paths::<Vec<NodeIndex>, _, rustc_hash::FxBuildHasher>(
+            &self.graph,
+            start,
+            goal,
+            0,
+            Some(MAX_ALTERNATIVE_LEN - 2),
+        )
+        .take(ALTERNATIVES)
+        .map(|path| path.into_iter().map(|n| self.graph[n]).collect::<Vec<u32>>())
+        .find(|path| self.close(graph, path, label).is_some())
+    }
+
     /// Removes a node and its edges.
     pub fn remove(&mut self, id: u32) {
         let Some(node) = self.nodes.remove(&id) else { return };
@@ -140,7 +168,7 @@ impl<S: Sighting> OrderGraph<S> {
 
     /// Judges the cycle that `path` (from a new edge's head back to its tail) closes with
     /// that edge; `None` when its modes cannot deadlock. `label` names a class for notes.
-    pub fn close(&self, graph: Graph, path: &[u32], label: impl Fn(u32) -> String) -> Option<Closed<'_, S>> {
+    pub fn close(&self, graph: Graph, path: &[u32], label: &impl Fn(u32) -> String) -> Option<Closed<'_, S>> {
         let n = path.len();
         let pairs: Vec<(u32, u32)> = (0..n).map(|i| (path[(i + n - 1) % n], path[i])).collect();
         let edges: Vec<&EdgeData<S>> = pairs.iter().filter_map(|&(a, b)| self.edge(a, b)).collect();
@@ -201,6 +229,11 @@ impl<S: Sighting> OrderGraph<S> {
         }
     }
 }
+
+/// How many other cycles through a new edge are judged when the shortest cannot deadlock.
+const ALTERNATIVES: usize = 32;
+/// The longest of those, in locks.
+const MAX_ALTERNATIVE_LEN: usize = 8;
 
 /// What [`OrderGraph::add`] changed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -338,7 +371,7 @@ mod tests {
                         for w in path.windows(2) {
                             assert!(edges.contains(&(w[0], w[1])), "path uses a real edge");
                         }
-                        let closed = g.close(Graph::Instance, &path, |c| c.to_string()).expect("exclusive modes");
+                        let closed = g.close(Graph::Instance, &path, &|c: u32| c.to_string()).expect("exclusive modes");
                         assert_eq!(closed.pairs[0], (a, b), "the closing edge comes first");
                     }
                 }
@@ -353,7 +386,20 @@ mod tests {
         g.add(1, 2, Seen { held_modes: mode_bit(Mode::SharedRecursive), ..seen(1) }, || S(1, 2));
         g.add(2, 1, Seen { acq_modes: mode_bit(Mode::SharedRecursive), ..seen(1) }, || S(2, 1));
         let path = g.path(1, 2).unwrap();
-        assert!(g.close(Graph::Instance, &path, |c| c.to_string()).is_none());
+        assert!(g.close(Graph::Instance, &path, &|c: u32| c.to_string()).is_none());
+    }
+
+    #[test]
+    fn a_harmless_shortest_cycle_does_not_hide_a_longer_one() {
+        let mut g: OrderGraph<S> = OrderGraph::default();
+        let rr = mode_bit(Mode::SharedRecursive);
+        g.add(2, 1, Seen { acq_modes: rr, ..seen(1) }, || S(1, 1));
+        g.add(2, 3, seen(1), || S(1, 3));
+        g.add(3, 1, seen(1), || S(1, 1));
+        g.add(1, 2, Seen { held_modes: rr, ..seen(2) }, || S(2, 2));
+        let label = |c: u32| c.to_string();
+        assert!(g.close(Graph::Instance, &g.path(2, 1).unwrap(), &label).is_none(), "2 -> 1 is harmless");
+        assert_eq!(g.deadlocking_path(Graph::Instance, 2, 1, &label), Some(vec![2, 3, 1]));
     }
 
     #[test]
@@ -361,11 +407,11 @@ mod tests {
         let mut g: OrderGraph<S> = OrderGraph::default();
         g.add(1, 2, Seen { gates: vec![9], ..seen(1) }, || S(1, 2));
         g.add(2, 1, Seen { gates: vec![9, 7], ..seen(2) }, || S(2, 1));
-        let closed = g.close(Graph::Instance, &g.path(1, 2).unwrap(), |c| c.to_string()).unwrap();
+        let closed = g.close(Graph::Instance, &g.path(1, 2).unwrap(), &|c: u32| c.to_string()).unwrap();
         assert_eq!(closed.gate, Some(9));
         assert!(!closed.single_thread);
         g.add(2, 1, Seen { gates: vec![7], ..seen(2) }, || S(2, 1));
-        let closed = g.close(Graph::Instance, &g.path(1, 2).unwrap(), |c| c.to_string()).unwrap();
+        let closed = g.close(Graph::Instance, &g.path(1, 2).unwrap(), &|c: u32| c.to_string()).unwrap();
         assert_eq!(closed.gate, None, "once taken without the gate, it guards nothing");
     }
 }
