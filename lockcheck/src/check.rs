@@ -364,9 +364,12 @@ pub(crate) fn upgrade(
 /// Changes how a held lock is held (downgrades).
 #[inline]
 pub(crate) fn set_mode(meta: &LockMeta, mode: Mode) {
-    if let Some(id) = meta.registered_id() {
-        held::with(|t| t.set_mode(id, mode));
-    }
+    let Some(id) = meta.registered_id() else { return };
+    let Some(Some((tid, was))) = held::with(|t| t.set_mode(id, mode).map(|was| (t.tid, was))) else { return };
+    // The watchdog's owner hint follows: the hold ends in its old mode, starts in the new.
+    watchdog::released(meta, tid, was.mode);
+    let acq = Acquire { id, class: was.class, mode, kind: meta.kind, rank: was.rank, site: was.site };
+    watchdog::acquired(meta, tid, &acq);
 }
 
 /// An acquisition that did not wait: onto the held stack, then the hooks.

@@ -428,11 +428,12 @@ impl Thread {
     }
 
     /// Changes the mode of a held lock in place (upgrade, downgrade).
-    pub fn set_mode(&mut self, id: u32, mode: Mode) {
-        if let Some(at) = self.stack().iter().rposition(|h| h.id == id) {
-            self.entries[at].mode = mode;
-            self.rechain(at);
-        }
+    pub fn set_mode(&mut self, id: u32, mode: Mode) -> Option<Held> {
+        let at = self.stack().iter().rposition(|h| h.id == id)?;
+        let was = self.entries[at];
+        self.entries[at].mode = mode;
+        self.rechain(at);
+        Some(was)
     }
 
     /// Recomputes chain keys from `from` up, after the stack changed below its top.
