@@ -209,7 +209,7 @@ impl Thread {
         if self.permits != 0 {
             return false; // `check`, on the slow path, takes other threads' releases first.
         }
-        let key = (link(self.entries[len - 1].chain, self.word(acq), acq.mode, true) | 1) & !2;
+        let key = self.key(self.entries[len - 1].chain, acq);
         // Relaxed: see `check`.
         GENERATION.load(Ordering::Relaxed) == self.generation && self.cache[slot_of(key)] == key
     }
@@ -226,8 +226,7 @@ impl Thread {
         let Some(top) = self.stack().last() else {
             return Verdict::Known;
         };
-        // Bit 0 keeps a real key from matching an empty slot; bit 1 is the finding mark.
-        let key = (link(top.chain, self.word(acq), acq.mode, true) | 1) & !2;
+        let key = self.key(top.chain, acq);
         // Relaxed: a stale generation only delays re-examination by one acquisition; the
         // findings themselves are read under the graph's lock.
         let generation = GENERATION.load(Ordering::Relaxed);
@@ -239,6 +238,13 @@ impl Thread {
             return if slot & 2 != 0 { Verdict::KnownFinding(key) } else { Verdict::Known };
         }
         Verdict::New(key)
+    }
+
+    /// The cache key of a blocking acquisition of `acq` on top of the chain `below`. Bit 0
+    /// keeps a real key from matching an empty slot; bit 1 is the finding mark.
+    #[inline(always)]
+    fn key(&self, below: u64, acq: &Acquire) -> u64 {
+        (link(below, self.word(acq), acq.mode, true) | 1) & !2
     }
 
     /// What `acq` contributes to chain keys (see [`Held::word`]).
