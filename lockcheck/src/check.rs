@@ -172,10 +172,7 @@ pub(crate) fn lock(
     // fast path runs inside it (a CAS, which never calls back into lockcheck).
     let mut try_fast = Some(try_fast);
     let fast = held::with(|t| {
-        let acquired = t.is_known(&acq) && try_fast.take().is_some_and(|try_fast| try_fast());
-        if acquired {
-            t.push(&acq, true);
-        }
+        let acquired = t.acquire_known(&acq, || try_fast.take().is_some_and(|try_fast| try_fast()));
         acquired.then_some(t.tid)
     });
     match fast {

@@ -147,7 +147,14 @@ impl Drop for ExitGuard {
 /// (never on lockcheck's own paths) — the acquisition is then simply not tracked.
 #[inline(always)]
 pub(crate) fn with<R>(f: impl FnOnce(&mut Thread) -> R) -> Option<R> {
-    THREAD.with(|t| t.try_borrow_mut().ok().map(|mut t| f(&mut t)))
+    // The pointer, not a closure over the cell: `LocalKey::with` is generic over its closure,
+    // and a caller's whole fast path inside it would not be inlined into the lock method.
+    let cell = THREAD.with(std::ptr::from_ref);
+    // SAFETY: `THREAD` has no destructor, so its storage lives as long as this thread, and the
+    // reference never leaves this call on this thread.
+    let cell = unsafe { &*cell };
+    let mut thread = cell.try_borrow_mut().ok()?;
+    Some(f(&mut thread))
 }
 
 /// Seeds that keep "lock x acquired under lock y" apart from "y under x": with one hash for
@@ -161,9 +168,12 @@ fn mix(hash: u64, word: u64) -> u64 {
     (hash.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95)
 }
 
-#[inline]
+/// The chain key of an entry holding `word` in `mode` on top of the chain `below`; for a
+/// blocking acquisition it is also the acquisition's cache key. Bit 0 keeps a real key from
+/// matching an empty cache slot; bit 1 is the cache's finding mark.
+#[inline(always)]
 fn link(below: u64, word: u64, mode: Mode, blocking: bool) -> u64 {
-    mix(mix(below, word), (mode as u64) << 1 | u64::from(blocking))
+    (mix(mix(below, word), (mode as u64) << 1 | u64::from(blocking)) | 1) & !2
 }
 
 /// What the thread must do about an acquisition after [`Thread::check`].
@@ -197,21 +207,35 @@ impl Thread {
         &self.entries[..self.len as usize]
     }
 
-    /// Whether a blocking acquisition's context is known and clean: the fast path's whole
-    /// check, inlined. Anything else (a new context, a finding to count, permits released
-    /// elsewhere) goes to [`check`](Self::check) on the slow path.
+    /// The fast path of a blocking acquisition: when its context is known and clean and
+    /// `try_fast` takes the lock, pushes it and returns `true`. Anything else (a new context, a
+    /// finding to count, permits released elsewhere, a contended lock) returns `false` for the
+    /// slow path, with `try_fast` not called unless the context was known.
     #[inline(always)]
-    pub fn is_known(&mut self, acq: &Acquire) -> bool {
+    pub fn acquire_known(&mut self, acq: &Acquire, try_fast: impl FnOnce() -> bool) -> bool {
         let len = self.len as usize;
-        if len == 0 {
-            return self.tid != 0;
+        let word = self.word(acq);
+        let chain = if len == 0 {
+            if self.tid == 0 {
+                return false; // Registers on the slow path.
+            }
+            link(0, word, acq.mode, true)
+        } else {
+            if self.permits != 0 {
+                return false; // `check`, on the slow path, takes other threads' releases first.
+            }
+            let key = link(self.entries[len - 1].chain, word, acq.mode, true);
+            // Relaxed: see `check`.
+            if GENERATION.load(Ordering::Relaxed) != self.generation || self.cache[slot_of(key)] != key {
+                return false;
+            }
+            key
+        };
+        if len == MAX_DEPTH || !try_fast() {
+            return false;
         }
-        if self.permits != 0 {
-            return false; // `check`, on the slow path, takes other threads' releases first.
-        }
-        let key = self.key(self.entries[len - 1].chain, acq);
-        // Relaxed: see `check`.
-        GENERATION.load(Ordering::Relaxed) == self.generation && self.cache[slot_of(key)] == key
+        self.push_linked(acq, word, chain, true);
+        true
     }
 
     /// Looks up the context of a blocking acquisition.
@@ -240,11 +264,10 @@ impl Thread {
         Verdict::New(key)
     }
 
-    /// The cache key of a blocking acquisition of `acq` on top of the chain `below`. Bit 0
-    /// keeps a real key from matching an empty slot; bit 1 is the finding mark.
+    /// The cache key of a blocking acquisition of `acq` on top of the chain `below`.
     #[inline(always)]
     fn key(&self, below: u64, acq: &Acquire) -> u64 {
-        (link(below, self.word(acq), acq.mode, true) | 1) & !2
+        link(below, self.word(acq), acq.mode, true)
     }
 
     /// What `acq` contributes to chain keys (see [`Held::word`]).
@@ -305,15 +328,23 @@ impl Thread {
     }
 
     /// Pushes an acquired lock.
-    #[inline(always)]
+    #[inline]
     pub fn push(&mut self, acq: &Acquire, blocking: bool) {
         let len = self.len as usize;
         if len == MAX_DEPTH {
             return self.overflow();
         }
-        self.permits += u32::from(acq.mode == Mode::Permit);
         let below = if len == 0 { 0 } else { self.entries[len - 1].chain };
         let word = self.word(acq);
+        self.push_linked(acq, word, link(below, word, acq.mode, blocking), blocking);
+    }
+
+    /// Pushes an acquired lock whose word and chain key are computed already; the stack has
+    /// room.
+    #[inline(always)]
+    fn push_linked(&mut self, acq: &Acquire, word: u64, chain: u64, blocking: bool) {
+        let len = self.len as usize;
+        self.permits += u32::from(acq.mode == Mode::Permit);
         self.len += 1;
         self.enter_bucket(acq.class, acq.id);
         self.entries[len] = Held {
@@ -323,7 +354,7 @@ impl Thread {
             rank: acq.rank,
             site: acq.site,
             word,
-            chain: link(below, word, acq.mode, blocking),
+            chain,
             blocking,
             hold_start: 0,
         };
