@@ -114,15 +114,28 @@ pub fn hint_site(site: &'static Location<'static>) {
 
 /// The acquisition about to happen, or `None` when instrumentation is switched off.
 #[inline]
-fn begin(meta: &LockMeta, mode: Mode, mut site: &'static Location<'static>) -> Option<Acquire> {
+fn begin(meta: &LockMeta, mode: Mode, site: &'static Location<'static>) -> Option<Acquire> {
+    begin_at(meta, mode, user_site(meta, site))
+}
+
+/// [`begin`] with the user's site already resolved.
+#[inline]
+fn begin_at(meta: &LockMeta, mode: Mode, site: &'static Location<'static>) -> Option<Acquire> {
     if !enabled() {
         return None;
     }
+    let (id, class_word) = meta.ids();
+    Some(Acquire::new(id, class_word, mode, meta.kind, site))
+}
+
+/// The user's call site: `site`, or for a reentrant lock the one its wrapper left (see
+/// [`hint_site`]).
+#[inline(always)]
+fn user_site(meta: &LockMeta, site: &'static Location<'static>) -> &'static Location<'static> {
     if meta.kind == LockKind::Reentrant {
-        site = SITE_HINT.try_with(Cell::take).ok().flatten().unwrap_or(site);
+        return SITE_HINT.try_with(Cell::take).ok().flatten().unwrap_or(site);
     }
-    let (id, class) = meta.ids();
-    Some(Acquire { id, class, mode, kind: meta.kind, rank: meta.rank, site })
+    site
 }
 
 /// This thread's lockcheck id (0 when switched off or during teardown).
@@ -158,55 +171,55 @@ pub(crate) fn lock(
     meta: &LockMeta,
     mode: Mode,
     site: &'static Location<'static>,
-    try_fast: impl FnOnce() -> bool,
+    try_fast: impl Fn() -> bool,
     block: impl FnOnce(),
     block_until: impl FnMut(Instant) -> bool,
 ) {
-    let Some(acq) = begin(meta, mode, site) else {
+    // The common case, a registered lock in a known context and free, costs one thread-local
+    // access: the fast path runs inside it (a CAS, which never calls back into lockcheck). A
+    // registered lock means instrumentation is on: locks register only when it is.
+    let site = user_site(meta, site);
+    if let Some((id, class_word)) = meta.registered() {
+        let acq = Acquire::new(id, class_word, mode, meta.kind, site);
+        let fast = held::with(|t| t.acquire_known(&acq, &try_fast).then_some(t.tid));
+        if let Some(Some(tid)) = fast {
+            return hooks_acquired(meta, tid, &acq);
+        }
+    }
+    // Everything else starts over, from arguments that fit in registers: the fast path keeps
+    // nothing alive for it.
+    lock_slow(meta, mode, site, try_fast, block, block_until)
+}
+
+/// [`lock`] for a new context, a contended lock, a lock's first acquisition, a thread in
+/// teardown, or with instrumentation switched off.
+#[cold]
+#[inline(never)]
+fn lock_slow(
+    meta: &LockMeta,
+    mode: Mode,
+    site: &'static Location<'static>,
+    try_fast: impl Fn() -> bool,
+    block: impl FnOnce(),
+    block_until: impl FnMut(Instant) -> bool,
+) {
+    let Some(acq) = begin_at(meta, mode, site) else {
         if !try_fast() {
             block();
         }
         return;
     };
-    // The common case, a known context on a free lock, costs one thread-local access: the
-    // fast path runs inside it (a CAS, which never calls back into lockcheck).
-    let mut try_fast = Some(try_fast);
-    let fast = held::with(|t| {
-        let acquired = t.acquire_known(&acq, || try_fast.take().is_some_and(|try_fast| try_fast()));
-        acquired.then_some(t.tid)
-    });
-    match fast {
-        Some(Some(tid)) => hooks_acquired(meta, tid, &acq),
-        _ => lock_slow(meta, &acq, try_fast, block, block_until),
-    }
-}
-
-/// [`lock`] for a new context, a contended lock, or a thread in teardown.
-#[cold]
-#[inline(never)]
-fn lock_slow(
-    meta: &LockMeta,
-    acq: &Acquire,
-    try_fast: Option<impl FnOnce() -> bool>,
-    block: impl FnOnce(),
-    block_until: impl FnMut(Instant) -> bool,
-) {
-    let acquired_fast = match try_fast {
-        // Not tried yet: a new context (or teardown). Check it before it can block.
-        Some(try_fast) => {
-            before_blocking(acq);
-            try_fast()
-        }
-        None => false,
-    };
-    if acquired_fast {
-        acquired(meta, acq, true);
+    // Checked before it can block: a new context is examined here (a known one, whose lock
+    // was taken, is only looked up again).
+    before_blocking(&acq);
+    if try_fast() {
+        acquired(meta, &acq, true);
     } else {
         let block = || {
             block();
             true
         };
-        acquired_after_wait(meta, acq, wait(meta, acq, None, block, block_until).1);
+        acquired_after_wait(meta, &acq, wait(meta, &acq, None, block, block_until).1);
     }
 }
 
@@ -310,7 +323,7 @@ pub(crate) fn try_lock(
 pub(crate) fn unlock(meta: &LockMeta) {
     if let Some(id) = meta.registered_id() {
         if let Some(Some(released)) = held::with(|t| t.release(id)) {
-            watchdog::released(meta, released.tid, released.mode);
+            watchdog::released(meta, released.mode);
             ring::released(&released);
         }
     }
@@ -364,8 +377,8 @@ pub(crate) fn set_mode(meta: &LockMeta, mode: Mode) {
     let Some(id) = meta.registered_id() else { return };
     let Some(Some((tid, was))) = held::with(|t| t.set_mode(id, mode).map(|was| (t.tid, was))) else { return };
     // The watchdog's owner hint follows: the hold ends in its old mode, starts in the new.
-    watchdog::released(meta, tid, was.mode);
-    let acq = Acquire { id, class: was.class, mode, kind: meta.kind, rank: was.rank, site: was.site };
+    watchdog::released(meta, was.mode);
+    let acq = Acquire::new(id, was.class_word, mode, meta.kind, was.site);
     watchdog::acquired(meta, tid, &acq);
 }
 
@@ -482,7 +495,7 @@ fn act(fresh: &[Finding], fresh_call: bool) {
 
 fn held_lock(held: &Held) -> HeldLock {
     HeldLock {
-        lock: registry::lock_ref(held.class, Some(held.id), held.rank),
+        lock: registry::lock_ref(held.class(), Some(held.id), held.rank()),
         mode: held.mode,
         site: Site::from_location(held.site),
     }
@@ -490,7 +503,7 @@ fn held_lock(held: &Held) -> HeldLock {
 
 fn self_deadlock(tid: u32, held: &Held, acq: &Acquire, how: Reacquire) -> Finding {
     Finding::SelfDeadlock(SelfDeadlock {
-        lock: registry::lock_ref(acq.class, Some(acq.id), acq.rank),
+        lock: registry::lock_ref(acq.class(), Some(acq.id), acq.rank()),
         held: held_lock(held),
         mode: acq.mode,
         site: Site::from_location(acq.site),
@@ -501,7 +514,7 @@ fn self_deadlock(tid: u32, held: &Held, acq: &Acquire, how: Reacquire) -> Findin
 
 fn rank_violation(tid: u32, stack: &[Held], acq: &Acquire) -> Finding {
     Finding::RankViolation(RankViolation {
-        lock: registry::lock_ref(acq.class, Some(acq.id), acq.rank),
+        lock: registry::lock_ref(acq.class(), Some(acq.id), acq.rank()),
         site: Site::from_location(acq.site),
         thread: registry::thread_name(tid),
         held: stack.iter().map(held_lock).collect(),

@@ -107,8 +107,9 @@ pub(crate) struct Observed {
 pub(crate) fn observe(tid: u32, key: u64, stack: &[Held], acq: &Acquire) -> Observed {
     // A stack is captured once per new class edge: bounded by the code, not the data. It is
     // taken outside the graph lock (it costs microseconds), so only when a class edge is new.
-    let new_class_edge =
-        |st: &mut State| stack.iter().any(|h| h.class != acq.class && st.classes.edge(h.class, acq.class).is_none());
+    let new_class_edge = |st: &mut State| {
+        stack.iter().any(|h| h.class() != acq.class() && st.classes.edge(h.class(), acq.class()).is_none())
+    };
     let captured = match stack::enabled() && state(new_class_edge) {
         true => stack::capture_unresolved().map_or(Frames::None, Frames::Unresolved),
         false => Frames::None,
@@ -124,8 +125,8 @@ pub(crate) fn observe(tid: u32, key: u64, stack: &[Held], acq: &Acquire) -> Obse
             let gates: Vec<u32> = stack.iter().filter(exclusive).map(|g| g.id).collect();
             let sighting = |stack: Frames| Sighting {
                 tid,
-                from: (held.id, held.class, held.rank),
-                to: (acq.id, acq.class, acq.rank),
+                from: (held.id, held.class(), held.rank()),
+                to: (acq.id, acq.class(), acq.rank()),
                 from_mode: held.mode,
                 to_mode: acq.mode,
                 from_site: held.site,
@@ -140,7 +141,7 @@ pub(crate) fn observe(tid: u32, key: u64, stack: &[Held], acq: &Acquire) -> Obse
                 count: 1,
                 multi_thread: false,
             };
-            if held.class == acq.class {
+            if held.class() == acq.class() {
                 // Same-class nesting (per-account locks): only instances tell the orders apart.
                 if st.instances.add(held.id, acq.id, seen(gates), || sighting(Frames::None)).judge() {
                     let path = st.instances.deadlocking_path(Graph::Instance, acq.id, held.id, &registry::class_label);
@@ -149,13 +150,13 @@ pub(crate) fn observe(tid: u32, key: u64, stack: &[Held], acq: &Acquire) -> Obse
                 out.in_finding |= st.instances.edge(held.id, acq.id).is_some_and(|e| e.in_finding);
                 continue;
             }
-            let class_gates = stack.iter().filter(exclusive).map(|g| g.class).collect();
+            let class_gates = stack.iter().filter(exclusive).map(|g| g.class()).collect();
             let new_class_edge = || sighting(captured.clone());
-            if st.classes.add(held.class, acq.class, seen(class_gates), new_class_edge).judge() {
-                let path = st.classes.deadlocking_path(Graph::Class, acq.class, held.class, &registry::class_label);
+            if st.classes.add(held.class(), acq.class(), seen(class_gates), new_class_edge).judge() {
+                let path = st.classes.deadlocking_path(Graph::Class, acq.class(), held.class(), &registry::class_label);
                 cycles.extend(path.map(|path| (Graph::Class, path)));
             }
-            out.in_finding |= st.classes.edge(held.class, acq.class).is_some_and(|e| e.in_finding);
+            out.in_finding |= st.classes.edge(held.class(), acq.class()).is_some_and(|e| e.in_finding);
         }
         for (graph, path) in cycles {
             out.in_finding |= cycle_finding(st, graph, &path, &mut out.findings);
@@ -163,9 +164,9 @@ pub(crate) fn observe(tid: u32, key: u64, stack: &[Held], acq: &Acquire) -> Obse
         if out.in_finding {
             let mut touched = EdgeKeys::new();
             for held in stack.iter().filter(|h| h.id != acq.id) {
-                touched.push(match held.class == acq.class {
+                touched.push(match held.class() == acq.class() {
                     true => (Graph::Instance, held.id, acq.id),
-                    false => (Graph::Class, held.class, acq.class),
+                    false => (Graph::Class, held.class(), acq.class()),
                 });
             }
             st.contexts.insert(key, touched);

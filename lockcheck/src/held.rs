@@ -22,9 +22,9 @@ use crate::report::Mode;
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Held {
     pub id: u32,
-    pub class: u32,
     pub mode: Mode,
-    pub rank: Option<u32>,
+    /// The class and rank packed as [`registry::class_word`] does.
+    pub class_word: u64,
     pub site: &'static Location<'static>,
     /// What this entry contributes to chain keys: class and rank, and the instance when its
     /// class was already held when it was taken.
@@ -41,7 +41,6 @@ pub(crate) struct Held {
 /// the whole entry.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Released {
-    pub tid: u32,
     pub id: u32,
     pub mode: Mode,
     /// See [`Held::hold_start`].
@@ -52,9 +51,8 @@ impl Held {
     /// An unused slot.
     const EMPTY: Held = Held {
         id: 0,
-        class: 0,
+        class_word: 0,
         mode: Mode::Exclusive,
-        rank: None,
         site: Location::caller(),
         word: 0,
         chain: 0,
@@ -67,11 +65,43 @@ impl Held {
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Acquire {
     pub id: u32,
-    pub class: u32,
     pub mode: Mode,
     pub kind: LockKind,
-    pub rank: Option<u32>,
+    /// The class and rank packed as [`registry::class_word`] does.
+    pub class_word: u64,
     pub site: &'static Location<'static>,
+}
+
+impl Acquire {
+    /// An acquisition of lock `id`, whose class and rank are packed in `class_word`.
+    #[inline(always)]
+    pub fn new(id: u32, class_word: u64, mode: Mode, kind: LockKind, site: &'static Location<'static>) -> Acquire {
+        Acquire { id, mode, kind, class_word, site }
+    }
+
+    /// The lock's class.
+    #[inline(always)]
+    pub fn class(&self) -> u32 {
+        registry::word_class(self.class_word)
+    }
+
+    /// The lock's rank.
+    pub fn rank(&self) -> Option<u32> {
+        registry::word_rank(self.class_word)
+    }
+}
+
+impl Held {
+    /// The lock's class.
+    #[inline(always)]
+    pub fn class(&self) -> u32 {
+        registry::word_class(self.class_word)
+    }
+
+    /// The lock's rank.
+    pub fn rank(&self) -> Option<u32> {
+        registry::word_rank(self.class_word)
+    }
 }
 
 /// Entries in the per-thread cache of checked acquisition contexts (a power of two).
@@ -98,13 +128,11 @@ pub(crate) struct Thread {
     pub permits: u32,
     /// Acquisitions that did not fit in `MAX_DEPTH`.
     untracked: u32,
-    /// How many held entries have a class in each of 64 buckets (class % 64): a lock whose
-    /// bucket is empty cannot be nested in its own class, so its class alone keys its context.
-    class_buckets: [u8; 64],
-    /// Per bucket, the XOR of the held entries' hashed instance ids: when a lock's class may be
-    /// held already, its context is keyed by which instances are held too ("a1 under a0" and
-    /// "a1 under a1" are different contexts).
-    bucket_ids: [u64; 64],
+    /// Bit `class % 64` is set for every held entry's class (and may stay set after its
+    /// entry is gone, until the stack empties): a lock whose bit is clear cannot be nested in
+    /// its own class, so its class alone keys its context. A set bit sends the acquisition to
+    /// a scan of the stack, which finds whether the class really is held.
+    class_mask: u64,
     /// The value of `GENERATION` the cache was filled under.
     generation: u64,
     entries: [Held; MAX_DEPTH],
@@ -193,8 +221,7 @@ impl Thread {
             len: 0,
             permits: 0,
             untracked: 0,
-            class_buckets: [0; 64],
-            bucket_ids: [0; 64],
+            class_mask: 0,
             generation: 0,
             entries: [Held::EMPTY; MAX_DEPTH],
             cache: [0; CACHE_SLOTS],
@@ -214,6 +241,8 @@ impl Thread {
     #[inline(always)]
     pub fn acquire_known(&mut self, acq: &Acquire, try_fast: impl FnOnce() -> bool) -> bool {
         let len = self.len as usize;
+        // SAFETY: `len` never exceeds `MAX_DEPTH`: `push` refuses to grow past it.
+        unsafe { std::hint::assert_unchecked(len <= MAX_DEPTH) };
         let word = self.word(acq);
         let chain = if len == 0 {
             if self.tid == 0 {
@@ -273,28 +302,24 @@ impl Thread {
     /// What `acq` contributes to chain keys (see [`Held::word`]).
     #[inline(always)]
     fn word(&self, acq: &Acquire) -> u64 {
-        let class = u64::from(acq.class) << 32 | u64::from(acq.rank.map_or(0, |r| r.wrapping_add(1)));
-        let bucket = acq.class as usize % 64;
-        match self.class_buckets[bucket] {
-            0 => class,
-            _ => mix(class ^ ACQUIRED_SEED, u64::from(acq.id)) ^ self.bucket_ids[bucket],
+        if self.class_mask & class_bit(acq.class()) == 0 {
+            acq.class_word
+        } else {
+            self.same_class_word(acq.id, acq.class_word)
         }
     }
 
-    /// Counts a held entry into its class bucket.
-    #[inline(always)]
-    fn enter_bucket(&mut self, class: u32, id: u32) {
-        let bucket = class as usize % 64;
-        self.class_buckets[bucket] += 1;
-        self.bucket_ids[bucket] ^= mix(HELD_SEED, u64::from(id));
-    }
-
-    /// Counts a held entry out of its class bucket.
-    #[inline(always)]
-    fn leave_bucket(&mut self, class: u32, id: u32) {
-        let bucket = class as usize % 64;
-        self.class_buckets[bucket] -= 1;
-        self.bucket_ids[bucket] ^= mix(HELD_SEED, u64::from(id));
+    /// [`word`](Self::word) when the class may be held: then the context is keyed by which
+    /// instances of it are held too ("a1 under a0" and "a1 under a1" are different contexts).
+    #[inline(never)]
+    fn same_class_word(&self, id: u32, class_word: u64) -> u64 {
+        let class = registry::word_class(class_word);
+        let held = self.stack().iter().filter(|h| h.class() == class);
+        let ids = held.fold(None, |ids: Option<u64>, h| Some(ids.unwrap_or(0) ^ mix(HELD_SEED, u64::from(h.id))));
+        match ids {
+            Some(ids) => mix(class_word ^ ACQUIRED_SEED, u64::from(id)) ^ ids,
+            None => class_word,
+        }
     }
 
     #[cold]
@@ -346,12 +371,11 @@ impl Thread {
         let len = self.len as usize;
         self.permits += u32::from(acq.mode == Mode::Permit);
         self.len += 1;
-        self.enter_bucket(acq.class, acq.id);
+        self.class_mask |= class_bit(acq.class());
         self.entries[len] = Held {
             id: acq.id,
             mode: acq.mode,
-            class: acq.class,
-            rank: acq.rank,
+            class_word: acq.class_word,
             site: acq.site,
             word,
             chain,
@@ -381,7 +405,7 @@ impl Thread {
     }
 
     /// Removes a released lock, wherever it is in the stack (guards drop in any order).
-    #[inline(always)]
+    #[inline]
     pub fn pop(&mut self, id: u32) -> Option<Held> {
         let len = self.len as usize;
         let held = if len > 0 && self.entries[len - 1].id == id {
@@ -391,32 +415,42 @@ impl Thread {
             self.remove_inner(id)
         };
         if let Some(held) = &held {
-            self.leave_bucket(held.class, held.id);
+            self.left();
             self.permits -= u32::from(held.mode == Mode::Permit);
         }
         held
     }
 
-    /// Removes a released lock, returning what the release hooks need.
+    /// Removes a released lock (not a semaphore permit: those go through [`pop`](Self::pop)),
+    /// returning what the release hooks need.
     #[inline(always)]
     pub fn release(&mut self, id: u32) -> Option<Released> {
         let len = self.len as usize;
+        // SAFETY: `len` never exceeds `MAX_DEPTH`: `push` refuses to grow past it.
+        unsafe { std::hint::assert_unchecked(len <= MAX_DEPTH) };
         let top = len.checked_sub(1).map(|top| &self.entries[top]);
-        let (mode, class, hold_start) = match top {
-            Some(top) if top.id == id => (top.mode, top.class, top.hold_start),
+        let (mode, hold_start) = match top {
+            Some(top) if top.id == id => (top.mode, top.hold_start),
             _ => return self.remove_inner(id).map(|held| self.released(held)),
         };
         self.len -= 1;
-        self.leave_bucket(class, id);
-        self.permits -= u32::from(mode == Mode::Permit);
-        Some(Released { tid: self.tid, id, mode, hold_start })
+        self.left();
+        Some(Released { id, mode, hold_start })
     }
 
     #[cold]
     fn released(&mut self, held: Held) -> Released {
-        self.leave_bucket(held.class, held.id);
+        self.left();
         self.permits -= u32::from(held.mode == Mode::Permit);
-        Released { tid: self.tid, id: held.id, mode: held.mode, hold_start: held.hold_start }
+        Released { id: held.id, mode: held.mode, hold_start: held.hold_start }
+    }
+
+    /// After an entry left the stack: an empty stack holds no class.
+    #[inline(always)]
+    fn left(&mut self) {
+        if self.len == 0 {
+            self.class_mask = 0;
+        }
     }
 
     /// Drops the permits other threads released on this thread's behalf.
@@ -452,7 +486,7 @@ impl Thread {
     pub fn take_upgradable(&mut self, id: u32) -> Option<Held> {
         let at = self.stack().iter().rposition(|h| h.id == id && h.mode == Mode::Upgradable)?;
         let held = self.remove_at(at);
-        self.leave_bucket(held.class, held.id);
+        self.left();
         Some(held)
     }
 
@@ -525,6 +559,12 @@ fn current_thread_name() -> String {
     }
 }
 
+/// A class's bit in [`Thread::class_mask`].
+#[inline(always)]
+fn class_bit(class: u32) -> u64 {
+    1 << (class % 64)
+}
+
 #[inline]
 fn slot_of(key: u64) -> usize {
     // The multiply in `mix` leaves its best bits at the top.
@@ -559,8 +599,8 @@ pub(crate) fn reacquire(kind: LockKind, held: Mode, want: Mode) -> Option<Reacqu
 
 /// The held entries whose rank is not below `rank`: a rank violation when non-empty.
 pub(crate) fn rank_offenders(stack: &[Held], acq: &Acquire) -> bool {
-    let Some(rank) = acq.rank else { return false };
-    stack.iter().any(|h| h.id != acq.id && h.rank.is_some_and(|r| r >= rank))
+    let Some(rank) = acq.rank() else { return false };
+    stack.iter().any(|h| h.id != acq.id && h.rank().is_some_and(|r| r >= rank))
 }
 
 #[cfg(test)]
@@ -568,7 +608,7 @@ mod tests {
     use super::*;
 
     fn acq(id: u32, rank: Option<u32>) -> Acquire {
-        Acquire { id, class: id, mode: Mode::Exclusive, kind: LockKind::Mutex, rank, site: Location::caller() }
+        Acquire::new(id, registry::class_word(id, rank), Mode::Exclusive, LockKind::Mutex, Location::caller())
     }
 
     #[test]
@@ -599,7 +639,9 @@ mod tests {
 
     #[test]
     fn contexts_are_keyed_by_class_unless_the_class_is_held() {
-        let acq = |id, class| Acquire { class, ..acq(id, None) };
+        let acq = |id, class| {
+            Acquire::new(id, registry::class_word(class, None), Mode::Exclusive, LockKind::Mutex, Location::caller())
+        };
         let mut t = Thread::new();
         t.push(&acq(1, 100), true);
         let Verdict::New(key) = t.check(&acq(2, 200)) else { panic!("first sight is new") };
@@ -611,8 +653,7 @@ mod tests {
         assert!(matches!(t.check(&acq(5, 100)), Verdict::New(_)), "another instance of a held class is new");
         assert!(matches!(t.check(&acq(1, 100)), Verdict::New(_)), "the held lock itself is new");
         t.pop(1);
-        assert_eq!(t.class_buckets.iter().map(|&b| u32::from(b)).sum::<u32>(), 0);
-        assert!(t.bucket_ids.iter().all(|&ids| ids == 0));
+        assert_eq!(t.class_mask, 0, "an empty stack holds no class");
 
         // "x under y" and "y under x" are different contexts, even for class 0 without a rank.
         let mut t = Thread::new();

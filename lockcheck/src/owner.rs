@@ -128,16 +128,16 @@ fn permit_acquired(owner: &Owner, tid: u32, site: &'static Location<'static>) {
     owner.last_sharer_site.store(site_ptr(site), Ordering::Relaxed);
 }
 
-/// Thread `tid` released a lock it held in `mode` (a permit goes back through
+/// A thread released a lock it held in `mode` (a permit goes back through
 /// [`permit_released`] instead).
 #[inline]
-pub(crate) fn released(meta: &LockMeta, tid: u32, mode: Mode) {
-    let owner = &meta.owner;
-    // Relaxed: the owner field is only ever ours to clear while we hold the lock, and our
-    // unlock (a release) orders the clear before the next owner's store. A read lock checks
-    // too: it may be a downgraded write lock.
-    if mode != Mode::Permit && owner.tid.load(Ordering::Relaxed) & !UPGRADABLE == tid {
-        owner.tid.store(0, Ordering::Relaxed);
+pub(crate) fn released(meta: &LockMeta, mode: Mode) {
+    // Only an exclusive or upgradable hold is the owner: an upgradable owner is the only one
+    // and a downgrade hands the field over (see `check::set_mode`), so a reader never owns it.
+    if matches!(mode, Mode::Exclusive | Mode::Upgradable) {
+        // Relaxed: the owner field is ours to clear while we hold the lock, and our unlock (a
+        // release) orders the clear before the next owner's store.
+        meta.owner.tid.store(0, Ordering::Relaxed);
     }
 }
 
@@ -154,7 +154,7 @@ mod tests {
     use crate::registry::LockKind;
 
     fn acq(mode: Mode) -> Acquire {
-        Acquire { id: 1, class: 1, mode, kind: LockKind::RwLock, rank: None, site: Location::caller() }
+        Acquire::new(1, crate::registry::class_word(1, None), mode, LockKind::RwLock, Location::caller())
     }
 
     #[test]
@@ -165,11 +165,11 @@ mod tests {
         assert!(matches!(seen.exclusive, Some((7, Mode::Upgradable, _))));
         // A reader leaving does not clear the upgradable owner.
         acquired(&meta, 8, &acq(Mode::Shared));
-        released(&meta, 8, Mode::Shared);
+        released(&meta, Mode::Shared);
         assert!(matches!(meta.owner.read().exclusive, Some((7, Mode::Upgradable, _))));
         assert!(matches!(meta.owner.read().last_sharer, Some((8, _))));
-        // Downgraded to a read, then released: still the owner's to clear.
-        released(&meta, 7, Mode::Shared);
+        // The upgradable owner leaving clears it.
+        released(&meta, Mode::Upgradable);
         assert!(meta.owner.read().exclusive.is_none());
     }
 

@@ -8,7 +8,7 @@
 #![cfg_attr(not(feature = "instrument"), allow(dead_code))] // Used by instrumentation only.
 
 use std::panic::Location;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::LazyLock;
 
 use parking_lot::Mutex as RawLock;
@@ -34,8 +34,10 @@ pub enum LockKind {
 pub(crate) struct LockMeta {
     /// 0 until the lock's first instrumented acquisition registers it.
     id: AtomicU32,
-    /// The class id, valid once `id` is non-zero.
-    class: AtomicU32,
+    /// The class id (high half) and rank + 1 (low half, 0 = unranked): what a held-stack
+    /// entry of this lock contributes to chain keys, precomputed (see `held.rs`). Valid once
+    /// `id` is non-zero.
+    class_word: AtomicU64,
     pub name: Option<&'static str>,
     pub rank: Option<u32>,
     pub site: Option<&'static Location<'static>>,
@@ -57,7 +59,7 @@ impl LockMeta {
     ) -> LockMeta {
         LockMeta {
             id: AtomicU32::new(0),
-            class: AtomicU32::new(0),
+            class_word: AtomicU64::new(0),
             name,
             rank,
             site,
@@ -67,15 +69,25 @@ impl LockMeta {
         }
     }
 
-    /// This lock's instance id and class id, registering it on first use.
+    /// This lock's instance id and class word (see [`class_word`](Self::class_word)),
+    /// registering it on first use.
     #[inline]
-    pub fn ids(&self) -> (u32, u32) {
+    pub fn ids(&self) -> (u32, u64) {
+        match self.registered() {
+            Some(ids) => ids,
+            None => self.register(),
+        }
+    }
+
+    /// This lock's instance id and class word, if it was ever registered.
+    #[inline(always)]
+    pub fn registered(&self) -> Option<(u32, u64)> {
         // Acquire: pairs with the Release of the winning compare-exchange in `register`, so a
-        // thread that sees the id also sees the class stored before it.
+        // thread that sees the id also sees the class word stored before it.
         match self.id.load(Ordering::Acquire) {
-            0 => self.register(),
+            0 => None,
             // Relaxed: ordered by the Acquire load above.
-            id => (id, self.class.load(Ordering::Relaxed)),
+            id => Some((id, self.class_word.load(Ordering::Relaxed))),
         }
     }
 
@@ -92,12 +104,13 @@ impl LockMeta {
 
     #[cold]
     #[inline(never)]
-    fn register(&self) -> (u32, u32) {
+    fn register(&self) -> (u32, u64) {
         let class = intern_class(self);
+        let word = class_word(class, self.rank);
         // Relaxed: ids only need to be unique.
         let fresh = NEXT_LOCK_ID.fetch_add(1, Ordering::Relaxed);
         // Relaxed: published by the Release compare-exchange below.
-        self.class.store(class, Ordering::Relaxed);
+        self.class_word.store(word, Ordering::Relaxed);
         // Release on success: publishes `class` (see `ids`). Acquire on failure: we read the
         // winner's class, stored before its successful Release.
         match self.id.compare_exchange(0, fresh, Ordering::Release, Ordering::Acquire) {
@@ -106,10 +119,10 @@ impl LockMeta {
                 if crate::collector::tracing() {
                     REGISTRY.lock().new_locks.push((fresh, LockInfo { class, rank: self.rank, kind: self.kind }));
                 }
-                (fresh, class)
+                (fresh, word)
             }
             // Two threads raced to register one lock; both computed the same class.
-            Err(winner) => (winner, class),
+            Err(winner) => (winner, word),
         }
     }
 
@@ -121,6 +134,31 @@ impl LockMeta {
             #[cfg(not(feature = "instrument"))]
             let _ = id;
         }
+    }
+}
+
+/// A class and rank packed into one word: the class id in the high half, rank + 1 in the low
+/// half (0 = unranked).
+#[inline]
+pub(crate) const fn class_word(class: u32, rank: Option<u32>) -> u64 {
+    let rank = match rank {
+        Some(rank) => rank.wrapping_add(1),
+        None => 0,
+    };
+    (class as u64) << 32 | rank as u64
+}
+
+/// The class of a [`class_word`].
+#[inline(always)]
+pub(crate) const fn word_class(word: u64) -> u32 {
+    (word >> 32) as u32
+}
+
+/// The rank of a [`class_word`].
+pub(crate) const fn word_rank(word: u64) -> Option<u32> {
+    match word as u32 {
+        0 => None,
+        rank => Some(rank.wrapping_sub(1)),
     }
 }
 

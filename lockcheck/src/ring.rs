@@ -545,14 +545,8 @@ mod tests {
         });
         let mut recorder =
             Recorder { ring: Arc::clone(&ring), producer, countdown: u32::MAX, sample_every: 0, stack_after_ns: 0 };
-        let acq = Acquire {
-            id: 1,
-            class: 1,
-            mode: Mode::Exclusive,
-            kind: LockKind::Mutex,
-            rank: None,
-            site: Location::caller(),
-        };
+        let acq =
+            Acquire::new(1, crate::registry::class_word(1, None), Mode::Exclusive, LockKind::Mutex, Location::caller());
         let Some(stack) = stack::capture_unresolved() else { return };
         // Triples (acquisition, holder, wait) until the ring is full: the last one is dropped.
         for _ in 0..6 {

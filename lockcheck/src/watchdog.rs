@@ -299,7 +299,9 @@ impl Watchdog {
                     waiting_ms: 0,
                     blocked_by: None,
                     holds: holds
-                        .map(|(mode, site)| held_lock((waiter.acq.id, waiter.acq.class, waiter.acq.rank), mode, site))
+                        .map(|(mode, site)| {
+                            held_lock((waiter.acq.id, waiter.acq.class(), waiter.acq.rank()), mode, site)
+                        })
                         .into_iter()
                         .collect(),
                     stack: Vec::new(),
@@ -383,10 +385,10 @@ fn held_lock((id, class, rank): (u32, u32, Option<u32>), mode: Mode, site: &Loca
 fn thread_state(seen: &Seen, now: Instant, blocked_by: Option<String>) -> ThreadState {
     ThreadState {
         thread: registry::thread_name(seen.tid),
-        waits_for: Some(held_lock((seen.acq.id, seen.acq.class, seen.acq.rank), seen.acq.mode, seen.acq.site)),
+        waits_for: Some(held_lock((seen.acq.id, seen.acq.class(), seen.acq.rank()), seen.acq.mode, seen.acq.site)),
         waiting_ms: millis(now - seen.since),
         blocked_by,
-        holds: seen.held.iter().map(|h| held_lock((h.id, h.class, h.rank), h.mode, h.site)).collect(),
+        holds: seen.held.iter().map(|h| held_lock((h.id, h.class(), h.rank()), h.mode, h.site)).collect(),
         // Symbolised here, on the watchdog thread, and only for threads in a report.
         stack: seen.stack.clone().map(stack::resolve).unwrap_or_default(),
     }
