@@ -318,14 +318,19 @@ pub(crate) fn try_lock(
     ok
 }
 
-/// A release, in whatever order guards drop.
+/// A release of a hold in `mode`, in whatever order guards drop; `unlock` releases the
+/// raw lock.
+///
+/// Only the owner hint has to go before the raw unlock (after it, the next owner's would be
+/// cleared); the held stack and the ring follow it, so the unlock's atomic instruction does
+/// not wait for their stores and nothing else needs keeping across it.
 #[inline(always)]
-pub(crate) fn unlock(meta: &LockMeta) {
-    if let Some(id) = meta.registered_id() {
-        if let Some(Some(released)) = held::with(|t| t.release(id)) {
-            watchdog::released(meta, released.mode);
-            ring::released(&released);
-        }
+pub(crate) fn unlock(meta: &LockMeta, mode: Mode, unlock: impl FnOnce()) {
+    let Some(id) = meta.registered_id() else { return unlock() };
+    watchdog::released(meta, mode);
+    unlock();
+    if let Some(Some(released)) = held::with(|t| t.release(id)) {
+        ring::released(&released);
     }
 }
 

@@ -128,11 +128,10 @@ pub(crate) struct Thread {
     pub permits: u32,
     /// Acquisitions that did not fit in `MAX_DEPTH`.
     untracked: u32,
-    /// Bit `class % 64` is set for every held entry's class (and may stay set after its
-    /// entry is gone, until the stack empties): a lock whose bit is clear cannot be nested in
-    /// its own class, so its class alone keys its context. A set bit sends the acquisition to
-    /// a scan of the stack, which finds whether the class really is held.
-    class_mask: u64,
+    /// How many held entries have a class in each of 64 buckets (class % 64): a lock whose
+    /// bucket is empty cannot be nested in its own class, so its class alone keys its context.
+    /// Otherwise a scan of the stack finds whether the class itself is held.
+    class_buckets: [u8; 64],
     /// The value of `GENERATION` the cache was filled under.
     generation: u64,
     entries: [Held; MAX_DEPTH],
@@ -221,7 +220,7 @@ impl Thread {
             len: 0,
             permits: 0,
             untracked: 0,
-            class_mask: 0,
+            class_buckets: [0; 64],
             generation: 0,
             entries: [Held::EMPTY; MAX_DEPTH],
             cache: [0; CACHE_SLOTS],
@@ -302,7 +301,7 @@ impl Thread {
     /// What `acq` contributes to chain keys (see [`Held::word`]).
     #[inline(always)]
     fn word(&self, acq: &Acquire) -> u64 {
-        if self.class_mask & class_bit(acq.class()) == 0 {
+        if self.class_buckets[bucket_of(acq.class())] == 0 {
             acq.class_word
         } else {
             self.same_class_word(acq.id, acq.class_word)
@@ -371,7 +370,7 @@ impl Thread {
         let len = self.len as usize;
         self.permits += u32::from(acq.mode == Mode::Permit);
         self.len += 1;
-        self.class_mask |= class_bit(acq.class());
+        self.class_buckets[bucket_of(acq.class())] += 1;
         self.entries[len] = Held {
             id: acq.id,
             mode: acq.mode,
@@ -415,7 +414,7 @@ impl Thread {
             self.remove_inner(id)
         };
         if let Some(held) = &held {
-            self.left();
+            self.left(held.class());
             self.permits -= u32::from(held.mode == Mode::Permit);
         }
         held
@@ -429,28 +428,26 @@ impl Thread {
         // SAFETY: `len` never exceeds `MAX_DEPTH`: `push` refuses to grow past it.
         unsafe { std::hint::assert_unchecked(len <= MAX_DEPTH) };
         let top = len.checked_sub(1).map(|top| &self.entries[top]);
-        let (mode, hold_start) = match top {
-            Some(top) if top.id == id => (top.mode, top.hold_start),
+        let (mode, class_word, hold_start) = match top {
+            Some(top) if top.id == id => (top.mode, top.class_word, top.hold_start),
             _ => return self.remove_inner(id).map(|held| self.released(held)),
         };
         self.len -= 1;
-        self.left();
+        self.left(registry::word_class(class_word));
         Some(Released { id, mode, hold_start })
     }
 
     #[cold]
     fn released(&mut self, held: Held) -> Released {
-        self.left();
+        self.left(held.class());
         self.permits -= u32::from(held.mode == Mode::Permit);
         Released { id: held.id, mode: held.mode, hold_start: held.hold_start }
     }
 
-    /// After an entry left the stack: an empty stack holds no class.
+    /// Counts an entry of `class` out of its bucket, after it left the stack.
     #[inline(always)]
-    fn left(&mut self) {
-        if self.len == 0 {
-            self.class_mask = 0;
-        }
+    fn left(&mut self, class: u32) {
+        self.class_buckets[bucket_of(class)] -= 1;
     }
 
     /// Drops the permits other threads released on this thread's behalf.
@@ -486,7 +483,7 @@ impl Thread {
     pub fn take_upgradable(&mut self, id: u32) -> Option<Held> {
         let at = self.stack().iter().rposition(|h| h.id == id && h.mode == Mode::Upgradable)?;
         let held = self.remove_at(at);
-        self.left();
+        self.left(held.class());
         Some(held)
     }
 
@@ -559,10 +556,10 @@ fn current_thread_name() -> String {
     }
 }
 
-/// A class's bit in [`Thread::class_mask`].
+/// A class's bucket in [`Thread::class_buckets`].
 #[inline(always)]
-fn class_bit(class: u32) -> u64 {
-    1 << (class % 64)
+fn bucket_of(class: u32) -> usize {
+    class as usize % 64
 }
 
 #[inline]
@@ -653,7 +650,7 @@ mod tests {
         assert!(matches!(t.check(&acq(5, 100)), Verdict::New(_)), "another instance of a held class is new");
         assert!(matches!(t.check(&acq(1, 100)), Verdict::New(_)), "the held lock itself is new");
         t.pop(1);
-        assert_eq!(t.class_mask, 0, "an empty stack holds no class");
+        assert!(t.class_buckets.iter().all(|&n| n == 0), "an empty stack holds no class");
 
         // "x under y" and "y under x" are different contexts, even for class 0 without a rank.
         let mut t = Thread::new();

@@ -128,9 +128,10 @@ mod imp {
 
         #[inline]
         unsafe fn unlock(&self) {
-            check::unlock(&self.meta);
-            // SAFETY: the caller holds the lock, as this method requires of it.
-            unsafe { self.inner.unlock() }
+            check::unlock(&self.meta, Mode::Exclusive, || {
+                // SAFETY: the caller holds the lock, as this method requires of it.
+                unsafe { self.inner.unlock() }
+            })
         }
 
         #[inline]
@@ -143,9 +144,10 @@ mod imp {
     unsafe impl lock_api::RawMutexFair for RawMutex {
         #[inline]
         unsafe fn unlock_fair(&self) {
-            check::unlock(&self.meta);
-            // SAFETY: the caller holds the lock.
-            unsafe { self.inner.unlock_fair() }
+            check::unlock(&self.meta, Mode::Exclusive, || {
+                // SAFETY: the caller holds the lock.
+                unsafe { self.inner.unlock_fair() }
+            })
         }
 
         #[inline]
@@ -217,9 +219,10 @@ mod imp {
 
         #[inline]
         unsafe fn unlock_shared(&self) {
-            check::unlock(&self.meta);
-            // SAFETY: the caller holds a shared lock.
-            unsafe { self.inner.unlock_shared() }
+            check::unlock(&self.meta, Mode::Shared, || {
+                // SAFETY: the caller holds a shared lock.
+                unsafe { self.inner.unlock_shared() }
+            })
         }
 
         #[inline]
@@ -243,9 +246,10 @@ mod imp {
 
         #[inline]
         unsafe fn unlock_exclusive(&self) {
-            check::unlock(&self.meta);
-            // SAFETY: the caller holds the exclusive lock.
-            unsafe { self.inner.unlock_exclusive() }
+            check::unlock(&self.meta, Mode::Exclusive, || {
+                // SAFETY: the caller holds the exclusive lock.
+                unsafe { self.inner.unlock_exclusive() }
+            })
         }
 
         #[inline]
@@ -263,16 +267,18 @@ mod imp {
     unsafe impl lock_api::RawRwLockFair for RawRwLock {
         #[inline]
         unsafe fn unlock_shared_fair(&self) {
-            check::unlock(&self.meta);
-            // SAFETY: the caller holds a shared lock.
-            unsafe { self.inner.unlock_shared_fair() }
+            check::unlock(&self.meta, Mode::Shared, || {
+                // SAFETY: the caller holds a shared lock.
+                unsafe { self.inner.unlock_shared_fair() }
+            })
         }
 
         #[inline]
         unsafe fn unlock_exclusive_fair(&self) {
-            check::unlock(&self.meta);
-            // SAFETY: the caller holds the exclusive lock.
-            unsafe { self.inner.unlock_exclusive_fair() }
+            check::unlock(&self.meta, Mode::Exclusive, || {
+                // SAFETY: the caller holds the exclusive lock.
+                unsafe { self.inner.unlock_exclusive_fair() }
+            })
         }
 
         #[inline]
@@ -438,9 +444,10 @@ mod imp {
 
         #[inline]
         unsafe fn unlock_upgradable(&self) {
-            check::unlock(&self.meta);
-            // SAFETY: the caller holds the upgradable lock.
-            unsafe { self.inner.unlock_upgradable() }
+            check::unlock(&self.meta, Mode::Upgradable, || {
+                // SAFETY: the caller holds the upgradable lock.
+                unsafe { self.inner.unlock_upgradable() }
+            })
         }
 
         #[inline]
@@ -478,9 +485,10 @@ mod imp {
     unsafe impl lock_api::RawRwLockUpgradeFair for RawRwLock {
         #[inline]
         unsafe fn unlock_upgradable_fair(&self) {
-            check::unlock(&self.meta);
-            // SAFETY: the caller holds the upgradable lock.
-            unsafe { self.inner.unlock_upgradable_fair() }
+            check::unlock(&self.meta, Mode::Upgradable, || {
+                // SAFETY: the caller holds the upgradable lock.
+                unsafe { self.inner.unlock_upgradable_fair() }
+            })
         }
 
         #[inline]
