@@ -83,8 +83,16 @@ pub(crate) enum Push {
 pub(crate) struct Producer {
     tail: usize,
     cached_head: usize,
-    /// Pushes take the fast path below this fill level (half the capacity).
+    /// Where the next push takes the slow path: at most a ring's length past `cached_head`
+    /// (so the fast path never writes a slot the consumer may still read), and at most
+    /// `check_every` past the last slow push (so a ring filling up is noticed in time). The
+    /// fast path's whole check is `tail != limit`.
+    limit: usize,
+    /// Half the capacity: a slow push that leaves the ring this full reports
+    /// [`Push::HalfFull`].
     half: usize,
+    /// Pushes between two looks at the fill level (an eighth of the capacity).
+    check_every: usize,
 }
 
 impl<T: Copy> Spsc<T> {
@@ -99,7 +107,8 @@ impl<T: Copy> Spsc<T> {
             slots,
             mask: capacity - 1,
         };
-        (ring, Producer { tail: 0, cached_head: 0, half: capacity / 2 })
+        let check_every = (capacity / 8).max(1);
+        (ring, Producer { tail: 0, cached_head: 0, limit: check_every - 1, half: capacity / 2, check_every })
     }
 
     /// How many records fit.
@@ -147,9 +156,9 @@ impl Producer {
     /// # Safety
     ///
     /// `ring` is the ring this producer was created with (its indices are that ring's).
-    #[inline]
+    #[inline(always)]
     pub unsafe fn push<T: Copy>(&mut self, ring: &Spsc<T>, record: T) -> Push {
-        if self.tail.wrapping_sub(self.cached_head) >= self.half {
+        if self.tail == self.limit {
             return self.push_slow(ring, &[record]);
         }
         self.write(ring, record);
@@ -170,18 +179,23 @@ impl Producer {
     #[cold]
     #[inline(never)]
     fn push_slow<T: Copy>(&mut self, ring: &Spsc<T>, records: &[T]) -> Push {
-        let mut used = self.tail.wrapping_sub(self.cached_head);
-        if used + records.len() > ring.capacity() || used >= self.half {
-            self.refresh(ring);
-            used = self.tail.wrapping_sub(self.cached_head);
-        }
+        self.refresh(ring);
+        let used = self.tail.wrapping_sub(self.cached_head);
         if used + records.len() > ring.capacity() {
+            // Full: look again at the next push.
+            self.limit = self.tail;
             return Push::Full;
         }
         for &record in records {
             self.write(ring, record);
         }
         self.publish(ring);
+        let room_end = self.cached_head.wrapping_add(ring.capacity());
+        // The next `check_every - 1` pushes take the fast path, room permitting.
+        self.limit = match room_end.wrapping_sub(self.tail) {
+            room if room >= self.check_every => self.tail.wrapping_add(self.check_every - 1),
+            _ => room_end,
+        };
         if used + records.len() >= self.half {
             Push::HalfFull
         } else {
@@ -195,18 +209,21 @@ impl Producer {
         self.cached_head = ring.head.0.load(Ordering::Acquire);
     }
 
-    #[inline]
+    #[inline(always)]
     fn write<T: Copy>(&mut self, ring: &Spsc<T>, record: T) {
-        let slot = &ring.slots[self.tail & ring.mask];
+        // SAFETY: `mask` is the slice's length minus one (a power of two), so the index is in
+        // bounds.
+        let slot = unsafe { ring.slots.get_unchecked(self.tail & ring.mask) };
         // SAFETY: the caller checked `tail - head < capacity` against a `head` the consumer
-        // published (or an older, smaller one): this slot is outside [head, tail), so the
-        // consumer is not reading it, and only this producer writes slots (`push` requires
-        // `ring` to be this producer's own).
+        // published (or an older, smaller one) — the fast path through `limit`, which never
+        // exceeds `cached_head + capacity` — so this slot is outside [head, tail): the consumer
+        // is not reading it, and only this producer writes slots (`push` requires `ring` to be
+        // this producer's own).
         slot.with_mut(|p| unsafe { p.write(MaybeUninit::new(record)) });
         self.tail = self.tail.wrapping_add(1);
     }
 
-    #[inline]
+    #[inline(always)]
     fn publish<T: Copy>(&self, ring: &Spsc<T>) {
         // Release: pairs with the Acquire load in `Spsc::published_end`; the slot writes above
         // become visible to the consumer together with the new tail.
@@ -242,7 +259,8 @@ mod tests {
                 match push(&mut p, &ring, next) {
                     Push::Full => break,
                     status => {
-                        assert_eq!(status == Push::HalfFull, pushed.len() >= 4, "round {round}");
+                        // A ring this small looks at its fill level on every push.
+                        assert_eq!(status == Push::HalfFull, pushed.len() + 1 >= 4, "round {round}");
                         pushed.push(next);
                         next += 1;
                     }
@@ -257,10 +275,24 @@ mod tests {
     }
 
     #[test]
+    fn a_large_ring_checks_its_fill_level_every_eighth() {
+        let (ring, mut p) = Spsc::<u32>::new(64);
+        let statuses: Vec<Push> = (0..65).map(|i| push(&mut p, &ring, i)).collect();
+        assert!(statuses[..64].iter().all(|&s| s != Push::Full), "a ring takes exactly its capacity");
+        assert_eq!(statuses[64], Push::Full);
+        let first_half_full = statuses.iter().position(|&s| s == Push::HalfFull).unwrap();
+        assert!((31..31 + 8).contains(&first_half_full), "noticed within 8 pushes: {first_half_full}");
+        let mut seen = Vec::new();
+        // SAFETY: this test is the only consumer.
+        unsafe { ring.drain_to(ring.published_end(), |r| seen.push(r)) };
+        assert_eq!(seen, (0..64).collect::<Vec<_>>());
+    }
+
+    #[test]
     fn grouped_records_are_all_or_nothing() {
         let (ring, mut p) = Spsc::<u8>::new(4);
         assert_eq!(push(&mut p, &ring, 1), Push::Done);
-        assert_eq!(push(&mut p, &ring, 2), Push::Done);
+        assert_eq!(push(&mut p, &ring, 2), Push::HalfFull);
         assert_eq!(push(&mut p, &ring, 3), Push::HalfFull);
         assert_eq!(push_all(&mut p, &ring, &[4, 5]), Push::Full);
         assert_eq!(push(&mut p, &ring, 4), Push::HalfFull);
