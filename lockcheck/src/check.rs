@@ -181,7 +181,7 @@ pub(crate) fn lock(
     let site = user_site(meta, site);
     if let Some((id, class_word)) = meta.registered() {
         let acq = Acquire::new(id, class_word, mode, meta.kind, site);
-        let fast = held::with(|t| t.acquire_known(&acq, &try_fast).then_some(t.tid));
+        let fast = held::with_leaf(|t| t.acquire_known(&acq, &try_fast).then_some(t.tid));
         if let Some(Some(tid)) = fast {
             return hooks_acquired(meta, tid, &acq);
         }
@@ -329,7 +329,7 @@ pub(crate) fn unlock(meta: &LockMeta, mode: Mode, unlock: impl FnOnce()) {
     let Some(id) = meta.registered_id() else { return unlock() };
     watchdog::released(meta, mode);
     unlock();
-    if let Some(Some(released)) = held::with(|t| t.release(id)) {
+    if let Some(Some(released)) = held::with_leaf(|t| t.release(id)) {
         ring::released(&released);
     }
 }

@@ -11,7 +11,7 @@
 //! only a context never seen before reaches the rank check, the self-deadlock check and the
 //! lock-order graph.
 
-use std::cell::RefCell;
+use std::cell::{Cell, UnsafeCell};
 use std::panic::Location;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
@@ -33,7 +33,8 @@ pub(crate) struct Held {
     chain: u64,
     /// Whether the acquisition could block (not a `try_lock`).
     pub blocking: bool,
-    /// When a sampled hold started (ns, see `ring.rs`); 0 when this hold is not timed.
+    /// When a sampled hold started (ns, see `ring.rs`); 0 when this hold is not timed. Kept
+    /// 0 in every slot above the stack's top, so that a push need not write it.
     pub hold_start: u64,
 }
 
@@ -139,8 +140,14 @@ pub(crate) struct Thread {
     cache: [u64; CACHE_SLOTS],
 }
 
+/// A thread's state, and whether a slow path is using it.
+struct Slot {
+    busy: Cell<bool>,
+    thread: UnsafeCell<Thread>,
+}
+
 thread_local! {
-    static THREAD: RefCell<Thread> = const { RefCell::new(Thread::new()) };
+    static THREAD: Slot = const { Slot { busy: Cell::new(false), thread: UnsafeCell::new(Thread::new()) } };
     /// Dropped when the thread exits: reports locks still held (leaked guards).
     static EXIT: ExitGuard = const { ExitGuard };
 }
@@ -170,18 +177,57 @@ impl Drop for ExitGuard {
     }
 }
 
-/// Runs `f` on this thread's state; `None` if the state is already borrowed further up
-/// (never on lockcheck's own paths) — the acquisition is then simply not tracked.
+/// This thread's slot.
+#[inline(always)]
+fn slot<'a>() -> &'a Slot {
+    // The pointer, not a closure over the slot: `LocalKey::with` is generic over its closure,
+    // and a caller's whole fast path inside it would not be inlined into the lock method.
+    let slot = THREAD.with(std::ptr::from_ref);
+    // SAFETY: `THREAD` has no destructor, so its storage lives as long as this thread; the
+    // callers below keep the reference within one call on this thread.
+    unsafe { &*slot }
+}
+
+/// Runs `f` on this thread's state, marked busy meanwhile; `None` if it is busy already —
+/// `f` may call out (allocate, capture a stack, take lockcheck's own locks), and a call
+/// coming back (an allocator taking an instrumented lock, say) then leaves its acquisition
+/// untracked instead of touching the state twice.
 #[inline(always)]
 pub(crate) fn with<R>(f: impl FnOnce(&mut Thread) -> R) -> Option<R> {
-    // The pointer, not a closure over the cell: `LocalKey::with` is generic over its closure,
-    // and a caller's whole fast path inside it would not be inlined into the lock method.
-    let cell = THREAD.with(std::ptr::from_ref);
-    // SAFETY: `THREAD` has no destructor, so its storage lives as long as this thread, and the
-    // reference never leaves this call on this thread.
-    let cell = unsafe { &*cell };
-    let mut thread = cell.try_borrow_mut().ok()?;
-    Some(f(&mut thread))
+    /// Clears `busy` when `f` returns or unwinds.
+    struct Unbusy<'a>(&'a Cell<bool>);
+
+    impl Drop for Unbusy<'_> {
+        #[inline(always)]
+        fn drop(&mut self) {
+            self.0.set(false);
+        }
+    }
+
+    let slot = slot();
+    if slot.busy.replace(true) {
+        return None;
+    }
+    let _unbusy = Unbusy(&slot.busy);
+    // SAFETY: `busy` was clear, so no other reference to the state exists on this thread:
+    // `with` holds it busy for as long as its reference lives, and `with_leaf`'s code cannot
+    // reach here. Only this thread ever sees its own slot.
+    Some(f(unsafe { &mut *slot.thread.get() }))
+}
+
+/// [`with`] for leaf code, the fast paths: `f` only loads, stores and at most tries a raw
+/// lock (a compare-and-swap that never calls back into lockcheck), so nothing can observe the
+/// state while it runs and it need not be marked busy — two stores saved per lock and per
+/// unlock. `None` if a slow path further up this thread's stack is using the state.
+#[inline(always)]
+pub(crate) fn with_leaf<R>(f: impl FnOnce(&mut Thread) -> R) -> Option<R> {
+    let slot = slot();
+    if slot.busy.get() {
+        return None;
+    }
+    // SAFETY: `busy` is clear, so no `with` holds a reference further up this thread's stack,
+    // and `f` calls nothing that could take one while this one lives (see above).
+    Some(f(unsafe { &mut *slot.thread.get() }))
 }
 
 /// Seeds that keep "lock x acquired under lock y" apart from "y under x": with one hash for
@@ -371,16 +417,26 @@ impl Thread {
         self.permits += u32::from(acq.mode == Mode::Permit);
         self.len += 1;
         self.class_buckets[bucket_of(acq.class())] += 1;
-        self.entries[len] = Held {
-            id: acq.id,
-            mode: acq.mode,
-            class_word: acq.class_word,
-            site: acq.site,
-            word,
-            chain,
-            blocking,
-            hold_start: 0,
-        };
+        // Field by field: `hold_start` is 0 already (see there).
+        let entry = &mut self.entries[len];
+        entry.id = acq.id;
+        entry.mode = acq.mode;
+        entry.class_word = acq.class_word;
+        entry.site = acq.site;
+        entry.word = word;
+        entry.chain = chain;
+        entry.blocking = blocking;
+    }
+
+    /// Takes the top entry's hold start as it leaves the stack, leaving 0 behind (see
+    /// [`Held::hold_start`]).
+    #[inline(always)]
+    fn take_hold_start(entry: &mut Held) -> u64 {
+        let start = entry.hold_start;
+        if start != 0 {
+            entry.hold_start = 0;
+        }
+        start
     }
 
     /// Marks the hold of `id`, just pushed, as timed from `now` (a sampled hold).
@@ -409,7 +465,9 @@ impl Thread {
         let len = self.len as usize;
         let held = if len > 0 && self.entries[len - 1].id == id {
             self.len -= 1;
-            Some(self.entries[len - 1])
+            let held = self.entries[len - 1];
+            Self::take_hold_start(&mut self.entries[len - 1]);
+            Some(held)
         } else {
             self.remove_inner(id)
         };
@@ -427,9 +485,9 @@ impl Thread {
         let len = self.len as usize;
         // SAFETY: `len` never exceeds `MAX_DEPTH`: `push` refuses to grow past it.
         unsafe { std::hint::assert_unchecked(len <= MAX_DEPTH) };
-        let top = len.checked_sub(1).map(|top| &self.entries[top]);
+        let top = len.checked_sub(1).map(|top| &mut self.entries[top]);
         let (mode, class_word, hold_start) = match top {
-            Some(top) if top.id == id => (top.mode, top.class_word, top.hold_start),
+            Some(top) if top.id == id => (top.mode, top.class_word, Self::take_hold_start(top)),
             _ => return self.remove_inner(id).map(|held| self.released(held)),
         };
         self.len -= 1;
@@ -491,6 +549,8 @@ impl Thread {
         let held = self.entries[at];
         self.entries.copy_within(at + 1..self.len as usize, at);
         self.len -= 1;
+        // The old top slot, now above the stack.
+        self.entries[self.len as usize].hold_start = 0;
         self.rechain(at);
         held
     }
