@@ -78,10 +78,10 @@ pub(crate) enum Push {
     Full,
 }
 
-/// The producer's private state: its own `tail` and a cached copy of `head`. Exactly one
-/// exists per ring, owned by the producing thread.
+/// The producer's private state: a cached copy of `head` and when to look at it again. Exactly
+/// one exists per ring, owned by the producing thread; it reads `tail`, which only it writes,
+/// from the ring itself (one store per push instead of two).
 pub(crate) struct Producer {
-    tail: usize,
     cached_head: usize,
     /// Where the next push takes the slow path: at most a ring's length past `cached_head`
     /// (so the fast path never writes a slot the consumer may still read), and at most
@@ -108,7 +108,7 @@ impl<T: Copy> Spsc<T> {
             mask: capacity - 1,
         };
         let check_every = (capacity / 8).max(1);
-        (ring, Producer { tail: 0, cached_head: 0, limit: check_every - 1, half: capacity / 2, check_every })
+        (ring, Producer { cached_head: 0, limit: check_every - 1, half: capacity / 2, check_every })
     }
 
     /// How many records fit.
@@ -158,11 +158,12 @@ impl Producer {
     /// `ring` is the ring this producer was created with (its indices are that ring's).
     #[inline(always)]
     pub unsafe fn push<T: Copy>(&mut self, ring: &Spsc<T>, record: T) -> Push {
-        if self.tail == self.limit {
+        let tail = Self::tail(ring);
+        if tail == self.limit {
             return self.push_slow(ring, &[record]);
         }
-        self.write(ring, record);
-        self.publish(ring);
+        Self::write(ring, tail, record);
+        Self::publish(ring, tail.wrapping_add(1));
         Push::Done
     }
 
@@ -180,20 +181,22 @@ impl Producer {
     #[inline(never)]
     fn push_slow<T: Copy>(&mut self, ring: &Spsc<T>, records: &[T]) -> Push {
         self.refresh(ring);
-        let used = self.tail.wrapping_sub(self.cached_head);
+        let mut tail = Self::tail(ring);
+        let used = tail.wrapping_sub(self.cached_head);
         if used + records.len() > ring.capacity() {
             // Full: look again at the next push.
-            self.limit = self.tail;
+            self.limit = tail;
             return Push::Full;
         }
         for &record in records {
-            self.write(ring, record);
+            Self::write(ring, tail, record);
+            tail = tail.wrapping_add(1);
         }
-        self.publish(ring);
+        Self::publish(ring, tail);
         let room_end = self.cached_head.wrapping_add(ring.capacity());
         // The next `check_every - 1` pushes take the fast path, room permitting.
-        self.limit = match room_end.wrapping_sub(self.tail) {
-            room if room >= self.check_every => self.tail.wrapping_add(self.check_every - 1),
+        self.limit = match room_end.wrapping_sub(tail) {
+            room if room >= self.check_every => tail.wrapping_add(self.check_every - 1),
             _ => room_end,
         };
         if used + records.len() >= self.half {
@@ -209,25 +212,31 @@ impl Producer {
         self.cached_head = ring.head.0.load(Ordering::Acquire);
     }
 
+    /// The next index to write.
     #[inline(always)]
-    fn write<T: Copy>(&mut self, ring: &Spsc<T>, record: T) {
+    fn tail<T: Copy>(ring: &Spsc<T>) -> usize {
+        // Relaxed: only this producer stores `tail`, so it reads back its own last store.
+        ring.tail.0.load(Ordering::Relaxed)
+    }
+
+    #[inline(always)]
+    fn write<T: Copy>(ring: &Spsc<T>, tail: usize, record: T) {
         // SAFETY: `mask` is the slice's length minus one (a power of two), so the index is in
         // bounds.
-        let slot = unsafe { ring.slots.get_unchecked(self.tail & ring.mask) };
+        let slot = unsafe { ring.slots.get_unchecked(tail & ring.mask) };
         // SAFETY: the caller checked `tail - head < capacity` against a `head` the consumer
         // published (or an older, smaller one) — the fast path through `limit`, which never
         // exceeds `cached_head + capacity` — so this slot is outside [head, tail): the consumer
         // is not reading it, and only this producer writes slots (`push` requires `ring` to be
         // this producer's own).
         slot.with_mut(|p| unsafe { p.write(MaybeUninit::new(record)) });
-        self.tail = self.tail.wrapping_add(1);
     }
 
     #[inline(always)]
-    fn publish<T: Copy>(&self, ring: &Spsc<T>) {
+    fn publish<T: Copy>(ring: &Spsc<T>, tail: usize) {
         // Release: pairs with the Acquire load in `Spsc::published_end`; the slot writes above
         // become visible to the consumer together with the new tail.
-        ring.tail.0.store(self.tail, Ordering::Release);
+        ring.tail.0.store(tail, Ordering::Release);
     }
 }
 
