@@ -1,8 +1,9 @@
 //! The fixed-size record a thread writes into its ring for each lock event.
 //!
-//! Sixteen bytes, so a push is two stores; declarations (threads, locks, classes) are not
-//! events: the collector reads them from the registry. Sites travel as their `&'static
-//! Location` address and are interned by the collector when it writes the trace.
+//! Sixteen bytes, packed into two words so that a push is two stores; declarations (threads,
+//! locks, classes) are not events: the collector reads them from the registry. Sites travel
+//! as their `&'static Location` address and are interned by the collector when it writes the
+//! trace.
 
 use std::panic::Location;
 
@@ -50,6 +51,25 @@ pub(crate) struct Event {
 
 const _: () = assert!(std::mem::size_of::<Event>() == 16);
 
+/// An [`Event`] as the ring stores it: the lock, kind and mode in the first word (bits 0–31,
+/// 32–39 and 40–47), the payload in the second. Built in registers and written with two
+/// stores, where the struct's fields would take three or four.
+pub(crate) type Record = [u64; 2];
+
+impl Kind {
+    /// Every kind, indexed by its discriminant.
+    const ALL: [Kind; 7] =
+        [Kind::Acquired, Kind::Wait, Kind::Holder, Kind::Released, Kind::HoldSample, Kind::TryFailed, Kind::TimedOut];
+}
+
+const _: () = {
+    let mut i = 0;
+    while i < Kind::ALL.len() {
+        assert!(Kind::ALL[i] as usize == i);
+        i += 1;
+    }
+};
+
 impl Event {
     #[inline]
     fn at(lock: u32, kind: Kind, mode: crate::report::Mode, site: &'static Location<'static>) -> Event {
@@ -92,6 +112,19 @@ impl Event {
     #[inline]
     pub fn hold_sample(held: &Released, nanos: u64) -> Event {
         Event { lock: held.id, kind: Kind::HoldSample, mode: mode_code(held.mode), payload: nanos }
+    }
+
+    /// This event packed for the ring.
+    #[inline(always)]
+    pub fn to_record(self) -> Record {
+        [u64::from(self.lock) | u64::from(self.kind as u8) << 32 | u64::from(self.mode) << 40, self.payload]
+    }
+
+    /// The event a [`Record`] holds; `None` for a record [`to_record`](Self::to_record) did
+    /// not make.
+    pub fn from_record([head, payload]: Record) -> Option<Event> {
+        let kind = *Kind::ALL.get(usize::from((head >> 32) as u8))?;
+        Some(Event { lock: head as u32, kind, mode: (head >> 40) as u8, payload })
     }
 
     /// The site of an `Acquired`, `TryFailed`, `TimedOut` or `Holder` record.

@@ -30,7 +30,7 @@ use std::time::Instant;
 use parking_lot::Mutex as RawLock;
 
 use crate::collector;
-use crate::event::{Event, Kind};
+use crate::event::{Event, Kind, Record};
 use crate::held::{self, Acquire, Released};
 use crate::stack::{self, Unresolved};
 use crate::trace::LockCounters;
@@ -38,7 +38,7 @@ use spsc::{Push, Spsc};
 
 /// One thread's ring and what the collector needs to know beside its records.
 pub(crate) struct Ring {
-    spsc: Spsc<Event>,
+    spsc: Spsc<Record>,
     /// The thread's lockcheck id (0 when it could not register).
     pub tid: u32,
     /// Set by the thread's destructor: nothing more will be pushed.
@@ -89,9 +89,9 @@ impl Ring {
     /// # Safety
     ///
     /// As [`Spsc::drain_to`]: one consumer at a time, `end` from [`Ring::published_end`].
-    pub unsafe fn drain_to(&self, end: usize, f: impl FnMut(Event)) {
+    pub unsafe fn drain_to(&self, end: usize, mut f: impl FnMut(Event)) {
         // SAFETY: forwarded from this function's contract.
-        unsafe { self.spsc.drain_to(end, f) };
+        unsafe { self.spsc.drain_to(end, |record| Event::from_record(record).into_iter().for_each(&mut f)) };
     }
 }
 
@@ -207,7 +207,7 @@ impl Recorder {
     #[inline]
     fn push(&mut self, event: Event) {
         // SAFETY: `start` made this producer with this ring, and they never part.
-        match unsafe { self.producer.push(&self.ring.spsc, event) } {
+        match unsafe { self.producer.push(&self.ring.spsc, event.to_record()) } {
             Push::Done => {}
             Push::HalfFull => collector::wake(),
             Push::Full => self.drop_events(&[event]),
@@ -234,12 +234,14 @@ impl Recorder {
         }
         let wait = Event::wait(first.lock, waited.nanos, queued);
         let holder = waited.holder.map(|(tid, site)| Event::holder(tid, site));
-        let records = match holder {
-            Some(holder) => &[first, holder, wait][..],
-            None => &[first, wait][..],
+        let (group, len) = match holder {
+            Some(holder) => ([first, holder, wait], 3),
+            None => ([first, wait, wait], 2),
         };
+        let records = &group[..len];
+        let packed = group.map(Event::to_record);
         // SAFETY: as in `push`.
-        match unsafe { self.producer.push_all(&self.ring.spsc, records) } {
+        match unsafe { self.producer.push_all(&self.ring.spsc, &packed[..len]) } {
             Push::Done => {}
             Push::HalfFull => collector::wake(),
             Push::Full => {
