@@ -13,6 +13,7 @@
 use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::io::{self, BufWriter};
+use std::panic::Location;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Arc, Once, OnceLock};
@@ -190,17 +191,15 @@ struct Collector {
     /// and hashing every event's site with SipHash cost the collector 7% of its time.
     site_cache: Box<[(usize, u32); SITE_CACHE]>,
     /// Counts from the events written, indexed by lock id (ids are dense, from 1).
-    counted: Vec<LockCounters>,
-    /// Locks whose `counted` entry changed since the last counters chunk.
+    counted: Vec<Counted>,
+    /// Locks whose `counted` entry changed since the last counters chunk, each once.
     changed: Vec<u32>,
     /// Overflow counts and dropped events of rings already freed, by lock and by thread.
     retired_overflow: HashMap<u32, LockCounters>,
     retired_dropped: HashMap<u32, u64>,
     batch: BatchEncoder,
-    /// The wait-qualified record waiting for its `Wait`.
-    pending: Option<RingEvent>,
-    /// The `Holder` record of `pending`, once drained.
-    pending_holder: Option<RingEvent>,
+    /// The last `Acquired` or `TimedOut` record, while a `Holder` and `Wait` may still follow.
+    pending: Option<Pending>,
     /// Stack ids by frames: identical stacks are declared once.
     stacks: HashMap<Vec<String>, u32>,
     resolver: Resolver,
@@ -211,6 +210,22 @@ struct Collector {
     last_findings: Vec<Finding>,
     last_edges: Vec<OrderEdge>,
     finished: bool,
+}
+
+/// A lock's counts from the events written so far.
+#[derive(Clone, Copy, Default)]
+struct Counted {
+    counters: LockCounters,
+    /// Whether the lock is in `Collector::changed`.
+    changed: bool,
+}
+
+/// A record that the `Holder` and `Wait` records drained after it may qualify.
+struct Pending {
+    /// An `Acquired` or `TimedOut` record.
+    record: RingEvent,
+    /// Who held the lock, once its `Holder` record is drained.
+    holder: Option<RingEvent>,
 }
 
 impl Collector {
@@ -249,7 +264,6 @@ impl Collector {
             retired_dropped: HashMap::new(),
             batch: BatchEncoder::new(0),
             pending: None,
-            pending_holder: None,
             stacks: HashMap::new(),
             resolver: Resolver::new(),
             last_snapshot: None,
@@ -325,11 +339,8 @@ impl Collector {
         self.batch.restart(ring.tid);
         // SAFETY: drains are serialised by the `STATE` lock this method runs under, and `end`
         // was read from this ring's `published_end` after the previous drain.
-        unsafe { ring.drain_to(end, |event| self.take(event, ring)) };
-        if let Some(pending) = self.pending.take() {
-            self.pending_holder = None;
-            self.emit(pending, None, None, None);
-        }
+        unsafe { ring.drain_to(end, |record| self.take(record, ring)) };
+        self.emit_pending();
         self.write_batch();
     }
 
@@ -341,66 +352,131 @@ impl Collector {
         }
     }
 
-    /// Pairs each wait (and holder) with the record before it.
-    fn take(&mut self, event: RingEvent, ring: &Ring) {
-        match (event.kind, self.pending.take()) {
-            (Kind::Holder, Some(pending)) => {
-                self.pending_holder = Some(event);
-                self.pending = Some(pending);
+    /// Converts one ring record. Releases and acquisitions that did not wait, nearly every
+    /// record of a busy thread, stay on this inlined path and are encoded straight from the
+    /// record: when every record built a `trace::Event` and went through `emit`, callgrind
+    /// counted about 250 instructions per record, and the rings of a tight loop overflowed.
+    ///
+    /// An `Acquired` or `TimedOut` record waits in `pending` for the next one, which may be
+    /// its `Holder` and `Wait` (pushed with it, all or none, so drained with it).
+    #[inline]
+    fn take(&mut self, record: RingEvent, ring: &Ring) {
+        match record.kind {
+            Kind::Acquired | Kind::TimedOut => {
+                self.emit_pending();
+                self.pending = Some(Pending { record, holder: None });
             }
-            (Kind::Wait, Some(pending)) => {
-                // Popped for every marked record, so the queue stays in step with the ring.
-                let stack = if event.mode == STACK_PENDING { ring.take_stack() } else { None };
-                let stack = stack.and_then(|stack| self.stack(&stack));
-                let holder = self.pending_holder.take().map(|h| self.holder(&h));
-                self.emit(pending, Some(event.payload), stack, holder);
+            Kind::Released | Kind::HoldSample => {
+                self.emit_pending();
+                let hold_ns = (record.kind == Kind::HoldSample).then_some(record.payload);
+                self.batch.push_released(record.lock, record.mode, hold_ns);
             }
-            (Kind::Wait, None) => {
-                if event.mode == STACK_PENDING {
-                    ring.take_stack();
-                }
+            Kind::Holder | Kind::Wait if self.pending.is_some() => self.qualify(record, ring),
+            Kind::Holder | Kind::Wait => Self::unpaired(record, ring),
+            Kind::TryFailed => {
+                self.emit_pending();
+                self.emit(record, None, None, None);
             }
-            (Kind::Holder, None) => {}
-            (_, Some(pending)) => {
-                self.pending_holder = None;
-                self.emit(pending, None, None, None);
-                self.take(event, ring);
-            }
-            (Kind::Acquired | Kind::TimedOut, None) => self.pending = Some(event),
-            (_, None) => self.emit(event, None, None, None),
         }
+        self.cut_if_full();
     }
 
-    fn emit(&mut self, event: RingEvent, wait_ns: Option<u64>, stack: Option<u32>, holder: Option<Holder>) {
-        let kind = match event.kind {
-            Kind::Acquired => {
-                let index = event.lock as usize;
-                if index >= self.counted.len() {
-                    self.counted.resize(index + 1, LockCounters::default());
-                }
-                if self.changed.last() != Some(&event.lock) {
-                    self.changed.push(event.lock);
-                }
-                self.counted[index].add(&LockCounters {
-                    acquisitions: 1,
-                    contended: u64::from(wait_ns.is_some()),
-                    wait_ns: wait_ns.unwrap_or(0),
-                });
-                EventKind::Acquired { site: self.site(&event), wait_ns, stack, holder }
-            }
-            Kind::TimedOut => {
-                EventKind::TimedOut { site: self.site(&event), wait_ns: wait_ns.unwrap_or(0), stack, holder }
-            }
-            Kind::TryFailed => EventKind::TryFailed { site: self.site(&event) },
-            Kind::Released => EventKind::Released { hold_ns: None },
-            Kind::HoldSample => EventKind::Released { hold_ns: Some(event.payload) },
-            Kind::Wait | Kind::Holder => return,
-        };
-        let Some(mode) = trace::mode_from_code(event.mode) else { return };
-        self.batch.push(&Event { thread: 0, lock: event.lock, mode, kind });
+    /// Writes the batch once it is big enough; checked after each event.
+    #[inline]
+    fn cut_if_full(&mut self) {
         if self.batch.encoded_len() >= BATCH_BYTES {
             self.write_batch();
         }
+    }
+
+    /// Encodes the pending record, if any, as not qualified by a wait.
+    #[inline(always)]
+    fn emit_pending(&mut self) {
+        match self.pending.take() {
+            Some(Pending { record, .. }) if record.kind == Kind::Acquired => {
+                self.count(record.lock, None);
+                let site = self.site(&record);
+                self.batch.push_acquired(record.lock, record.mode, site);
+            }
+            Some(Pending { record, .. }) => self.emit(record, None, None, None),
+            None => {}
+        }
+    }
+
+    /// A `Holder` or `Wait` record after a pending one: a contended acquisition or a timeout.
+    #[cold]
+    #[inline(never)]
+    fn qualify(&mut self, record: RingEvent, ring: &Ring) {
+        if record.kind == Kind::Holder {
+            if let Some(pending) = &mut self.pending {
+                pending.holder = Some(record);
+            }
+            return;
+        }
+        let Some(Pending { record: qualified, holder }) = self.pending.take() else { return };
+        // Popped for every marked record, so the queue stays in step with the ring.
+        let stack = if record.mode == STACK_PENDING { ring.take_stack() } else { None };
+        let stack = stack.and_then(|stack| self.stack(&stack));
+        let holder = holder.map(|h| self.holder(&h));
+        self.emit(qualified, Some(record.payload), stack, holder);
+    }
+
+    /// A `Holder` or `Wait` record with no record before it to qualify. A marked `Wait`
+    /// still pops its stack, so the queue stays in step with the ring.
+    #[cold]
+    fn unpaired(record: RingEvent, ring: &Ring) {
+        if record.kind == Kind::Wait && record.mode == STACK_PENDING {
+            ring.take_stack();
+        }
+    }
+
+    /// Encodes the records `take` does not encode itself: contended acquisitions, timeouts
+    /// and failed `try_lock`s, through a full `trace::Event`.
+    #[inline(never)]
+    fn emit(&mut self, record: RingEvent, wait_ns: Option<u64>, stack: Option<u32>, holder: Option<Holder>) {
+        let kind = match record.kind {
+            Kind::Acquired => {
+                self.count(record.lock, wait_ns);
+                EventKind::Acquired { site: self.site(&record), wait_ns, stack, holder }
+            }
+            Kind::TimedOut => {
+                EventKind::TimedOut { site: self.site(&record), wait_ns: wait_ns.unwrap_or(0), stack, holder }
+            }
+            Kind::TryFailed => EventKind::TryFailed { site: self.site(&record) },
+            Kind::Released | Kind::HoldSample | Kind::Wait | Kind::Holder => {
+                debug_assert!(false, "{:?} records are not emitted", record.kind);
+                return;
+            }
+        };
+        let Some(mode) = trace::mode_from_code(record.mode) else { return };
+        self.batch.push(&Event { thread: 0, lock: record.lock, mode, kind });
+    }
+
+    /// Counts an acquisition of `lock`, with its wait when it had to wait.
+    #[inline]
+    fn count(&mut self, lock: u32, wait_ns: Option<u64>) {
+        let Some(entry) = self.counted.get_mut(lock as usize) else {
+            return self.count_first(lock, wait_ns);
+        };
+        // A flag rather than a search of `changed`: a loop over two locks would otherwise
+        // add one entry per acquisition (and sort them all at the next snapshot).
+        if !entry.changed {
+            entry.changed = true;
+            self.changed.push(lock);
+        }
+        entry.counters.acquisitions += 1;
+        if let Some(wait_ns) = wait_ns {
+            entry.counters.contended += 1;
+            entry.counters.wait_ns = entry.counters.wait_ns.saturating_add(wait_ns);
+        }
+    }
+
+    /// Counts the first acquisition of a lock whose id is past the end of `counted`.
+    #[cold]
+    #[inline(never)]
+    fn count_first(&mut self, lock: u32, wait_ns: Option<u64>) {
+        self.counted.resize(lock as usize + 1, Counted::default());
+        self.count(lock, wait_ns);
     }
 
     /// The holder a `Holder` record names, its thread and site declared.
@@ -430,21 +506,30 @@ impl Collector {
 
     /// The site id of a record's site, declaring it on first sight (before the batch that
     /// uses it, which is written later).
-    fn site(&mut self, event: &RingEvent) -> u32 {
-        let location = event.site();
+    #[inline]
+    fn site(&mut self, record: &RingEvent) -> u32 {
+        let location = record.site();
         let key = location as *const _ as usize;
         // Fibonacci hashing: the top bits of the product mix every bit of the address.
         let slot = (key as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> (64 - SITE_CACHE.trailing_zeros());
-        let cached = &mut self.site_cache[slot as usize];
-        if cached.0 == key {
-            return cached.1;
+        let (cached, id) = self.site_cache[slot as usize];
+        if cached == key {
+            return id;
         }
+        self.site_missed(location, slot as usize)
+    }
+
+    /// A site not in its cache slot: interned before, or new and declared now.
+    #[cold]
+    #[inline(never)]
+    fn site_missed(&mut self, location: &'static Location<'static>, slot: usize) -> u32 {
+        let key = location as *const _ as usize;
         if let Some(&id) = self.sites.get(&key) {
-            *cached = (key, id);
+            self.site_cache[slot] = (key, id);
             return id;
         }
         let id = self.sites.len() as u32;
-        *cached = (key, id);
+        self.site_cache[slot] = (key, id);
         self.sites.insert(key, id);
         let decl = SiteDecl { id, site: Site::from_location(location) };
         debug_assert_eq!(decl.site.to_string(), site_label(location));
@@ -487,6 +572,9 @@ impl Collector {
         // Only locks whose totals changed: a process that churns through millions of locks
         // does not rewrite them all every second (readers merge by lock, last value wins).
         let mut locks = std::mem::take(&mut self.changed);
+        for &lock in &locks {
+            self.counted[lock as usize].changed = false;
+        }
         locks.extend(
             overflow.iter().filter(|&(lock, c)| self.last_overflow.get(lock) != Some(c)).map(|(&lock, _)| lock),
         );
@@ -496,7 +584,7 @@ impl Collector {
             let counters: Vec<(u32, LockCounters)> = locks
                 .into_iter()
                 .map(|lock| {
-                    let mut total = self.counted.get(lock as usize).copied().unwrap_or_default();
+                    let mut total = self.counted.get(lock as usize).map(|c| c.counters).unwrap_or_default();
                     if let Some(extra) = overflow.get(&lock) {
                         total.add(extra);
                     }
