@@ -95,7 +95,7 @@ impl BatchEncoder {
     /// building an [`Event`] and matching on it again here. `mode` is a mode code
     /// (`mode_code`), as ring records carry it.
     #[cfg(any(test, feature = "instrument"))]
-    #[inline]
+    #[inline(always)]
     pub(crate) fn push_acquired(&mut self, lock: u32, mode: u8, site: u32) {
         debug_assert!(super::mode_from_code(mode).is_some());
         let at = self.head(code::ACQUIRED | mode << 3, lock);
@@ -106,7 +106,7 @@ impl BatchEncoder {
     /// Appends what [`push`](Self::push) writes for a `Released` event, from its parts (see
     /// [`push_acquired`](Self::push_acquired)).
     #[cfg(any(test, feature = "instrument"))]
-    #[inline]
+    #[inline(always)]
     pub(crate) fn push_released(&mut self, lock: u32, mode: u8, hold_ns: Option<u64>) {
         debug_assert!(super::mode_from_code(mode).is_some());
         let end = match hold_ns {
