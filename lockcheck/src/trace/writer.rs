@@ -1,5 +1,6 @@
 //! Writing traces: one [`TraceWriter`] per file, chunks written whole.
 
+use std::fmt;
 use std::io::{self, Write};
 
 use super::codec::{checksum, opt_code, put_opt, put_str, put_varint, put_varint_at, zigzag};
@@ -35,7 +36,6 @@ pub(crate) mod code {
 const EVENT_MAX: usize = 1 + 5 + 10 + 10 + 5 + 5 + 5;
 
 /// Encodes the events of one thread into the payload of an events chunk.
-#[derive(Debug)]
 pub struct BatchEncoder {
     thread: u32,
     prev_lock: u32,
@@ -185,6 +185,18 @@ impl BatchEncoder {
         self.prev_lock = 0;
         self.count = 0;
         self.len = 0;
+    }
+}
+
+/// Shows the encoded events only, not the room after them (bytes of earlier batches).
+impl fmt::Debug for BatchEncoder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BatchEncoder")
+            .field("thread", &self.thread)
+            .field("prev_lock", &self.prev_lock)
+            .field("count", &self.count)
+            .field("bytes", &self.encoded())
+            .finish()
     }
 }
 
