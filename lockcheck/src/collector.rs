@@ -15,19 +15,20 @@ use std::fs::File;
 use std::io::{self, BufWriter};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
-use std::sync::{Arc, Once, OnceLock};
+use std::sync::{Once, OnceLock};
 use std::time::{Duration, Instant, SystemTime};
 
 use parking_lot::Mutex as RawLock;
 
-use crate::event::{Event as RingEvent, Kind, STACK_PENDING};
-use crate::registry::{self, site_label};
+use crate::registry;
 use crate::report::{Finding, Site};
-use crate::ring::{self, Ring};
-use crate::stack::{Resolver, Unresolved};
-use crate::trace::{self, BatchEncoder, ClassDecl, Event, EventKind, Header, Holder, LockCounters, LockDecl};
-use crate::trace::{OrderEdge, SiteDecl, StackDecl, ThreadDecl, TraceWriter};
+use crate::ring;
+use crate::stack::Resolver;
+use crate::trace::{self, BatchEncoder, ClassDecl, Header, LockCounters, LockDecl, OrderEdge, ThreadDecl, TraceWriter};
 use crate::{check, graph};
+use records::{Counted, Pending};
+
+mod records;
 
 /// How often the collector drains rings when nothing wakes it earlier.
 const PERIOD: Duration = Duration::from_millis(100);
@@ -190,17 +191,15 @@ struct Collector {
     /// and hashing every event's site with SipHash cost the collector 7% of its time.
     site_cache: Box<[(usize, u32); SITE_CACHE]>,
     /// Counts from the events written, indexed by lock id (ids are dense, from 1).
-    counted: Vec<LockCounters>,
-    /// Locks whose `counted` entry changed since the last counters chunk.
+    counted: Vec<Counted>,
+    /// Locks whose `counted` entry changed since the last counters chunk, each once.
     changed: Vec<u32>,
     /// Overflow counts and dropped events of rings already freed, by lock and by thread.
     retired_overflow: HashMap<u32, LockCounters>,
     retired_dropped: HashMap<u32, u64>,
     batch: BatchEncoder,
-    /// The wait-qualified record waiting for its `Wait`.
-    pending: Option<RingEvent>,
-    /// The `Holder` record of `pending`, once drained.
-    pending_holder: Option<RingEvent>,
+    /// The last `Acquired` or `TimedOut` record, while a `Holder` and `Wait` may still follow.
+    pending: Option<Pending>,
     /// Stack ids by frames: identical stacks are declared once.
     stacks: HashMap<Vec<String>, u32>,
     resolver: Resolver,
@@ -249,7 +248,6 @@ impl Collector {
             retired_dropped: HashMap::new(),
             batch: BatchEncoder::new(0),
             pending: None,
-            pending_holder: None,
             stacks: HashMap::new(),
             resolver: Resolver::new(),
             last_snapshot: None,
@@ -320,136 +318,12 @@ impl Collector {
         }
     }
 
-    fn drain_ring(&mut self, ring: &Arc<Ring>, end: usize) {
-        self.declare_thread(ring.tid);
-        self.batch.restart(ring.tid);
-        // SAFETY: drains are serialised by the `STATE` lock this method runs under, and `end`
-        // was read from this ring's `published_end` after the previous drain.
-        unsafe { ring.drain_to(end, |event| self.take(event, ring)) };
-        if let Some(pending) = self.pending.take() {
-            self.pending_holder = None;
-            self.emit(pending, None, None, None);
-        }
-        self.write_batch();
-    }
-
     /// Declares a thread on first sight: the owner of a ring, or a holder named by a wait.
     fn declare_thread(&mut self, tid: u32) {
         if self.threads.insert(tid) {
             let name = if tid == 0 { "<unregistered thread>".to_owned() } else { registry::thread_name(tid) };
             self.write(|out| out.thread(&ThreadDecl { id: tid, name }));
         }
-    }
-
-    /// Pairs each wait (and holder) with the record before it.
-    fn take(&mut self, event: RingEvent, ring: &Ring) {
-        match (event.kind, self.pending.take()) {
-            (Kind::Holder, Some(pending)) => {
-                self.pending_holder = Some(event);
-                self.pending = Some(pending);
-            }
-            (Kind::Wait, Some(pending)) => {
-                // Popped for every marked record, so the queue stays in step with the ring.
-                let stack = if event.mode == STACK_PENDING { ring.take_stack() } else { None };
-                let stack = stack.and_then(|stack| self.stack(&stack));
-                let holder = self.pending_holder.take().map(|h| self.holder(&h));
-                self.emit(pending, Some(event.payload), stack, holder);
-            }
-            (Kind::Wait, None) => {
-                if event.mode == STACK_PENDING {
-                    ring.take_stack();
-                }
-            }
-            (Kind::Holder, None) => {}
-            (_, Some(pending)) => {
-                self.pending_holder = None;
-                self.emit(pending, None, None, None);
-                self.take(event, ring);
-            }
-            (Kind::Acquired | Kind::TimedOut, None) => self.pending = Some(event),
-            (_, None) => self.emit(event, None, None, None),
-        }
-    }
-
-    fn emit(&mut self, event: RingEvent, wait_ns: Option<u64>, stack: Option<u32>, holder: Option<Holder>) {
-        let kind = match event.kind {
-            Kind::Acquired => {
-                let index = event.lock as usize;
-                if index >= self.counted.len() {
-                    self.counted.resize(index + 1, LockCounters::default());
-                }
-                if self.changed.last() != Some(&event.lock) {
-                    self.changed.push(event.lock);
-                }
-                self.counted[index].add(&LockCounters {
-                    acquisitions: 1,
-                    contended: u64::from(wait_ns.is_some()),
-                    wait_ns: wait_ns.unwrap_or(0),
-                });
-                EventKind::Acquired { site: self.site(&event), wait_ns, stack, holder }
-            }
-            Kind::TimedOut => {
-                EventKind::TimedOut { site: self.site(&event), wait_ns: wait_ns.unwrap_or(0), stack, holder }
-            }
-            Kind::TryFailed => EventKind::TryFailed { site: self.site(&event) },
-            Kind::Released => EventKind::Released { hold_ns: None },
-            Kind::HoldSample => EventKind::Released { hold_ns: Some(event.payload) },
-            Kind::Wait | Kind::Holder => return,
-        };
-        let Some(mode) = trace::mode_from_code(event.mode) else { return };
-        self.batch.push(&Event { thread: 0, lock: event.lock, mode, kind });
-        if self.batch.encoded_len() >= BATCH_BYTES {
-            self.write_batch();
-        }
-    }
-
-    /// The holder a `Holder` record names, its thread and site declared.
-    fn holder(&mut self, record: &RingEvent) -> Holder {
-        self.declare_thread(record.lock);
-        Holder { thread: record.lock, site: self.site(record) }
-    }
-
-    /// The id of a wait's stack, symbolised and declared on first sight (before the batch
-    /// that uses it, which is written later); `None` when no frame of it is the user's.
-    fn stack(&mut self, stack: &Unresolved) -> Option<u32> {
-        // Symbolising is the costly part: not for a trace that can no longer be written.
-        self.out.as_ref()?;
-        let frames = self.resolver.resolve(stack);
-        if frames.is_empty() {
-            return None;
-        }
-        if let Some(&id) = self.stacks.get(&frames) {
-            return Some(id);
-        }
-        let id = self.stacks.len() as u32;
-        let decl = StackDecl { id, frames };
-        self.write(|out| out.stack(&decl));
-        self.stacks.insert(decl.frames, id);
-        Some(id)
-    }
-
-    /// The site id of a record's site, declaring it on first sight (before the batch that
-    /// uses it, which is written later).
-    fn site(&mut self, event: &RingEvent) -> u32 {
-        let location = event.site();
-        let key = location as *const _ as usize;
-        // Fibonacci hashing: the top bits of the product mix every bit of the address.
-        let slot = (key as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> (64 - SITE_CACHE.trailing_zeros());
-        let cached = &mut self.site_cache[slot as usize];
-        if cached.0 == key {
-            return cached.1;
-        }
-        if let Some(&id) = self.sites.get(&key) {
-            *cached = (key, id);
-            return id;
-        }
-        let id = self.sites.len() as u32;
-        *cached = (key, id);
-        self.sites.insert(key, id);
-        let decl = SiteDecl { id, site: Site::from_location(location) };
-        debug_assert_eq!(decl.site.to_string(), site_label(location));
-        self.write(|out| out.site(&decl));
-        id
     }
 
     fn write_batch(&mut self) {
@@ -486,7 +360,7 @@ impl Collector {
 
         // Only locks whose totals changed: a process that churns through millions of locks
         // does not rewrite them all every second (readers merge by lock, last value wins).
-        let mut locks = std::mem::take(&mut self.changed);
+        let mut locks = self.take_changed();
         locks.extend(
             overflow.iter().filter(|&(lock, c)| self.last_overflow.get(lock) != Some(c)).map(|(&lock, _)| lock),
         );
@@ -496,7 +370,7 @@ impl Collector {
             let counters: Vec<(u32, LockCounters)> = locks
                 .into_iter()
                 .map(|lock| {
-                    let mut total = self.counted.get(lock as usize).copied().unwrap_or_default();
+                    let mut total = self.counted(lock);
                     if let Some(extra) = overflow.get(&lock) {
                         total.add(extra);
                     }

@@ -16,6 +16,19 @@ pub(crate) fn put_varint(buf: &mut Vec<u8>, mut value: u64) {
     buf.push(value as u8);
 }
 
+/// Writes `value` as a varint into `buf` at `at` and returns where it ends (panics when `buf`
+/// is too short: callers size it for their largest value).
+#[inline]
+pub(crate) fn put_varint_at(buf: &mut [u8], mut at: usize, mut value: u64) -> usize {
+    while value >= 0x80 {
+        buf[at] = value as u8 | 0x80;
+        value >>= 7;
+        at += 1;
+    }
+    buf[at] = value as u8;
+    at + 1
+}
+
 /// Zigzag encoding: small negative and positive deltas both become small varints.
 #[inline]
 pub(crate) fn zigzag(delta: i64) -> u64 {
@@ -35,7 +48,13 @@ pub(crate) fn put_str(buf: &mut Vec<u8>, s: &str) {
 
 /// An optional `u32` as a varint, 0 meaning `None`.
 pub(crate) fn put_opt(buf: &mut Vec<u8>, value: Option<u32>) {
-    put_varint(buf, value.map_or(0, |v| u64::from(v) + 1));
+    put_varint(buf, opt_code(value));
+}
+
+/// The value [`put_opt`] writes for `value`.
+#[inline]
+pub(crate) fn opt_code(value: Option<u32>) -> u64 {
+    value.map_or(0, |v| u64::from(v) + 1)
 }
 
 /// 32-bit FNV-1a: a cheap guard against torn or flipped bytes, not against tampering.
@@ -133,6 +152,11 @@ mod tests {
         }
         assert!(d.is_empty());
         assert_eq!(buf[..3], [0, 1, 127]);
+
+        let mut at_buf = vec![0xaa; buf.len() + 1];
+        let end = values.iter().fold(0, |at, &v| put_varint_at(&mut at_buf, at, v));
+        assert_eq!((end, &at_buf[..end]), (buf.len(), &buf[..]));
+        assert_eq!(at_buf[end], 0xaa, "nothing written past the end");
     }
 
     #[test]

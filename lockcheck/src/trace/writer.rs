@@ -1,8 +1,9 @@
 //! Writing traces: one [`TraceWriter`] per file, chunks written whole.
 
+use std::fmt;
 use std::io::{self, Write};
 
-use super::codec::{checksum, put_opt, put_str, put_varint, zigzag};
+use super::codec::{checksum, opt_code, put_opt, put_str, put_varint, put_varint_at, zigzag};
 use super::{kind, kind_code, mode_code, ClassDecl, Event, EventKind, Header, LockCounters, LockDecl, OrderEdge};
 use super::{Holder, SiteDecl, StackDecl, ThreadDecl, MAGIC, MAX_CHUNK_LEN, VERSION};
 use crate::report::Finding;
@@ -29,19 +30,28 @@ pub(crate) mod code {
     pub const WAIT_EXTRAS: u8 = 1 << 7;
 }
 
+/// The most bytes one event takes: the first byte; the lock delta (the zigzag of a difference
+/// of two `u32`s: 33 bits, 5 bytes); two fields of up to 10 bytes; the stack and holder thread
+/// (a `u32` + 1: 5 bytes each) and the holder's site (5 bytes).
+const EVENT_MAX: usize = 1 + 5 + 10 + 10 + 5 + 5 + 5;
+
 /// Encodes the events of one thread into the payload of an events chunk.
-#[derive(Debug)]
 pub struct BatchEncoder {
     thread: u32,
     prev_lock: u32,
     count: u64,
+    /// The encoded events are `bytes[..len]`; what follows is room for the next event, at
+    /// least [`EVENT_MAX`] bytes once an event is being written. An event is written into
+    /// it in place and `len` moved past it: one check of the room per event, where pushing
+    /// byte by byte checked the capacity (and could call out to grow) once per byte.
     bytes: Vec<u8>,
+    len: usize,
 }
 
 impl BatchEncoder {
     /// An empty batch for `thread`.
     pub fn new(thread: u32) -> BatchEncoder {
-        BatchEncoder { thread, prev_lock: 0, count: 0, bytes: Vec::new() }
+        BatchEncoder { thread, prev_lock: 0, count: 0, bytes: Vec::new(), len: 0 }
     }
 
     /// Appends one event (its `thread` field is ignored: a batch is one thread's).
@@ -66,25 +76,87 @@ impl BatchEncoder {
         if stack.is_some() || holder.is_some() {
             first |= code::WAIT_EXTRAS;
         }
-        if event.lock == self.prev_lock {
-            first |= code::SAME_LOCK;
-            self.bytes.push(first);
-        } else {
-            self.bytes.push(first);
-            put_varint(&mut self.bytes, zigzag(i64::from(event.lock) - i64::from(self.prev_lock)));
-            self.prev_lock = event.lock;
-        }
+        let mut at = self.head(first, event.lock);
         for field in fields.into_iter().flatten() {
-            put_varint(&mut self.bytes, field);
+            at = put_varint_at(&mut self.bytes, at, field);
         }
         if first & code::WAIT_EXTRAS != 0 {
-            put_opt(&mut self.bytes, stack);
-            put_opt(&mut self.bytes, holder.map(|h| h.thread));
+            at = put_varint_at(&mut self.bytes, at, opt_code(stack));
+            at = put_varint_at(&mut self.bytes, at, opt_code(holder.map(|h| h.thread)));
             if let Some(h) = holder {
-                put_varint(&mut self.bytes, h.site.into());
+                at = put_varint_at(&mut self.bytes, at, h.site.into());
             }
         }
+        self.close(at);
+    }
+
+    /// Appends what [`push`](Self::push) writes for an `Acquired` event that did not wait,
+    /// from its parts: the collector's path for nearly every acquisition, which skips
+    /// building an [`Event`] and matching on it again here. `mode` is a mode code
+    /// (`mode_code`), as ring records carry it.
+    #[cfg(any(test, feature = "instrument"))]
+    #[inline(always)]
+    pub(crate) fn push_acquired(&mut self, lock: u32, mode: u8, site: u32) {
+        debug_assert!(super::mode_from_code(mode).is_some());
+        let at = self.head(code::ACQUIRED | mode << 3, lock);
+        let end = put_varint_at(&mut self.bytes, at, site.into());
+        self.close(end);
+    }
+
+    /// Appends what [`push`](Self::push) writes for a `Released` event, from its parts (see
+    /// [`push_acquired`](Self::push_acquired)).
+    #[cfg(any(test, feature = "instrument"))]
+    #[inline(always)]
+    pub(crate) fn push_released(&mut self, lock: u32, mode: u8, hold_ns: Option<u64>) {
+        debug_assert!(super::mode_from_code(mode).is_some());
+        let end = match hold_ns {
+            None => self.head(code::RELEASED | mode << 3, lock),
+            Some(h) => {
+                let at = self.head(code::RELEASED_TIMED | mode << 3, lock);
+                put_varint_at(&mut self.bytes, at, h)
+            }
+        };
+        self.close(end);
+    }
+
+    /// Makes room for one event and writes its first byte and, unless the lock is the
+    /// previous event's, the delta to its id. Returns where the event continues; `close`
+    /// ends it.
+    #[inline(always)]
+    fn head(&mut self, first: u8, lock: u32) -> usize {
+        let at = self.len;
+        if self.bytes.len() - at < EVENT_MAX {
+            self.grow();
+        }
+        if lock == self.prev_lock {
+            self.bytes[at] = first | code::SAME_LOCK;
+            at + 1
+        } else {
+            self.bytes[at] = first;
+            let delta = zigzag(i64::from(lock) - i64::from(self.prev_lock));
+            self.prev_lock = lock;
+            put_varint_at(&mut self.bytes, at + 1, delta)
+        }
+    }
+
+    /// Ends the event [`head`](Self::head) began, at `end`.
+    #[inline(always)]
+    fn close(&mut self, end: usize) {
+        self.len = end;
         self.count += 1;
+    }
+
+    /// Doubles the room (amortised: a batch is cut at a fixed size and its buffer reused).
+    #[cold]
+    #[inline(never)]
+    fn grow(&mut self) {
+        let size = (2 * self.bytes.len()).max(self.len + EVENT_MAX).max(1 << 10);
+        self.bytes.resize(size, 0);
+    }
+
+    /// The encoded events.
+    fn encoded(&self) -> &[u8] {
+        &self.bytes[..self.len]
     }
 
     /// Events in the batch.
@@ -99,7 +171,7 @@ impl BatchEncoder {
 
     /// Encoded bytes so far (to cut batches well under [`MAX_CHUNK_LEN`]).
     pub fn encoded_len(&self) -> usize {
-        self.bytes.len()
+        self.len
     }
 
     /// Empties the batch for reuse by `thread`, keeping its buffer.
@@ -112,7 +184,19 @@ impl BatchEncoder {
     pub fn clear(&mut self) {
         self.prev_lock = 0;
         self.count = 0;
-        self.bytes.clear();
+        self.len = 0;
+    }
+}
+
+/// Shows the encoded events only, not the room after them (bytes of earlier batches).
+impl fmt::Debug for BatchEncoder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BatchEncoder")
+            .field("thread", &self.thread)
+            .field("prev_lock", &self.prev_lock)
+            .field("count", &self.count)
+            .field("bytes", &self.encoded())
+            .finish()
     }
 }
 
@@ -211,7 +295,7 @@ impl<W: Write> TraceWriter<W> {
         put_varint(&mut self.buf, batch.thread.into());
         put_varint(&mut self.buf, time_ns);
         put_varint(&mut self.buf, batch.count);
-        self.buf.extend_from_slice(&batch.bytes);
+        self.buf.extend_from_slice(batch.encoded());
         self.chunk(kind::EVENTS)
     }
 
