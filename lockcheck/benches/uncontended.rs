@@ -17,9 +17,11 @@ fn main() {
 static ALLOC: divan::AllocProfiler = divan::AllocProfiler::system();
 
 // `#[track_caller]` reports a macro's invocation site for every call in its body: locks made
-// in this macro would all share one class. The outer lock gets its own name where names exist.
+// with `Mutex::new` in this macro all share one class. Locks that real code would create in
+// different places get names instead (`$named`: `Mutex::named` for lockcheck, a stand-in for
+// parking_lot), so that each has a class of its own.
 macro_rules! lock_benches {
-    ($module:ident, $Mutex:path, $outer:expr) => {
+    ($module:ident, $Mutex:path, $named:path) => {
         mod $module {
             use super::*;
             use $Mutex as Mutex;
@@ -34,6 +36,19 @@ macro_rules! lock_benches {
             /// A then B, with the A → B order already known.
             #[divan::bench(sample_size = 10_000)]
             fn nested_pair(bencher: Bencher) {
+                let (a, b) = ($named("nested a", 0u64), $named("nested b", 0u64));
+                bencher.bench_local(|| {
+                    let mut a = black_box(&a).lock();
+                    let mut b = black_box(&b).lock();
+                    *a += 1;
+                    *b += 1;
+                });
+            }
+
+            /// A then B of one class (lockdep's same-class nesting): both are keyed by
+            /// instance as well as by class.
+            #[divan::bench(sample_size = 10_000)]
+            fn nested_pair_same_class(bencher: Bencher) {
                 let (a, b) = (Mutex::new(0u64), Mutex::new(0u64));
                 bencher.bench_local(|| {
                     let mut a = black_box(&a).lock();
@@ -46,15 +61,17 @@ macro_rules! lock_benches {
             /// Lock + unlock a ninth lock while holding eight.
             #[divan::bench(sample_size = 10_000)]
             fn ninth_under_eight(bencher: Bencher) {
-                let held: Vec<Mutex<u64>> = (0..8).map(|_| Mutex::new(0)).collect();
+                let names = ["held 1", "held 2", "held 3", "held 4", "held 5", "held 6", "held 7", "held 8"];
+                let held: Vec<Mutex<u64>> = names.into_iter().map(|name| $named(name, 0)).collect();
                 let guards: Vec<_> = held.iter().map(|m| m.lock()).collect();
-                let ninth = Mutex::new(0u64);
+                let ninth = $named("ninth", 0u64);
                 bencher.bench_local(|| *black_box(&ninth).lock() += 1);
                 drop(guards);
             }
 
             thread_local! {
-                static PRIVATE: (Mutex<u64>, Mutex<u64>) = const { (Mutex::new(0), Mutex::new(0)) };
+                static PRIVATE: (Mutex<u64>, Mutex<u64>) =
+                    const { ($named("private a", 0), $named("private b", 0)) };
             }
 
             /// Two threads, each nesting its own pair: nothing shared but lockcheck itself.
@@ -75,7 +92,7 @@ macro_rules! lock_benches {
             fn first_pass_100k_new_locks(bencher: Bencher) {
                 bencher.with_inputs(|| (0..100_000).map(|_| Mutex::new(0u64)).collect::<Vec<_>>()).bench_local_values(
                     |locks| {
-                        let outer: Mutex<()> = $outer;
+                        let outer: Mutex<()> = $named("bench-outer", ());
                         let _outer = outer.lock();
                         for m in &locks {
                             *m.lock() += 1;
@@ -103,5 +120,10 @@ macro_rules! lock_benches {
     };
 }
 
-lock_benches!(parking_lot, ::parking_lot::Mutex, ::parking_lot::Mutex::new(()));
-lock_benches!(lockcheck, ::lockcheck::Mutex, ::lockcheck::Mutex::named("bench-outer", ()));
+/// parking_lot's stand-in for `lockcheck::Mutex::named`: it has no names.
+const fn unnamed<T>(_: &'static str, value: T) -> ::parking_lot::Mutex<T> {
+    ::parking_lot::Mutex::new(value)
+}
+
+lock_benches!(parking_lot, ::parking_lot::Mutex, unnamed);
+lock_benches!(lockcheck, ::lockcheck::Mutex, ::lockcheck::Mutex::named);
