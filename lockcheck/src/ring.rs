@@ -332,6 +332,10 @@ impl Drop for Owner {
 #[inline]
 fn with_recorder(record: impl FnOnce(&mut Recorder), gone: impl FnOnce()) {
     let mut ptr = RECORDER.with(Cell::get);
+    // Not recording at all is the commonest case, and the cheapest to rule out.
+    if ptr.addr() == OFF {
+        return;
+    }
     if ptr.addr() <= GONE {
         match ptr.addr() {
             0 => match start() {
