@@ -356,7 +356,7 @@ impl Thread {
 
     /// [`word`](Self::word) when the class may be held: then the context is keyed by which
     /// instances of it are held too ("a1 under a0" and "a1 under a1" are different contexts).
-    #[inline(never)]
+    #[inline(always)]
     fn same_class_word(&self, id: u32, class_word: u64) -> u64 {
         let class = registry::word_class(class_word);
         let held = self.stack().iter().filter(|h| h.class() == class);
