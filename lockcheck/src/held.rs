@@ -26,9 +26,6 @@ pub(crate) struct Held {
     /// The class and rank packed as [`registry::class_word`] does.
     pub class_word: u64,
     pub site: &'static Location<'static>,
-    /// What this entry contributes to chain keys: class and rank, and the instance when its
-    /// class was already held when it was taken.
-    word: u64,
     /// The chain key of the stack up to and including this entry.
     chain: u64,
     /// Whether the acquisition could block (not a `try_lock`).
@@ -55,7 +52,6 @@ impl Held {
         class_word: 0,
         mode: Mode::Exclusive,
         site: Location::caller(),
-        word: 0,
         chain: 0,
         blocking: false,
         hold_start: 0,
@@ -308,7 +304,7 @@ impl Thread {
         if len == MAX_DEPTH || !try_fast() {
             return false;
         }
-        self.push_linked(acq, word, chain, true);
+        self.push_linked(acq, chain, true);
         true
     }
 
@@ -344,22 +340,24 @@ impl Thread {
         link(below, self.word(acq), acq.mode, true)
     }
 
-    /// What `acq` contributes to chain keys (see [`Held::word`]).
+    /// What `acq` contributes to chain keys: its class and rank, and its instance when its
+    /// class is held already. Not stored: [`rechain`](Self::rechain) works it out again.
     #[inline(always)]
     fn word(&self, acq: &Acquire) -> u64 {
         if self.class_buckets[bucket_of(acq.class())] == 0 {
             acq.class_word
         } else {
-            self.same_class_word(acq.id, acq.class_word)
+            Self::same_class_word(self.stack(), acq.id, acq.class_word)
         }
     }
 
-    /// [`word`](Self::word) when the class may be held: then the context is keyed by which
-    /// instances of it are held too ("a1 under a0" and "a1 under a1" are different contexts).
+    /// [`word`](Self::word) when the class may be among the entries `below`: then the
+    /// context is keyed by which instances of it are held too ("a1 under a0" and "a1 under a1"
+    /// are different contexts).
     #[inline(always)]
-    fn same_class_word(&self, id: u32, class_word: u64) -> u64 {
+    fn same_class_word(below: &[Held], id: u32, class_word: u64) -> u64 {
         let class = registry::word_class(class_word);
-        let held = self.stack().iter().filter(|h| h.class() == class);
+        let held = below.iter().filter(|h| h.class() == class);
         let ids = held.fold(None, |ids: Option<u64>, h| Some(ids.unwrap_or(0) ^ mix(HELD_SEED, u64::from(h.id))));
         match ids {
             Some(ids) => mix(class_word ^ ACQUIRED_SEED, u64::from(id)) ^ ids,
@@ -406,13 +404,12 @@ impl Thread {
         }
         let below = if len == 0 { 0 } else { self.entries[len - 1].chain };
         let word = self.word(acq);
-        self.push_linked(acq, word, link(below, word, acq.mode, blocking), blocking);
+        self.push_linked(acq, link(below, word, acq.mode, blocking), blocking);
     }
 
-    /// Pushes an acquired lock whose word and chain key are computed already; the stack has
-    /// room.
+    /// Pushes an acquired lock whose chain key is computed already; the stack has room.
     #[inline(always)]
-    fn push_linked(&mut self, acq: &Acquire, word: u64, chain: u64, blocking: bool) {
+    fn push_linked(&mut self, acq: &Acquire, chain: u64, blocking: bool) {
         let len = self.len as usize;
         self.permits += u32::from(acq.mode == Mode::Permit);
         self.len += 1;
@@ -423,7 +420,6 @@ impl Thread {
         entry.mode = acq.mode;
         entry.class_word = acq.class_word;
         entry.site = acq.site;
-        entry.word = word;
         entry.chain = chain;
         entry.blocking = blocking;
     }
@@ -564,12 +560,16 @@ impl Thread {
         Some(was)
     }
 
-    /// Recomputes chain keys from `from` up, after the stack changed below its top.
+    /// Recomputes chain keys from `from` up, after the stack changed below its top: each
+    /// entry's word as a push would work it out on the stack as it is now.
     fn rechain(&mut self, from: usize) {
-        let mut below = if from == 0 { 0 } else { self.entries[from - 1].chain };
-        for held in &mut self.entries[from..self.len as usize] {
-            held.chain = link(below, held.word, held.mode, held.blocking);
-            below = held.chain;
+        let mut chain = if from == 0 { 0 } else { self.entries[from - 1].chain };
+        for at in from..self.len as usize {
+            let (below, entry) = self.entries.split_at_mut(at);
+            let held = &mut entry[0];
+            let word = Self::same_class_word(below, held.id, held.class_word);
+            held.chain = link(chain, word, held.mode, held.blocking);
+            chain = held.chain;
         }
     }
 
