@@ -87,6 +87,16 @@ thread_local! {
     static SITE_HINT: Cell<Option<&'static Location<'static>>> = const { Cell::new(None) };
 }
 
+/// Whether a blocking acquisition is a fresh call from user code (see [`FreshCall`]), told by
+/// the raw lock's caller where it knows: that saves the thread-local marker's two stores.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fresh {
+    /// One of the primitives' own blocking methods.
+    Call,
+    /// Fresh if a [`FreshCall`] is under way: a guard re-acquiring its lock otherwise.
+    Unknown,
+}
+
 /// A blocking call from user code, for as long as it lives (cleared on unwind too).
 pub struct FreshCall(());
 
@@ -171,6 +181,7 @@ pub(crate) fn lock(
     meta: &LockMeta,
     mode: Mode,
     site: &'static Location<'static>,
+    fresh: Fresh,
     try_fast: impl Fn() -> bool,
     block: impl FnOnce(),
     block_until: impl FnMut(Instant) -> bool,
@@ -181,14 +192,17 @@ pub(crate) fn lock(
     let site = user_site(meta, site);
     if let Some((id, class_word)) = meta.registered() {
         let acq = Acquire::new(id, class_word, mode, meta.kind, site);
-        let fast = held::with_leaf(|t| t.acquire_known(&acq, &try_fast).then_some(t.tid));
+        let fast = held::with_leaf(
+            #[inline(always)]
+            |t| t.acquire_known(&acq, &try_fast).then_some(t.tid),
+        );
         if let Some(Some(tid)) = fast {
             return hooks_acquired(meta, tid, &acq);
         }
     }
     // Everything else starts over, from arguments that fit in registers: the fast path keeps
     // nothing alive for it.
-    lock_slow(meta, mode, site, try_fast, block, block_until)
+    lock_slow(meta, mode, site, fresh, try_fast, block, block_until)
 }
 
 /// [`lock`] for a new context, a contended lock, a lock's first acquisition, a thread in
@@ -199,6 +213,7 @@ fn lock_slow(
     meta: &LockMeta,
     mode: Mode,
     site: &'static Location<'static>,
+    fresh: Fresh,
     try_fast: impl Fn() -> bool,
     block: impl FnOnce(),
     block_until: impl FnMut(Instant) -> bool,
@@ -211,7 +226,7 @@ fn lock_slow(
     };
     // Checked before it can block: a new context is examined here (a known one, whose lock
     // was taken, is only looked up again).
-    before_blocking(&acq);
+    before_blocking(&acq, fresh);
     if try_fast() {
         acquired(meta, &acq, true);
     } else {
@@ -257,7 +272,7 @@ pub(crate) fn lock_timed(
     let Some(acq) = begin(meta, mode, site) else {
         return try_fast() || block();
     };
-    before_blocking(&acq);
+    before_blocking(&acq, Fresh::Unknown);
     if try_fast() {
         acquired(meta, &acq, true);
         return true;
@@ -351,7 +366,7 @@ pub(crate) fn upgrade(
     // Checked as a write with the upgradable hold set aside: any other hold of the same lock
     // (a read taken since) is this thread waiting for itself.
     let was = held::with(|t| t.take_upgradable(acq.id)).flatten();
-    before_blocking(&acq);
+    before_blocking(&acq, Fresh::Unknown);
     let (ok, waited) = if try_fast() {
         (true, None)
     } else {
@@ -421,19 +436,19 @@ fn hooks_acquired(meta: &LockMeta, tid: u32, acq: &Acquire) {
 
 /// Checks a blocking acquisition before it blocks.
 #[inline]
-fn before_blocking(acq: &Acquire) {
+fn before_blocking(acq: &Acquire, fresh: Fresh) {
     let verdict = held::with(|t| t.check(acq));
     match verdict {
         None | Some(Verdict::Known) => {}
         Some(Verdict::KnownFinding(key)) => graph::hit(key),
-        Some(Verdict::New(key)) => examine(acq, key),
+        Some(Verdict::New(key)) => examine(acq, key, fresh),
     }
 }
 
 /// The first sight of an acquisition context: every check, then the findings acted on.
 #[cold]
 #[inline(never)]
-fn examine(acq: &Acquire, key: u64) {
+fn examine(acq: &Acquire, key: u64, fresh_call: Fresh) {
     let Some(findings) = held::with(|t| {
         let tid = t.tid();
         let mut found = Vec::new();
@@ -456,7 +471,7 @@ fn examine(acq: &Acquire, key: u64) {
         return;
     };
     let fresh: Vec<Finding> = findings.into_iter().filter_map(record).collect();
-    act(&fresh, FRESH.get());
+    act(&fresh, fresh_call == Fresh::Call || FRESH.get());
 }
 
 /// The suppressions in force in-process: the file `LOCKCHECK_SUPPRESSIONS` names, else the

@@ -70,8 +70,12 @@ impl<T: ?Sized> Mutex<T> {
     #[inline]
     #[track_caller]
     pub fn lock(&self) -> MutexGuard<'_, T> {
-        let _fresh = raw::fresh();
-        self.inner.lock()
+        // The raw lock is taken directly, to tell it the call is fresh (see `check::Fresh`).
+        // SAFETY: the lock is taken right here, and the guard made for it owns it from now on.
+        unsafe {
+            raw::lock_fresh(self.inner.raw());
+            self.inner.make_guard_unchecked()
+        }
     }
 
     /// Acquires the mutex if it is free, without blocking.

@@ -32,6 +32,12 @@ mod imp {
     #[inline]
     pub fn hint_site(_: &'static Location<'static>) {}
 
+    /// `Mutex::lock`'s acquisition: parking_lot's own.
+    #[inline]
+    pub fn lock_fresh(raw: &RawMutex) {
+        <RawMutex as lock_api::RawMutex>::lock(raw)
+    }
+
     /// A blocking call from user code; nothing to mark without instrumentation.
     pub struct FreshCall;
 
@@ -44,7 +50,7 @@ mod imp {
 #[cfg(feature = "instrument")]
 mod imp {
     use super::*;
-    use crate::check::{self, Timeout};
+    use crate::check::{self, Fresh, Timeout};
     use crate::registry::LockMeta;
     use crate::report::Mode;
     use lock_api::{
@@ -99,6 +105,29 @@ mod imp {
         }
     }
 
+    impl RawMutex {
+        #[inline(always)]
+        #[track_caller]
+        fn lock_as(&self, fresh: Fresh) {
+            check::lock(
+                &self.meta,
+                Mode::Exclusive,
+                Location::caller(),
+                fresh,
+                || self.inner.try_lock(),
+                || self.inner.lock(),
+                |t| self.inner.try_lock_until(t),
+            )
+        }
+    }
+
+    /// `Mutex::lock`'s acquisition: a fresh call from user code.
+    #[inline(always)]
+    #[track_caller]
+    pub fn lock_fresh(raw: &RawMutex) {
+        raw.lock_as(Fresh::Call)
+    }
+
     // SAFETY: every method forwards to parking_lot's raw mutex, which upholds the trait's
     // contract; the bookkeeping around it never touches the lock state.
     unsafe impl lock_api::RawMutex for RawMutex {
@@ -110,14 +139,7 @@ mod imp {
         #[inline]
         #[track_caller]
         fn lock(&self) {
-            check::lock(
-                &self.meta,
-                Mode::Exclusive,
-                Location::caller(),
-                || self.inner.try_lock(),
-                || self.inner.lock(),
-                |t| self.inner.try_lock_until(t),
-            )
+            self.lock_as(Fresh::Unknown)
         }
 
         #[inline]
@@ -205,6 +227,7 @@ mod imp {
                 &self.meta,
                 Mode::Shared,
                 Location::caller(),
+                Fresh::Unknown,
                 || self.inner.try_lock_shared(),
                 || self.inner.lock_shared(),
                 |t| self.inner.try_lock_shared_until(t),
@@ -232,6 +255,7 @@ mod imp {
                 &self.meta,
                 Mode::Exclusive,
                 Location::caller(),
+                Fresh::Unknown,
                 || self.inner.try_lock_exclusive(),
                 || self.inner.lock_exclusive(),
                 |t| self.inner.try_lock_exclusive_until(t),
@@ -375,6 +399,7 @@ mod imp {
                 &self.meta,
                 Mode::SharedRecursive,
                 Location::caller(),
+                Fresh::Unknown,
                 || self.inner.try_lock_shared_recursive(),
                 || self.inner.lock_shared_recursive(),
                 |t| self.inner.try_lock_shared_recursive_until(t),
@@ -430,6 +455,7 @@ mod imp {
                 &self.meta,
                 Mode::Upgradable,
                 Location::caller(),
+                Fresh::Unknown,
                 || self.inner.try_lock_upgradable(),
                 || self.inner.lock_upgradable(),
                 |t| self.inner.try_lock_upgradable_until(t),
@@ -579,5 +605,5 @@ mod imp {
     }
 }
 
-pub(crate) use imp::{fresh, hint_site, mutex, rwlock};
+pub(crate) use imp::{fresh, hint_site, lock_fresh, mutex, rwlock};
 pub use imp::{RawMutex, RawRwLock};

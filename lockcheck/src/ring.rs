@@ -329,7 +329,7 @@ impl Drop for Owner {
 
 /// Runs `record` on this thread's recorder, creating it on the thread's first event; `gone`
 /// runs instead for events after the thread's destructors (they are counted as dropped).
-#[inline]
+#[inline(always)]
 fn with_recorder(record: impl FnOnce(&mut Recorder), gone: impl FnOnce()) {
     let mut ptr = RECORDER.with(Cell::get);
     // Not recording at all is the commonest case, and the cheapest to rule out.

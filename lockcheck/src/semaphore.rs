@@ -207,7 +207,16 @@ impl Semaphore {
     #[inline]
     fn blocking(&self, n: usize, site: &'static Location<'static>, block: impl FnOnce()) {
         let _fresh = crate::check::FreshCall::begin();
-        crate::check::lock(&self.meta, crate::Mode::Permit, site, || self.take_now(n), block, |t| self.take_until(n, t))
+        let fresh = crate::check::Fresh::Unknown;
+        crate::check::lock(
+            &self.meta,
+            crate::Mode::Permit,
+            site,
+            fresh,
+            || self.take_now(n),
+            block,
+            |t| self.take_until(n, t),
+        )
     }
 
     #[inline]
