@@ -38,6 +38,30 @@ mod imp {
         <RawMutex as lock_api::RawMutex>::lock(raw)
     }
 
+    /// `RwLock::read`'s acquisition: parking_lot's own.
+    #[inline]
+    pub fn read_fresh(raw: &RawRwLock) {
+        <RawRwLock as lock_api::RawRwLock>::lock_shared(raw)
+    }
+
+    /// `RwLock::read_recursive`'s acquisition: parking_lot's own.
+    #[inline]
+    pub fn read_recursive_fresh(raw: &RawRwLock) {
+        <RawRwLock as lock_api::RawRwLockRecursive>::lock_shared_recursive(raw)
+    }
+
+    /// `RwLock::write`'s acquisition: parking_lot's own.
+    #[inline]
+    pub fn write_fresh(raw: &RawRwLock) {
+        <RawRwLock as lock_api::RawRwLock>::lock_exclusive(raw)
+    }
+
+    /// `RwLock::upgradable_read`'s acquisition: parking_lot's own.
+    #[inline]
+    pub fn upgradable_fresh(raw: &RawRwLock) {
+        <RawRwLock as lock_api::RawRwLockUpgrade>::lock_upgradable(raw)
+    }
+
     /// A blocking call from user code; nothing to mark without instrumentation.
     pub struct FreshCall;
 
@@ -119,6 +143,92 @@ mod imp {
                 |t| self.inner.try_lock_until(t),
             )
         }
+    }
+
+    impl RawRwLock {
+        #[inline(always)]
+        #[track_caller]
+        fn lock_shared_as(&self, fresh: Fresh) {
+            check::lock(
+                &self.meta,
+                Mode::Shared,
+                Location::caller(),
+                fresh,
+                || self.inner.try_lock_shared(),
+                || self.inner.lock_shared(),
+                |t| self.inner.try_lock_shared_until(t),
+            )
+        }
+
+        #[inline(always)]
+        #[track_caller]
+        fn lock_exclusive_as(&self, fresh: Fresh) {
+            check::lock(
+                &self.meta,
+                Mode::Exclusive,
+                Location::caller(),
+                fresh,
+                || self.inner.try_lock_exclusive(),
+                || self.inner.lock_exclusive(),
+                |t| self.inner.try_lock_exclusive_until(t),
+            )
+        }
+
+        #[inline(always)]
+        #[track_caller]
+        fn lock_shared_recursive_as(&self, fresh: Fresh) {
+            check::lock(
+                &self.meta,
+                Mode::SharedRecursive,
+                Location::caller(),
+                fresh,
+                || self.inner.try_lock_shared_recursive(),
+                || self.inner.lock_shared_recursive(),
+                |t| self.inner.try_lock_shared_recursive_until(t),
+            )
+        }
+
+        #[inline(always)]
+        #[track_caller]
+        fn lock_upgradable_as(&self, fresh: Fresh) {
+            check::lock(
+                &self.meta,
+                Mode::Upgradable,
+                Location::caller(),
+                fresh,
+                || self.inner.try_lock_upgradable(),
+                || self.inner.lock_upgradable(),
+                |t| self.inner.try_lock_upgradable_until(t),
+            )
+        }
+    }
+
+    /// `RwLock::read`'s acquisition: a fresh call from user code.
+    #[inline(always)]
+    #[track_caller]
+    pub fn read_fresh(raw: &RawRwLock) {
+        raw.lock_shared_as(Fresh::Call)
+    }
+
+    /// `RwLock::read_recursive`'s acquisition: a fresh call from user code.
+    #[inline(always)]
+    #[track_caller]
+    pub fn read_recursive_fresh(raw: &RawRwLock) {
+        raw.lock_shared_recursive_as(Fresh::Call)
+    }
+
+    /// `RwLock::write`'s acquisition: a fresh call from user code.
+    #[inline(always)]
+    #[track_caller]
+    pub fn write_fresh(raw: &RawRwLock) {
+        raw.lock_exclusive_as(Fresh::Call)
+    }
+
+    /// `RwLock::upgradable_read`'s acquisition: a fresh call from user code.
+    #[inline(always)]
+    #[track_caller]
+    pub fn upgradable_fresh(raw: &RawRwLock) {
+        raw.lock_upgradable_as(Fresh::Call)
     }
 
     /// `Mutex::lock`'s acquisition: a fresh call from user code.
@@ -223,15 +333,7 @@ mod imp {
         #[inline]
         #[track_caller]
         fn lock_shared(&self) {
-            check::lock(
-                &self.meta,
-                Mode::Shared,
-                Location::caller(),
-                Fresh::Unknown,
-                || self.inner.try_lock_shared(),
-                || self.inner.lock_shared(),
-                |t| self.inner.try_lock_shared_until(t),
-            )
+            self.lock_shared_as(Fresh::Unknown)
         }
 
         #[inline]
@@ -251,15 +353,7 @@ mod imp {
         #[inline]
         #[track_caller]
         fn lock_exclusive(&self) {
-            check::lock(
-                &self.meta,
-                Mode::Exclusive,
-                Location::caller(),
-                Fresh::Unknown,
-                || self.inner.try_lock_exclusive(),
-                || self.inner.lock_exclusive(),
-                |t| self.inner.try_lock_exclusive_until(t),
-            )
+            self.lock_exclusive_as(Fresh::Unknown)
         }
 
         #[inline]
@@ -395,15 +489,7 @@ mod imp {
         #[inline]
         #[track_caller]
         fn lock_shared_recursive(&self) {
-            check::lock(
-                &self.meta,
-                Mode::SharedRecursive,
-                Location::caller(),
-                Fresh::Unknown,
-                || self.inner.try_lock_shared_recursive(),
-                || self.inner.lock_shared_recursive(),
-                |t| self.inner.try_lock_shared_recursive_until(t),
-            )
+            self.lock_shared_recursive_as(Fresh::Unknown)
         }
 
         #[inline]
@@ -451,15 +537,7 @@ mod imp {
         #[inline]
         #[track_caller]
         fn lock_upgradable(&self) {
-            check::lock(
-                &self.meta,
-                Mode::Upgradable,
-                Location::caller(),
-                Fresh::Unknown,
-                || self.inner.try_lock_upgradable(),
-                || self.inner.lock_upgradable(),
-                |t| self.inner.try_lock_upgradable_until(t),
-            )
+            self.lock_upgradable_as(Fresh::Unknown)
         }
 
         #[inline]
@@ -605,5 +683,7 @@ mod imp {
     }
 }
 
-pub(crate) use imp::{fresh, hint_site, lock_fresh, mutex, rwlock};
+pub(crate) use imp::{
+    fresh, hint_site, lock_fresh, mutex, read_fresh, read_recursive_fresh, rwlock, upgradable_fresh, write_fresh,
+};
 pub use imp::{RawMutex, RawRwLock};

@@ -74,8 +74,12 @@ impl<T: ?Sized> RwLock<T> {
     #[inline]
     #[track_caller]
     pub fn read(&self) -> RwLockReadGuard<'_, T> {
-        let _fresh = raw::fresh();
-        self.inner.read()
+        // The raw lock is taken directly, to tell it the call is fresh (see `check::Fresh`).
+        // SAFETY: the lock is taken right here, and the guard made for it owns it from now on.
+        unsafe {
+            raw::read_fresh(self.inner.raw());
+            self.inner.make_read_guard_unchecked()
+        }
     }
 
     /// Shared access if available now.
@@ -105,8 +109,12 @@ impl<T: ?Sized> RwLock<T> {
     #[inline]
     #[track_caller]
     pub fn read_recursive(&self) -> RwLockReadGuard<'_, T> {
-        let _fresh = raw::fresh();
-        self.inner.read_recursive()
+        // The raw lock is taken directly, to tell it the call is fresh (see `check::Fresh`).
+        // SAFETY: the lock is taken right here, and the guard made for it owns it from now on.
+        unsafe {
+            raw::read_recursive_fresh(self.inner.raw());
+            self.inner.make_read_guard_unchecked()
+        }
     }
 
     /// [`read_recursive`](Self::read_recursive) if available now.
@@ -136,8 +144,12 @@ impl<T: ?Sized> RwLock<T> {
     #[inline]
     #[track_caller]
     pub fn write(&self) -> RwLockWriteGuard<'_, T> {
-        let _fresh = raw::fresh();
-        self.inner.write()
+        // The raw lock is taken directly, to tell it the call is fresh (see `check::Fresh`).
+        // SAFETY: the lock is taken right here, and the guard made for it owns it from now on.
+        unsafe {
+            raw::write_fresh(self.inner.raw());
+            self.inner.make_write_guard_unchecked()
+        }
     }
 
     /// Exclusive access if available now.
@@ -167,8 +179,12 @@ impl<T: ?Sized> RwLock<T> {
     #[inline]
     #[track_caller]
     pub fn upgradable_read(&self) -> RwLockUpgradableReadGuard<'_, T> {
-        let _fresh = raw::fresh();
-        self.inner.upgradable_read()
+        // The raw lock is taken directly, to tell it the call is fresh (see `check::Fresh`).
+        // SAFETY: the lock is taken right here, and the guard made for it owns it from now on.
+        unsafe {
+            raw::upgradable_fresh(self.inner.raw());
+            self.inner.make_upgradable_guard_unchecked()
+        }
     }
 
     /// Upgradable access if available now.
