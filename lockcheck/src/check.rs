@@ -225,7 +225,7 @@ fn lock_slow(
         return;
     };
     // Checked before it can block: a new context is examined here (a known one, whose lock
-    // was taken, is only looked up again).
+    // was busy, is only looked up again).
     before_blocking(&acq, fresh);
     if try_fast() {
         acquired(meta, &acq, true);

@@ -211,10 +211,11 @@ pub(crate) fn with<R>(f: impl FnOnce(&mut Thread) -> R) -> Option<R> {
     Some(f(unsafe { &mut *slot.thread.get() }))
 }
 
-/// [`with`] for leaf code, the fast paths: `f` only loads, stores and at most tries a raw
-/// lock (a compare-and-swap that never calls back into lockcheck), so nothing can observe the
-/// state while it runs and it need not be marked busy — two stores saved per lock and per
-/// unlock. `None` if a slow path further up this thread's stack is using the state.
+/// [`with`] for leaf code, the fast paths: `f` only loads, stores and at most tries the raw
+/// lock (parking_lot's, or a semaphore's count under a parking_lot mutex: nothing that calls
+/// back into lockcheck), so nothing can observe the state while it runs and it need not be
+/// marked busy — two stores saved per lock and per unlock. `None` if a slow path further up
+/// this thread's stack is using the state.
 #[inline(always)]
 pub(crate) fn with_leaf<R>(f: impl FnOnce(&mut Thread) -> R) -> Option<R> {
     let slot = slot();
