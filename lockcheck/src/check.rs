@@ -264,6 +264,7 @@ pub(crate) fn lock_timed(
     meta: &LockMeta,
     mode: Mode,
     site: &'static Location<'static>,
+    fresh: Fresh,
     timeout: Timeout,
     try_fast: impl FnOnce() -> bool,
     block: impl FnOnce() -> bool,
@@ -272,7 +273,7 @@ pub(crate) fn lock_timed(
     let Some(acq) = begin(meta, mode, site) else {
         return try_fast() || block();
     };
-    before_blocking(&acq, Fresh::Unknown);
+    before_blocking(&acq, fresh);
     if try_fast() {
         acquired(meta, &acq, true);
         return true;

@@ -206,8 +206,8 @@ impl Semaphore {
 impl Semaphore {
     #[inline]
     fn blocking(&self, n: usize, site: &'static Location<'static>, block: impl FnOnce()) {
-        let _fresh = crate::check::FreshCall::begin();
-        let fresh = crate::check::Fresh::Unknown;
+        // Only `acquire` and `acquire_many` get here: always a fresh call from user code.
+        let fresh = crate::check::Fresh::Call;
         crate::check::lock(
             &self.meta,
             crate::Mode::Permit,
@@ -233,11 +233,12 @@ impl Semaphore {
         block: impl FnOnce() -> bool,
     ) -> bool {
         let timeout = crate::check::Timeout::For(timeout);
-        let _fresh = crate::check::FreshCall::begin();
         crate::check::lock_timed(
             &self.meta,
             crate::Mode::Permit,
             site,
+            // Only `try_acquire_for` gets here: a fresh call from user code.
+            crate::check::Fresh::Call,
             timeout,
             || self.take_now(n),
             block,
