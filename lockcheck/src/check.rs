@@ -260,6 +260,9 @@ impl Timeout {
 /// A timed acquisition: it may block, so it is checked like a blocking one. `block` waits as
 /// the caller asked; `block_until` waits until an instant.
 #[inline]
+// The acquisition's description plus the raw lock's three ways to take it: grouping them
+// would only move the same eight values into a struct at every call site.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn lock_timed(
     meta: &LockMeta,
     mode: Mode,
