@@ -1,8 +1,8 @@
 //! The collector: lockcheck's own thread, which drains every thread's ring into the trace
 //! file (`LOCKCHECK_TRACE`), declares the threads, locks, classes and sites the events name,
-//! and keeps the exact per-lock counters. It also symbolises the stacks of long waits (the
-//! waiting threads only capture them), once per distinct code address, and declares each
-//! distinct stack once.
+//! and keeps the exact per-lock counters. It also declares the stacks of long waits (the
+//! waiting threads only capture them), each distinct one once, when `symbolizer`, a thread of
+//! its own, has looked their symbols up: draining never waits for debug info to load.
 //!
 //! It wakes every 100 ms, or early when a ring passes half full or a thread exits. Flushes
 //! also happen synchronously: on [`flush`](crate::flush), after a panic (a chained panic
@@ -23,12 +23,12 @@ use parking_lot::Mutex as RawLock;
 use crate::registry;
 use crate::report::{Finding, Site};
 use crate::ring;
-use crate::stack::Resolver;
 use crate::trace::{self, BatchEncoder, ClassDecl, Header, LockCounters, LockDecl, OrderEdge, ThreadDecl, TraceWriter};
 use crate::{check, graph};
 use records::{Counted, Pending};
 
 mod records;
+mod symbolizer;
 
 /// How often the collector drains rings when nothing wakes it earlier.
 const PERIOD: Duration = Duration::from_millis(100);
@@ -200,9 +200,8 @@ struct Collector {
     batch: BatchEncoder,
     /// The last `Acquired` or `TimedOut` record, while a `Holder` and `Wait` may still follow.
     pending: Option<Pending>,
-    /// Stack ids by frames: identical stacks are declared once.
-    stacks: HashMap<Vec<String>, u32>,
-    resolver: Resolver,
+    /// Wait stack ids by code addresses: a stack recurring is declared once.
+    stack_ids: HashMap<Vec<usize>, u32>,
     last_snapshot: Option<Instant>,
     last_dropped: Vec<(u32, u64)>,
     /// The overflow totals last written, to write only the locks whose totals changed.
@@ -248,8 +247,7 @@ impl Collector {
             retired_dropped: HashMap::new(),
             batch: BatchEncoder::new(0),
             pending: None,
-            stacks: HashMap::new(),
-            resolver: Resolver::new(),
+            stack_ids: HashMap::new(),
             last_snapshot: None,
             last_dropped: Vec::new(),
             last_overflow: HashMap::new(),
@@ -286,6 +284,12 @@ impl Collector {
                 *self.retired_dropped.entry(ring.tid).or_default() += ring.dropped();
                 ring::retire(ring);
             }
+        }
+        if kind != Flush::Periodic {
+            symbolizer::resolve_all();
+        }
+        for decl in symbolizer::finished() {
+            self.write(|out| out.stack(&decl));
         }
         let due = self.last_snapshot.is_none_or(|at| at.elapsed() >= SNAPSHOT_PERIOD);
         if kind != Flush::Periodic || due {
@@ -386,7 +390,10 @@ impl Collector {
             self.write(|out| out.findings(&findings));
             self.last_findings = findings;
         }
-        let mut edges = graph::export_class_edges();
+        let (mut edges, unresolved) = graph::export_class_edges();
+        if unresolved {
+            symbolizer::edges();
+        }
         edges.sort_unstable_by(|a, b| (&a.from, &a.to).cmp(&(&b.from, &b.to)));
         if edges != self.last_edges {
             self.write(|out| out.edges(&edges));

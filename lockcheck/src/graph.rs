@@ -315,9 +315,9 @@ fn evidence(s: &Sighting, graph: Graph) -> Edge {
     }
 }
 
-/// Every class lock-order edge, for the trace: the CLI merges them across processes by label.
-/// Stacks are symbolised outside the graph lock: it can take a while the first time.
-pub(crate) fn export_class_edges() -> Vec<crate::trace::OrderEdge> {
+/// Symbolises the stacks of class edges first seen since the last call, outside the graph
+/// lock (the first lookup of a process loads its debug info). Returns whether there were any.
+pub(crate) fn resolve_class_edge_stacks() -> bool {
     let pending: Vec<((u32, u32), stack::Unresolved)> = state(|st| {
         st.classes
             .edges()
@@ -327,6 +327,9 @@ pub(crate) fn export_class_edges() -> Vec<crate::trace::OrderEdge> {
             })
             .collect()
     });
+    if pending.is_empty() {
+        return false;
+    }
     let resolved: Vec<((u32, u32), Vec<String>)> =
         pending.into_iter().map(|(pair, unresolved)| (pair, stack::resolve(unresolved))).collect();
     state(|st| {
@@ -335,7 +338,18 @@ pub(crate) fn export_class_edges() -> Vec<crate::trace::OrderEdge> {
                 edge.first.stack = Frames::Resolved(frames);
             }
         }
-        st.classes
+    });
+    true
+}
+
+/// Every class lock-order edge, for the trace: the CLI merges them across processes by label.
+/// An edge whose stack is not symbolised yet (see [`resolve_class_edge_stacks`]) goes without
+/// one; the second value says whether any did.
+pub(crate) fn export_class_edges() -> (Vec<crate::trace::OrderEdge>, bool) {
+    state(|st| {
+        let unresolved = st.classes.edges().any(|(_, _, e)| matches!(e.first.stack, Frames::Unresolved(_)));
+        let edges = st
+            .classes
             .edges()
             .map(|(from, to, e)| crate::trace::OrderEdge {
                 from: registry::class_label(from),
@@ -347,6 +361,7 @@ pub(crate) fn export_class_edges() -> Vec<crate::trace::OrderEdge> {
                 multi_thread: e.multi_thread,
                 first: evidence(&e.first, Graph::Class),
             })
-            .collect()
+            .collect();
+        (edges, unresolved)
     })
 }

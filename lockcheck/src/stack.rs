@@ -38,6 +38,13 @@ pub(crate) fn enabled() -> bool {
 #[derive(Clone, Debug)]
 pub(crate) struct Unresolved(backtrace::Backtrace);
 
+impl Unresolved {
+    /// The code address of each frame: what makes two stacks the same before symbolising.
+    pub(crate) fn addresses(&self) -> Vec<usize> {
+        self.0.frames().iter().map(|frame| frame.ip().addr()).collect()
+    }
+}
+
 /// The calling thread's stack, without symbols: microseconds, where symbolising can take
 /// far longer (the first time, it loads the debug info). `None` when stacks are off.
 pub(crate) fn capture_unresolved() -> Option<Unresolved> {

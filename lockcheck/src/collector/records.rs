@@ -6,16 +6,17 @@
 //! Contended acquisitions and timeouts, which a `Holder` and a `Wait` record qualify, and
 //! failed `try_lock`s take the out-of-line path through a full `trace::Event`.
 
+use std::collections::hash_map::Entry;
 use std::panic::Location;
 use std::sync::Arc;
 
-use super::{Collector, BATCH_BYTES, SITE_CACHE};
+use super::{symbolizer, Collector, BATCH_BYTES, SITE_CACHE};
 use crate::event::{Event as RingEvent, Kind, STACK_PENDING};
 use crate::registry::site_label;
 use crate::report::Site;
 use crate::ring::Ring;
 use crate::stack::Unresolved;
-use crate::trace::{self, Event, EventKind, Holder, LockCounters, SiteDecl, StackDecl};
+use crate::trace::{self, Event, EventKind, Holder, LockCounters, SiteDecl};
 
 /// A lock's counts from the events written so far.
 #[derive(Clone, Copy, Default)]
@@ -119,7 +120,7 @@ impl Collector {
         let Some(Pending { record: qualified, holder }) = self.pending.take() else { return };
         // Popped for every marked record, so the queue stays in step with the ring.
         let stack = if record.mode == STACK_PENDING { ring.take_stack() } else { None };
-        let stack = stack.and_then(|stack| self.stack(&stack));
+        let stack = stack.and_then(|stack| self.stack(stack));
         let holder = holder.map(|h| self.holder(&h));
         self.emit(qualified, Some(record.payload), stack, holder);
     }
@@ -202,23 +203,19 @@ impl Collector {
         Holder { thread: record.lock, site: self.site(record) }
     }
 
-    /// The id of a wait's stack, symbolised and declared on first sight (before the batch
-    /// that uses it, which is written later); `None` when no frame of it is the user's.
-    fn stack(&mut self, stack: &Unresolved) -> Option<u32> {
-        // Symbolising is the costly part: not for a trace that can no longer be written.
+    /// The id of a wait's stack, given on first sight of its addresses; the symbolizer
+    /// declares it later (see `symbolizer`). `None` when the trace can no longer be written.
+    fn stack(&mut self, stack: Unresolved) -> Option<u32> {
         self.out.as_ref()?;
-        let frames = self.resolver.resolve(stack);
-        if frames.is_empty() {
-            return None;
+        let next = self.stack_ids.len() as u32;
+        match self.stack_ids.entry(stack.addresses()) {
+            Entry::Occupied(seen) => Some(*seen.get()),
+            Entry::Vacant(new) => {
+                new.insert(next);
+                symbolizer::wait(next, stack);
+                Some(next)
+            }
         }
-        if let Some(&id) = self.stacks.get(&frames) {
-            return Some(id);
-        }
-        let id = self.stacks.len() as u32;
-        let decl = StackDecl { id, frames };
-        self.write(|out| out.stack(&decl));
-        self.stacks.insert(decl.frames, id);
-        Some(id)
     }
 
     /// The site id of a record's site, declaring it on first sight (before the batch that

@@ -12,9 +12,12 @@
 //! to its last complete chunk; a reader skips chunk kinds it does not know; a length above
 //! [`MAX_CHUNK_LEN`] is corruption, never an allocation. Integers inside payloads are LEB128
 //! varints. Declarations (threads, classes, locks, sites) always precede the events that use
-//! their ids (stacks too: a stack chunk precedes the first event naming it). Snapshot chunks are cumulative: for dropped counts, findings and order edges the
-//! last chunk of the kind is the whole truth; counters chunks carry the locks whose totals
-//! changed, so per lock the last value seen counts.
+//! their ids, except stacks: symbolised off the recorder's path, a stack chunk may come after
+//! the events naming it, and a trace cut short (or a stack without a frame of the user's) can
+//! name a stack it never declares; readers then show the event's site. Snapshot chunks are
+//! cumulative: for dropped counts, findings and order edges the last chunk of the kind is the
+//! whole truth; counters chunks carry the locks whose totals changed, so per lock the last
+//! value seen counts.
 //!
 //! | kind | chunk | payload |
 //! |---|---|---|
