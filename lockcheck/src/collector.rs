@@ -20,12 +20,13 @@ use std::time::{Duration, Instant, SystemTime};
 
 use parking_lot::Mutex as RawLock;
 
+use crate::event::Event as RingEvent;
 use crate::registry;
 use crate::report::{Finding, Site};
 use crate::ring;
 use crate::trace::{self, BatchEncoder, ClassDecl, Header, LockCounters, LockDecl, OrderEdge, ThreadDecl, TraceWriter};
 use crate::{check, graph};
-use records::{Counted, Pending};
+use records::Counted;
 
 mod records;
 mod symbolizer;
@@ -198,8 +199,8 @@ struct Collector {
     retired_overflow: HashMap<u32, LockCounters>,
     retired_dropped: HashMap<u32, u64>,
     batch: BatchEncoder,
-    /// The last `Acquired` or `TimedOut` record, while a `Holder` and `Wait` may still follow.
-    pending: Option<Pending>,
+    /// The `Holder` record drained after the pending acquisition or timeout, if any.
+    holder: Option<RingEvent>,
     /// Wait stack ids by code addresses: a stack recurring is declared once.
     stack_ids: HashMap<Vec<usize>, u32>,
     last_snapshot: Option<Instant>,
@@ -246,7 +247,7 @@ impl Collector {
             retired_overflow: HashMap::new(),
             retired_dropped: HashMap::new(),
             batch: BatchEncoder::new(0),
-            pending: None,
+            holder: None,
             stack_ids: HashMap::new(),
             last_snapshot: None,
             last_dropped: Vec::new(),

@@ -122,6 +122,7 @@ impl Event {
 
     /// The event a [`Record`] holds; `None` for a record [`to_record`](Self::to_record) did
     /// not make.
+    #[inline(always)]
     pub fn from_record([head, payload]: Record) -> Option<Event> {
         let kind = *Kind::ALL.get(usize::from((head >> 32) as u8))?;
         Some(Event { lock: head as u32, kind, mode: (head >> 40) as u8, payload })

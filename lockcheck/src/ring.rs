@@ -84,14 +84,16 @@ impl Ring {
         self.spsc.published_end()
     }
 
-    /// Hands the records up to `end` to `f` and frees their slots.
+    /// Hands the records up to `end` to `f`, as the ring holds them (see
+    /// [`Event::from_record`]), and frees their slots.
     ///
     /// # Safety
     ///
     /// As [`Spsc::drain_to`]: one consumer at a time, `end` from [`Ring::published_end`].
-    pub unsafe fn drain_to(&self, end: usize, mut f: impl FnMut(Event)) {
+    #[inline(always)]
+    pub unsafe fn drain_to(&self, end: usize, f: impl FnMut(Record)) {
         // SAFETY: forwarded from this function's contract.
-        unsafe { self.spsc.drain_to(end, |record| Event::from_record(record).into_iter().for_each(&mut f)) };
+        unsafe { self.spsc.drain_to(end, f) };
     }
 }
 
@@ -564,7 +566,8 @@ mod tests {
         let mut marked = 0;
         // SAFETY: the only consumer; `end` from `published_end`.
         unsafe {
-            ring.drain_to(ring.published_end(), |e| {
+            ring.drain_to(ring.published_end(), |record| {
+                let e = Event::from_record(record).unwrap();
                 marked += usize::from(e.kind == Kind::Wait && e.mode == crate::event::STACK_PENDING)
             })
         };

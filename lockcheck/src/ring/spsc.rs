@@ -136,6 +136,7 @@ impl<T: Copy> Spsc<T> {
     ///
     /// Only one consumer may call this at a time (the collector holds its state lock), and
     /// `end` must come from `published_end` on this ring, after any earlier drain.
+    #[inline(always)]
     pub unsafe fn drain_to(&self, end: usize, mut f: impl FnMut(T)) -> usize {
         // Relaxed: only consumers store `head`, and they are serialised by the caller's lock,
         // which orders their accesses.

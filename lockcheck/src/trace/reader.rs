@@ -89,7 +89,7 @@ impl<R: Read> TraceReader<R> {
         if payload.len() < len as usize {
             return Err(TraceError::Truncated { offset: at });
         }
-        if checksum(&payload) != sum {
+        if checksum(self.version, &payload) != sum {
             return Err(TraceError::Corrupt {
                 offset: at,
                 what: format!("checksum mismatch in a chunk of kind {kind}"),

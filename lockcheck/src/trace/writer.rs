@@ -220,7 +220,7 @@ impl<W: Write> TraceWriter<W> {
         let mut framed = Vec::with_capacity(self.buf.len() + 9);
         framed.push(kind);
         framed.extend_from_slice(&len.to_le_bytes());
-        framed.extend_from_slice(&checksum(&self.buf).to_le_bytes());
+        framed.extend_from_slice(&checksum(VERSION, &self.buf).to_le_bytes());
         framed.extend_from_slice(&self.buf);
         self.buf.clear();
         self.out.write_all(&framed)
