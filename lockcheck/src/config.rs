@@ -47,10 +47,13 @@ pub(crate) struct Config {
     pub wait_stacks_us: u64,
     /// `LOCKCHECK_HOLD_SAMPLE=N`: time one uncontended hold in N (0 = never, 1 = every one).
     pub hold_sample: u32,
-    /// `LOCKCHECK_RING=N`: events per thread ring (16 bytes each). The default, 1 MiB per
-    /// thread, keeps the collector from draining a busy ring while it is still hot in the
-    /// producer's cache (benches/recording.rs, fastest samples of an uncontended loop: about
-    /// 2 ns of recording per lock+unlock at this size, 5-9 ns at 16384).
+    /// `LOCKCHECK_RING=N`: events per thread ring (16 bytes each). The default, 4 MiB of
+    /// address space per thread, is larger than a core's L2 cache: the collector, woken at half
+    /// full, then reads lines the producer wrote long enough ago to have left its cache, where
+    /// reading hot lines stalled the producer (a nested pair in a tight loop, recording: about
+    /// 30 ns at this size, 36 ns at 65536, 50 ns at 16384). Pages are committed as the thread
+    /// first writes them: a thread that records little costs little (64 threads of 100
+    /// acquisitions each added 1.7 MB of resident memory in all).
     pub ring_capacity: usize,
 }
 
@@ -86,7 +89,7 @@ impl Config {
             }),
             wait_stacks_us: parse("LOCKCHECK_WAIT_STACKS_US", 20, |v| v.parse().ok()),
             hold_sample: parse("LOCKCHECK_HOLD_SAMPLE", 64, |v| v.parse().ok()),
-            ring_capacity: parse("LOCKCHECK_RING", 1 << 16, |v| {
+            ring_capacity: parse("LOCKCHECK_RING", 1 << 18, |v| {
                 v.parse::<usize>().ok().filter(|n| (16..=1 << 24).contains(n))
             }),
         }
