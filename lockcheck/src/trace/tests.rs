@@ -402,3 +402,29 @@ fn version_2_traces_still_read_with_their_checksum() {
     let err = TraceReader::new(&mislabelled[..]).unwrap().next().unwrap().unwrap_err();
     assert!(matches!(err, TraceError::Corrupt { .. }), "{err}");
 }
+
+#[test]
+fn a_stack_declared_after_the_events_naming_it_is_still_the_traces() {
+    // The recorder symbolises stacks on a thread of its own, so a stack chunk can follow the
+    // batch that names it; a trace cut before it names a stack it never declares.
+    let mut w = TraceWriter::new(Vec::new()).unwrap();
+    let mut batch = BatchEncoder::new(3);
+    let waited = EventKind::Acquired { site: 0, wait_ns: Some(30_000), stack: Some(0), holder: None };
+    batch.push(&Event { thread: 3, lock: 1, mode: Mode::Exclusive, kind: waited });
+    w.events(&batch, 0).unwrap();
+    let cut = w.into_inner();
+    let mut w = TraceWriter::new(cut.clone()).unwrap();
+    w.stack(&stack()).unwrap();
+    let mut whole = w.into_inner();
+    // The second writer wrote a preamble of its own after the first file: drop it.
+    whole.drain(cut.len()..cut.len() + PREAMBLE_LEN as usize);
+
+    let mut named = Vec::new();
+    let data = TraceData::read_with(TraceReader::new(&whole[..]).unwrap(), |_, e| named.push(e.kind)).unwrap();
+    assert_eq!(named, [waited]);
+    assert_eq!(data.stacks.get(&0), Some(&stack().frames));
+    assert!(data.warning.is_none());
+
+    let data = TraceData::read_with(TraceReader::new(&cut[..]).unwrap(), |_, _| {}).unwrap();
+    assert!(data.stacks.is_empty() && data.warning.is_none(), "named, never declared: not an error");
+}
