@@ -296,6 +296,9 @@ impl Collector {
         if kind != Flush::Periodic || due {
             self.snapshots();
         }
+        if kind == Flush::Periodic {
+            symbolizer::start();
+        }
         if kind == Flush::Exit {
             self.write(|out| out.end());
             self.finished = true;

@@ -36,16 +36,35 @@ static DONE: RawLock<Vec<StackDecl>> = RawLock::new(Vec::new());
 /// symbolises at flushes only).
 static THREAD: OnceLock<Option<Thread>> = OnceLock::new();
 
-/// Queues the stack of a long wait, which the trace names `id`.
+/// Queues the stack of a long wait, which the trace names `id`; [`start`] sets to work.
 pub(super) fn wait(id: u32, stack: Unresolved) {
     QUEUE.lock().waits.push((id, stack));
-    wake();
 }
 
-/// Asks for the stacks of new class edges (see [`graph::resolve_class_edge_stacks`]).
+/// Asks for the stacks of new class edges (see [`graph::resolve_class_edge_stacks`]);
+/// [`start`] sets to work.
 pub(super) fn edges() {
     QUEUE.lock().edges = true;
-    wake();
+}
+
+/// Wakes the symbolising thread, starting it the first time, if work is queued. Called after
+/// periodic drains only: a full flush resolves the queue itself ([`resolve_all`]), and an
+/// exit flush is no time to start a thread.
+pub(super) fn start() {
+    let queued = {
+        let queue = QUEUE.lock();
+        !queue.waits.is_empty() || queue.edges
+    };
+    if !queued {
+        return;
+    }
+    let thread = THREAD.get_or_init(|| {
+        let spawned = std::thread::Builder::new().name("lockcheck-symbolizer".into()).spawn(run);
+        spawned.ok().map(|handle| handle.thread().clone())
+    });
+    if let Some(thread) = thread {
+        thread.unpark();
+    }
 }
 
 /// The wait stacks symbolised since the last call.
@@ -81,16 +100,6 @@ fn resolve_one() -> bool {
         graph::resolve_class_edge_stacks();
     }
     edges
-}
-
-fn wake() {
-    let thread = THREAD.get_or_init(|| {
-        let spawned = std::thread::Builder::new().name("lockcheck-symbolizer".into()).spawn(run);
-        spawned.ok().map(|handle| handle.thread().clone())
-    });
-    if let Some(thread) = thread {
-        thread.unpark();
-    }
 }
 
 fn run() {
