@@ -20,7 +20,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use parking_lot::Mutex as RawLock;
 
-use crate::event::Event as RingEvent;
+use crate::event::{Event as RingEvent, Record};
 use crate::registry;
 use crate::report::{Finding, Site};
 use crate::ring;
@@ -199,8 +199,8 @@ struct Collector {
     retired_overflow: HashMap<u32, LockCounters>,
     retired_dropped: HashMap<u32, u64>,
     batch: BatchEncoder,
-    /// The `Holder` record drained after the pending acquisition or timeout, if any.
-    holder: Option<RingEvent>,
+    /// The last `Holder` record drained, with the pending acquisition or timeout it followed.
+    holder: Option<(Record, RingEvent)>,
     /// Wait stack ids by code addresses: a stack recurring is declared once.
     stack_ids: HashMap<Vec<usize>, u32>,
     last_snapshot: Option<Instant>,

@@ -316,8 +316,8 @@ fn evidence(s: &Sighting, graph: Graph) -> Edge {
 }
 
 /// Symbolises the stacks of class edges first seen since the last call, outside the graph
-/// lock (the first lookup of a process loads its debug info). Returns whether there were any.
-pub(crate) fn resolve_class_edge_stacks() -> bool {
+/// lock (the first lookup of a process loads its debug info).
+pub(crate) fn resolve_class_edge_stacks() {
     let pending: Vec<((u32, u32), stack::Unresolved)> = state(|st| {
         st.classes
             .edges()
@@ -328,7 +328,7 @@ pub(crate) fn resolve_class_edge_stacks() -> bool {
             .collect()
     });
     if pending.is_empty() {
-        return false;
+        return;
     }
     let resolved: Vec<((u32, u32), Vec<String>)> =
         pending.into_iter().map(|(pair, unresolved)| (pair, stack::resolve(unresolved))).collect();
@@ -339,7 +339,6 @@ pub(crate) fn resolve_class_edge_stacks() -> bool {
             }
         }
     });
-    true
 }
 
 /// Every class lock-order edge, for the trace: the CLI merges them across processes by label.
