@@ -15,7 +15,7 @@ pub enum OnCycle {
     Warn,
     /// Panic at the offending acquisition, before blocking.
     Panic,
-    /// Record the finding for [`report()`](crate::report) and the trace only.
+    /// Record the finding for [`report()`](crate::report()) and the trace only.
     Ignore,
 }
 

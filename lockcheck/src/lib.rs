@@ -58,57 +58,28 @@
 
 #![warn(missing_docs)]
 
-mod condvar;
+mod analysis;
 mod config;
-mod hang;
-pub mod merge;
-mod mutex;
-mod order;
-mod raw;
-mod registry;
-mod remutex;
-mod report;
-mod rwlock;
-mod semaphore;
-pub mod suppress;
+mod primitives;
+#[cfg(feature = "instrument")]
+mod record;
+mod runtime;
 pub mod trace;
 
-#[cfg(feature = "instrument")]
-mod check;
-#[cfg(feature = "instrument")]
-mod collector;
-#[cfg(feature = "instrument")]
-mod event;
-#[cfg(feature = "instrument")]
-mod graph;
-#[cfg(feature = "instrument")]
-mod held;
-#[cfg(feature = "instrument")]
-mod owner;
-mod render;
-#[cfg(feature = "instrument")]
-mod ring;
-#[cfg(feature = "instrument")]
-mod stack;
-#[cfg(feature = "instrument")]
-mod waitfor;
-#[cfg(feature = "instrument")]
-mod watchdog;
-
-pub use condvar::{Condvar, WaitTimeoutResult};
-pub use config::{OnCycle, OnDeadlock};
-pub use mutex::{MappedMutexGuard, Mutex, MutexGuard};
-pub use raw::{RawMutex, RawRwLock};
-pub use registry::LockKind;
-pub use remutex::{MappedReentrantMutexGuard, ReentrantMutex, ReentrantMutexGuard};
-pub use report::{
-    Cycle, Edge, Finding, Graph, Hang, HeldLock, LockRef, Misuse, Mode, RankViolation, Report, SelfDeadlock, Site,
-    ThreadState,
+pub use analysis::report::{
+    Cycle, Edge, Finding, Graph, Hang, HeldLock, LockKind, LockRef, Misuse, Mode, RankViolation, Report, SelfDeadlock,
+    Site, ThreadState,
 };
-pub use rwlock::{
+pub use analysis::{merge, suppress};
+pub use config::{OnCycle, OnDeadlock};
+pub use primitives::condvar::{Condvar, WaitTimeoutResult};
+pub use primitives::mutex::{MappedMutexGuard, Mutex, MutexGuard};
+pub use primitives::raw::{RawMutex, RawRwLock};
+pub use primitives::remutex::{MappedReentrantMutexGuard, ReentrantMutex, ReentrantMutexGuard};
+pub use primitives::rwlock::{
     MappedRwLockReadGuard, MappedRwLockWriteGuard, RwLock, RwLockReadGuard, RwLockUpgradableReadGuard, RwLockWriteGuard,
 };
-pub use semaphore::{Semaphore, SemaphorePermit};
+pub use primitives::semaphore::{Semaphore, SemaphorePermit};
 
 /// Whether this build has the `instrument` feature.
 pub const INSTRUMENTED: bool = cfg!(feature = "instrument");
@@ -119,8 +90,8 @@ pub const INSTRUMENTED: bool = cfg!(feature = "instrument");
 pub fn report() -> Report {
     #[cfg(feature = "instrument")]
     {
-        let report = Report { findings: check::findings(), events_lost: ring::events_lost() };
-        check::suppressions().apply(report).0
+        let report = Report { findings: runtime::check::findings(), events_lost: record::ring::events_lost() };
+        runtime::check::suppressions().apply(report).0
     }
     #[cfg(not(feature = "instrument"))]
     {
@@ -133,7 +104,7 @@ pub fn report() -> Report {
 /// complete trace at a point of its choosing. Does nothing when no trace is recorded.
 pub fn flush() {
     #[cfg(feature = "instrument")]
-    collector::flush();
+    runtime::collector::flush();
 }
 
 /// Panics with the report if anything that fails a check was found.
@@ -149,7 +120,7 @@ pub fn assert_no_deadlocks() {
 /// every finding to panic, say). Without the `instrument` feature it does nothing.
 pub fn set_on_cycle(on_cycle: OnCycle) {
     #[cfg(feature = "instrument")]
-    check::set_on_cycle(on_cycle);
+    runtime::check::set_on_cycle(on_cycle);
     #[cfg(not(feature = "instrument"))]
     let _ = on_cycle;
 }
@@ -159,7 +130,7 @@ pub fn set_on_cycle(on_cycle: OnCycle) {
 pub fn held_locks() -> Vec<HeldLock> {
     #[cfg(feature = "instrument")]
     {
-        check::held_locks()
+        runtime::check::held_locks()
     }
     #[cfg(not(feature = "instrument"))]
     {

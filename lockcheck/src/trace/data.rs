@@ -5,7 +5,7 @@ use std::io::Read;
 use std::path::Path;
 
 use super::{Chunk, ClassDecl, Event, Header, LockCounters, LockDecl, OrderEdge, TraceError, TraceReader};
-use crate::report::{Finding, Site};
+use crate::analysis::report::{Finding, Site};
 
 /// A trace's declarations (stacks included), exact counters, dropped counts, findings and order edges. Events
 /// are not kept (a trace can hold hundreds of millions): [`TraceData::read_with`] hands each

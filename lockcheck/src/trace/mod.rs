@@ -47,19 +47,18 @@
 
 mod codec;
 mod data;
-mod order_edge;
 mod reader;
 mod writer;
 
 use std::io;
 
+pub use crate::analysis::order_edge::OrderEdge;
 pub use data::TraceData;
-pub use order_edge::OrderEdge;
 pub use reader::{EventBatch, Events, TraceReader};
 pub use writer::{BatchEncoder, TraceWriter};
 
-use crate::registry::LockKind;
-use crate::report::{Mode, Site};
+use crate::analysis::report::LockKind;
+use crate::analysis::report::{Mode, Site};
 
 /// The first eight bytes of every trace.
 pub const MAGIC: [u8; 8] = *b"LCKTRACE";
@@ -300,7 +299,7 @@ pub enum Chunk {
     /// Exact counters, cumulative, of the locks that changed since the previous such chunk.
     Counters(Vec<(u32, LockCounters)>),
     /// Every finding so far.
-    Findings(Vec<crate::report::Finding>),
+    Findings(Vec<crate::analysis::report::Finding>),
     /// Every class lock-order edge so far.
     Edges(Vec<OrderEdge>),
     /// A stack declaration.

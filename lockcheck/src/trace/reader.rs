@@ -9,7 +9,7 @@ use super::writer::code;
 use super::{kind, kind_from_code, mode_from_code, Chunk, ClassDecl, Event, EventKind, Header, Holder, LockCounters};
 use super::{LockDecl, SiteDecl, StackDecl, ThreadDecl, TraceError, FRAME_LEN, MAGIC, MAX_CHUNK_LEN};
 use super::{OLDEST_VERSION, PREAMBLE_LEN, VERSION};
-use crate::report::Site;
+use crate::analysis::report::Site;
 
 /// Iterates the chunks of a trace. Yields `Err` once, at the first damaged or incomplete
 /// chunk, and then ends: everything yielded before it is intact.
@@ -119,7 +119,7 @@ fn site(d: &mut Decoder<'_>) -> Result<Site, TraceError> {
     Ok(Site { file: d.str()?, line: d.u32()?, column: d.u32()? })
 }
 
-fn lock_kind(d: &mut Decoder<'_>) -> Result<crate::registry::LockKind, TraceError> {
+fn lock_kind(d: &mut Decoder<'_>) -> Result<crate::analysis::report::LockKind, TraceError> {
     let code = d.u8()?;
     kind_from_code(code).ok_or_else(|| d.corrupt(format!("unknown lock kind {code}")))
 }

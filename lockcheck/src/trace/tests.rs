@@ -1,5 +1,5 @@
 use super::*;
-use crate::report::{Edge, Finding, HeldLock, LockRef, Misuse};
+use crate::analysis::report::{Edge, Finding, HeldLock, LockRef, Misuse};
 
 fn site(line: u32) -> Site {
     Site { file: "src/bank.rs".into(), line, column: 9 }

@@ -6,7 +6,7 @@ use std::io::{self, Write};
 use super::codec::{checksum, opt_code, put_opt, put_str, put_varint, put_varint_at, zigzag};
 use super::{kind, kind_code, mode_code, ClassDecl, Event, EventKind, Header, LockCounters, LockDecl, OrderEdge};
 use super::{Holder, SiteDecl, StackDecl, ThreadDecl, MAGIC, MAX_CHUNK_LEN, VERSION};
-use crate::report::Finding;
+use crate::analysis::report::Finding;
 
 /// Writes a trace: the preamble on creation, then one call per chunk. Each chunk reaches `out`
 /// in a single `write_all`, so a process that dies between calls leaves whole chunks only.

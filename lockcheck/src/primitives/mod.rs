@@ -1,0 +1,11 @@
+//! The locks users hold: `Mutex`, `RwLock`, `ReentrantMutex`, `Condvar`, `Semaphore` and the
+//! raw locks behind them. Without the `instrument` feature they are parking_lot's own; with it,
+//! the raw locks run the acquisition protocol of `runtime/` around parking_lot's. The top
+//! layer: nothing in the crate below it names it.
+
+pub(crate) mod condvar;
+pub(crate) mod mutex;
+pub(crate) mod raw;
+pub(crate) mod remutex;
+pub(crate) mod rwlock;
+pub(crate) mod semaphore;

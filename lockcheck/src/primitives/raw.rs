@@ -1,0 +1,699 @@
+//! The raw locks behind every primitive.
+//!
+//! Without the `instrument` feature these are parking_lot's own raw locks, so every primitive
+//! is parking_lot's at its size and speed. With it, each wraps parking_lot's raw lock with its
+//! [`LockMeta`](crate::runtime::registry::LockMeta) and runs the acquisition protocol of `check.rs` around it; lock_api builds
+//! every guard type on top, and its `#[track_caller]` methods hand us the user's call site.
+
+use std::panic::Location;
+
+use crate::analysis::report::LockKind;
+
+#[cfg(not(feature = "instrument"))]
+mod imp {
+    use super::*;
+    pub use parking_lot::{RawMutex, RawRwLock};
+
+    #[inline]
+    pub const fn mutex(
+        _: LockKind,
+        _: Option<&'static str>,
+        _: Option<u32>,
+        _: &'static Location<'static>,
+    ) -> RawMutex {
+        <RawMutex as lock_api::RawMutex>::INIT
+    }
+
+    #[inline]
+    pub const fn rwlock(_: Option<&'static str>, _: Option<u32>, _: &'static Location<'static>) -> RawRwLock {
+        <RawRwLock as lock_api::RawRwLock>::INIT
+    }
+
+    #[inline]
+    pub fn hint_site(_: &'static Location<'static>) {}
+
+    /// `Mutex::lock`'s acquisition: parking_lot's own.
+    #[inline]
+    pub fn lock_fresh(raw: &RawMutex) {
+        <RawMutex as lock_api::RawMutex>::lock(raw)
+    }
+
+    /// `RwLock::read`'s acquisition: parking_lot's own.
+    #[inline]
+    pub fn read_fresh(raw: &RawRwLock) {
+        <RawRwLock as lock_api::RawRwLock>::lock_shared(raw)
+    }
+
+    /// `RwLock::read_recursive`'s acquisition: parking_lot's own.
+    #[inline]
+    pub fn read_recursive_fresh(raw: &RawRwLock) {
+        <RawRwLock as lock_api::RawRwLockRecursive>::lock_shared_recursive(raw)
+    }
+
+    /// `RwLock::write`'s acquisition: parking_lot's own.
+    #[inline]
+    pub fn write_fresh(raw: &RawRwLock) {
+        <RawRwLock as lock_api::RawRwLock>::lock_exclusive(raw)
+    }
+
+    /// `RwLock::upgradable_read`'s acquisition: parking_lot's own.
+    #[inline]
+    pub fn upgradable_fresh(raw: &RawRwLock) {
+        <RawRwLock as lock_api::RawRwLockUpgrade>::lock_upgradable(raw)
+    }
+
+    /// A blocking call from user code; nothing to mark without instrumentation.
+    pub struct FreshCall;
+
+    #[inline]
+    pub fn fresh() -> FreshCall {
+        FreshCall
+    }
+}
+
+#[cfg(feature = "instrument")]
+mod imp {
+    use super::*;
+    use crate::analysis::report::Mode;
+    use crate::runtime::check::{self, Fresh, Timeout};
+    use crate::runtime::registry::LockMeta;
+    use lock_api::{
+        RawMutex as _, RawMutexTimed as _, RawRwLock as _, RawRwLockRecursive as _, RawRwLockRecursiveTimed as _,
+        RawRwLockTimed as _, RawRwLockUpgrade as _, RawRwLockUpgradeTimed as _,
+    };
+    use std::time::{Duration, Instant};
+
+    /// parking_lot's raw mutex, instrumented.
+    pub struct RawMutex {
+        inner: parking_lot::RawMutex,
+        pub(crate) meta: LockMeta,
+    }
+
+    /// parking_lot's raw reader-writer lock, instrumented.
+    pub struct RawRwLock {
+        inner: parking_lot::RawRwLock,
+        pub(crate) meta: LockMeta,
+    }
+
+    #[inline]
+    pub const fn mutex(
+        kind: LockKind,
+        name: Option<&'static str>,
+        rank: Option<u32>,
+        site: &'static Location<'static>,
+    ) -> RawMutex {
+        RawMutex { inner: parking_lot::RawMutex::INIT, meta: LockMeta::new(kind, name, rank, Some(site)) }
+    }
+
+    #[inline]
+    pub const fn rwlock(name: Option<&'static str>, rank: Option<u32>, site: &'static Location<'static>) -> RawRwLock {
+        RawRwLock { inner: parking_lot::RawRwLock::INIT, meta: LockMeta::new(LockKind::RwLock, name, rank, Some(site)) }
+    }
+
+    pub use crate::runtime::check::hint_site;
+
+    #[inline]
+    pub fn fresh() -> crate::runtime::check::FreshCall {
+        crate::runtime::check::FreshCall::begin()
+    }
+
+    impl Drop for RawMutex {
+        fn drop(&mut self) {
+            self.meta.retire();
+        }
+    }
+
+    impl Drop for RawRwLock {
+        fn drop(&mut self) {
+            self.meta.retire();
+        }
+    }
+
+    impl RawMutex {
+        #[inline(always)]
+        #[track_caller]
+        fn lock_as(&self, fresh: Fresh) {
+            check::lock(
+                &self.meta,
+                Mode::Exclusive,
+                Location::caller(),
+                fresh,
+                || self.inner.try_lock(),
+                || self.inner.lock(),
+                |t| self.inner.try_lock_until(t),
+            )
+        }
+    }
+
+    impl RawRwLock {
+        #[inline(always)]
+        #[track_caller]
+        fn lock_shared_as(&self, fresh: Fresh) {
+            check::lock(
+                &self.meta,
+                Mode::Shared,
+                Location::caller(),
+                fresh,
+                || self.inner.try_lock_shared(),
+                || self.inner.lock_shared(),
+                |t| self.inner.try_lock_shared_until(t),
+            )
+        }
+
+        #[inline(always)]
+        #[track_caller]
+        fn lock_exclusive_as(&self, fresh: Fresh) {
+            check::lock(
+                &self.meta,
+                Mode::Exclusive,
+                Location::caller(),
+                fresh,
+                || self.inner.try_lock_exclusive(),
+                || self.inner.lock_exclusive(),
+                |t| self.inner.try_lock_exclusive_until(t),
+            )
+        }
+
+        #[inline(always)]
+        #[track_caller]
+        fn lock_shared_recursive_as(&self, fresh: Fresh) {
+            check::lock(
+                &self.meta,
+                Mode::SharedRecursive,
+                Location::caller(),
+                fresh,
+                || self.inner.try_lock_shared_recursive(),
+                || self.inner.lock_shared_recursive(),
+                |t| self.inner.try_lock_shared_recursive_until(t),
+            )
+        }
+
+        #[inline(always)]
+        #[track_caller]
+        fn lock_upgradable_as(&self, fresh: Fresh) {
+            check::lock(
+                &self.meta,
+                Mode::Upgradable,
+                Location::caller(),
+                fresh,
+                || self.inner.try_lock_upgradable(),
+                || self.inner.lock_upgradable(),
+                |t| self.inner.try_lock_upgradable_until(t),
+            )
+        }
+    }
+
+    /// `RwLock::read`'s acquisition: a fresh call from user code.
+    #[inline(always)]
+    #[track_caller]
+    pub fn read_fresh(raw: &RawRwLock) {
+        raw.lock_shared_as(Fresh::Call)
+    }
+
+    /// `RwLock::read_recursive`'s acquisition: a fresh call from user code.
+    #[inline(always)]
+    #[track_caller]
+    pub fn read_recursive_fresh(raw: &RawRwLock) {
+        raw.lock_shared_recursive_as(Fresh::Call)
+    }
+
+    /// `RwLock::write`'s acquisition: a fresh call from user code.
+    #[inline(always)]
+    #[track_caller]
+    pub fn write_fresh(raw: &RawRwLock) {
+        raw.lock_exclusive_as(Fresh::Call)
+    }
+
+    /// `RwLock::upgradable_read`'s acquisition: a fresh call from user code.
+    #[inline(always)]
+    #[track_caller]
+    pub fn upgradable_fresh(raw: &RawRwLock) {
+        raw.lock_upgradable_as(Fresh::Call)
+    }
+
+    /// `Mutex::lock`'s acquisition: a fresh call from user code.
+    #[inline(always)]
+    #[track_caller]
+    pub fn lock_fresh(raw: &RawMutex) {
+        raw.lock_as(Fresh::Call)
+    }
+
+    // SAFETY: every method forwards to parking_lot's raw mutex, which upholds the trait's
+    // contract; the bookkeeping around it never touches the lock state.
+    unsafe impl lock_api::RawMutex for RawMutex {
+        #[allow(clippy::declare_interior_mutable_const)]
+        const INIT: RawMutex =
+            RawMutex { inner: parking_lot::RawMutex::INIT, meta: LockMeta::new(LockKind::Mutex, None, None, None) };
+        type GuardMarker = <parking_lot::RawMutex as lock_api::RawMutex>::GuardMarker;
+
+        #[inline]
+        #[track_caller]
+        fn lock(&self) {
+            self.lock_as(Fresh::Unknown)
+        }
+
+        #[inline]
+        #[track_caller]
+        fn try_lock(&self) -> bool {
+            check::try_lock(&self.meta, Mode::Exclusive, Location::caller(), || self.inner.try_lock())
+        }
+
+        #[inline]
+        unsafe fn unlock(&self) {
+            check::unlock(&self.meta, Mode::Exclusive, || {
+                // SAFETY: the caller holds the lock, as this method requires of it.
+                unsafe { self.inner.unlock() }
+            })
+        }
+
+        #[inline]
+        fn is_locked(&self) -> bool {
+            self.inner.is_locked()
+        }
+    }
+
+    // SAFETY: forwards to parking_lot; see `RawMutex`.
+    unsafe impl lock_api::RawMutexFair for RawMutex {
+        #[inline]
+        unsafe fn unlock_fair(&self) {
+            check::unlock(&self.meta, Mode::Exclusive, || {
+                // SAFETY: the caller holds the lock.
+                unsafe { self.inner.unlock_fair() }
+            })
+        }
+
+        #[inline]
+        unsafe fn bump(&self) {
+            // SAFETY: the caller holds the lock; it still does when `bump` returns.
+            unsafe { self.inner.bump() }
+        }
+    }
+
+    // SAFETY: forwards to parking_lot; see `RawMutex`.
+    unsafe impl lock_api::RawMutexTimed for RawMutex {
+        type Duration = Duration;
+        type Instant = Instant;
+
+        #[inline]
+        #[track_caller]
+        fn try_lock_for(&self, timeout: Duration) -> bool {
+            check::lock_timed(
+                &self.meta,
+                Mode::Exclusive,
+                Location::caller(),
+                Fresh::Unknown,
+                Timeout::For(timeout),
+                || self.inner.try_lock(),
+                || self.inner.try_lock_for(timeout),
+                |t| self.inner.try_lock_until(t),
+            )
+        }
+
+        #[inline]
+        #[track_caller]
+        fn try_lock_until(&self, timeout: Instant) -> bool {
+            check::lock_timed(
+                &self.meta,
+                Mode::Exclusive,
+                Location::caller(),
+                Fresh::Unknown,
+                Timeout::Until(timeout),
+                || self.inner.try_lock(),
+                || self.inner.try_lock_until(timeout),
+                |t| self.inner.try_lock_until(t),
+            )
+        }
+    }
+
+    // SAFETY: forwards to parking_lot; see `RawMutex`.
+    unsafe impl lock_api::RawRwLock for RawRwLock {
+        #[allow(clippy::declare_interior_mutable_const)]
+        const INIT: RawRwLock =
+            RawRwLock { inner: parking_lot::RawRwLock::INIT, meta: LockMeta::new(LockKind::RwLock, None, None, None) };
+        type GuardMarker = <parking_lot::RawRwLock as lock_api::RawRwLock>::GuardMarker;
+
+        #[inline]
+        #[track_caller]
+        fn lock_shared(&self) {
+            self.lock_shared_as(Fresh::Unknown)
+        }
+
+        #[inline]
+        #[track_caller]
+        fn try_lock_shared(&self) -> bool {
+            check::try_lock(&self.meta, Mode::Shared, Location::caller(), || self.inner.try_lock_shared())
+        }
+
+        #[inline]
+        unsafe fn unlock_shared(&self) {
+            check::unlock(&self.meta, Mode::Shared, || {
+                // SAFETY: the caller holds a shared lock.
+                unsafe { self.inner.unlock_shared() }
+            })
+        }
+
+        #[inline]
+        #[track_caller]
+        fn lock_exclusive(&self) {
+            self.lock_exclusive_as(Fresh::Unknown)
+        }
+
+        #[inline]
+        #[track_caller]
+        fn try_lock_exclusive(&self) -> bool {
+            check::try_lock(&self.meta, Mode::Exclusive, Location::caller(), || self.inner.try_lock_exclusive())
+        }
+
+        #[inline]
+        unsafe fn unlock_exclusive(&self) {
+            check::unlock(&self.meta, Mode::Exclusive, || {
+                // SAFETY: the caller holds the exclusive lock.
+                unsafe { self.inner.unlock_exclusive() }
+            })
+        }
+
+        #[inline]
+        fn is_locked(&self) -> bool {
+            self.inner.is_locked()
+        }
+
+        #[inline]
+        fn is_locked_exclusive(&self) -> bool {
+            self.inner.is_locked_exclusive()
+        }
+    }
+
+    // SAFETY: forwards to parking_lot; see `RawMutex`.
+    unsafe impl lock_api::RawRwLockFair for RawRwLock {
+        #[inline]
+        unsafe fn unlock_shared_fair(&self) {
+            check::unlock(&self.meta, Mode::Shared, || {
+                // SAFETY: the caller holds a shared lock.
+                unsafe { self.inner.unlock_shared_fair() }
+            })
+        }
+
+        #[inline]
+        unsafe fn unlock_exclusive_fair(&self) {
+            check::unlock(&self.meta, Mode::Exclusive, || {
+                // SAFETY: the caller holds the exclusive lock.
+                unsafe { self.inner.unlock_exclusive_fair() }
+            })
+        }
+
+        #[inline]
+        unsafe fn bump_shared(&self) {
+            // SAFETY: the caller holds a shared lock, and does again when this returns.
+            unsafe { self.inner.bump_shared() }
+        }
+
+        #[inline]
+        unsafe fn bump_exclusive(&self) {
+            // SAFETY: the caller holds the exclusive lock, and does again when this returns.
+            unsafe { self.inner.bump_exclusive() }
+        }
+    }
+
+    // SAFETY: forwards to parking_lot; see `RawMutex`.
+    unsafe impl lock_api::RawRwLockDowngrade for RawRwLock {
+        #[inline]
+        unsafe fn downgrade(&self) {
+            check::set_mode(&self.meta, Mode::Shared);
+            // SAFETY: the caller holds the exclusive lock.
+            unsafe { self.inner.downgrade() }
+        }
+    }
+
+    // SAFETY: forwards to parking_lot; see `RawMutex`.
+    unsafe impl lock_api::RawRwLockTimed for RawRwLock {
+        type Duration = Duration;
+        type Instant = Instant;
+
+        #[inline]
+        #[track_caller]
+        fn try_lock_shared_for(&self, timeout: Duration) -> bool {
+            check::lock_timed(
+                &self.meta,
+                Mode::Shared,
+                Location::caller(),
+                Fresh::Unknown,
+                Timeout::For(timeout),
+                || self.inner.try_lock_shared(),
+                || self.inner.try_lock_shared_for(timeout),
+                |t| self.inner.try_lock_shared_until(t),
+            )
+        }
+
+        #[inline]
+        #[track_caller]
+        fn try_lock_shared_until(&self, timeout: Instant) -> bool {
+            check::lock_timed(
+                &self.meta,
+                Mode::Shared,
+                Location::caller(),
+                Fresh::Unknown,
+                Timeout::Until(timeout),
+                || self.inner.try_lock_shared(),
+                || self.inner.try_lock_shared_until(timeout),
+                |t| self.inner.try_lock_shared_until(t),
+            )
+        }
+
+        #[inline]
+        #[track_caller]
+        fn try_lock_exclusive_for(&self, timeout: Duration) -> bool {
+            check::lock_timed(
+                &self.meta,
+                Mode::Exclusive,
+                Location::caller(),
+                Fresh::Unknown,
+                Timeout::For(timeout),
+                || self.inner.try_lock_exclusive(),
+                || self.inner.try_lock_exclusive_for(timeout),
+                |t| self.inner.try_lock_exclusive_until(t),
+            )
+        }
+
+        #[inline]
+        #[track_caller]
+        fn try_lock_exclusive_until(&self, timeout: Instant) -> bool {
+            check::lock_timed(
+                &self.meta,
+                Mode::Exclusive,
+                Location::caller(),
+                Fresh::Unknown,
+                Timeout::Until(timeout),
+                || self.inner.try_lock_exclusive(),
+                || self.inner.try_lock_exclusive_until(timeout),
+                |t| self.inner.try_lock_exclusive_until(t),
+            )
+        }
+    }
+
+    // SAFETY: forwards to parking_lot; see `RawMutex`.
+    unsafe impl lock_api::RawRwLockRecursive for RawRwLock {
+        #[inline]
+        #[track_caller]
+        fn lock_shared_recursive(&self) {
+            self.lock_shared_recursive_as(Fresh::Unknown)
+        }
+
+        #[inline]
+        #[track_caller]
+        fn try_lock_shared_recursive(&self) -> bool {
+            check::try_lock(&self.meta, Mode::SharedRecursive, Location::caller(), || {
+                self.inner.try_lock_shared_recursive()
+            })
+        }
+    }
+
+    // SAFETY: forwards to parking_lot; see `RawMutex`.
+    unsafe impl lock_api::RawRwLockRecursiveTimed for RawRwLock {
+        #[inline]
+        #[track_caller]
+        fn try_lock_shared_recursive_for(&self, timeout: Duration) -> bool {
+            check::lock_timed(
+                &self.meta,
+                Mode::SharedRecursive,
+                Location::caller(),
+                Fresh::Unknown,
+                Timeout::For(timeout),
+                || self.inner.try_lock_shared_recursive(),
+                || self.inner.try_lock_shared_recursive_for(timeout),
+                |t| self.inner.try_lock_shared_recursive_until(t),
+            )
+        }
+
+        #[inline]
+        #[track_caller]
+        fn try_lock_shared_recursive_until(&self, timeout: Instant) -> bool {
+            check::lock_timed(
+                &self.meta,
+                Mode::SharedRecursive,
+                Location::caller(),
+                Fresh::Unknown,
+                Timeout::Until(timeout),
+                || self.inner.try_lock_shared_recursive(),
+                || self.inner.try_lock_shared_recursive_until(timeout),
+                |t| self.inner.try_lock_shared_recursive_until(t),
+            )
+        }
+    }
+
+    // SAFETY: forwards to parking_lot; see `RawMutex`.
+    unsafe impl lock_api::RawRwLockUpgrade for RawRwLock {
+        #[inline]
+        #[track_caller]
+        fn lock_upgradable(&self) {
+            self.lock_upgradable_as(Fresh::Unknown)
+        }
+
+        #[inline]
+        #[track_caller]
+        fn try_lock_upgradable(&self) -> bool {
+            check::try_lock(&self.meta, Mode::Upgradable, Location::caller(), || self.inner.try_lock_upgradable())
+        }
+
+        #[inline]
+        unsafe fn unlock_upgradable(&self) {
+            check::unlock(&self.meta, Mode::Upgradable, || {
+                // SAFETY: the caller holds the upgradable lock.
+                unsafe { self.inner.unlock_upgradable() }
+            })
+        }
+
+        #[inline]
+        #[track_caller]
+        unsafe fn upgrade(&self) {
+            check::upgrade(
+                &self.meta,
+                Location::caller(),
+                None,
+                // SAFETY: the caller holds the upgradable lock; a try cannot block.
+                || unsafe { self.inner.try_upgrade() },
+                || {
+                    // SAFETY: the caller holds the upgradable lock.
+                    unsafe { self.inner.upgrade() };
+                    true
+                },
+                // SAFETY: the caller holds the upgradable lock.
+                |t| unsafe { self.inner.try_upgrade_until(t) },
+            );
+        }
+
+        #[inline]
+        #[track_caller]
+        unsafe fn try_upgrade(&self) -> bool {
+            // SAFETY: the caller holds the upgradable lock; a try cannot block.
+            let ok = unsafe { self.inner.try_upgrade() };
+            if ok {
+                check::set_mode(&self.meta, Mode::Exclusive);
+            }
+            ok
+        }
+    }
+
+    // SAFETY: forwards to parking_lot; see `RawMutex`.
+    unsafe impl lock_api::RawRwLockUpgradeFair for RawRwLock {
+        #[inline]
+        unsafe fn unlock_upgradable_fair(&self) {
+            check::unlock(&self.meta, Mode::Upgradable, || {
+                // SAFETY: the caller holds the upgradable lock.
+                unsafe { self.inner.unlock_upgradable_fair() }
+            })
+        }
+
+        #[inline]
+        unsafe fn bump_upgradable(&self) {
+            // SAFETY: the caller holds the upgradable lock, and does again when this returns.
+            unsafe { self.inner.bump_upgradable() }
+        }
+    }
+
+    // SAFETY: forwards to parking_lot; see `RawMutex`.
+    unsafe impl lock_api::RawRwLockUpgradeDowngrade for RawRwLock {
+        #[inline]
+        unsafe fn downgrade_upgradable(&self) {
+            check::set_mode(&self.meta, Mode::Shared);
+            // SAFETY: the caller holds the upgradable lock.
+            unsafe { self.inner.downgrade_upgradable() }
+        }
+
+        #[inline]
+        unsafe fn downgrade_to_upgradable(&self) {
+            check::set_mode(&self.meta, Mode::Upgradable);
+            // SAFETY: the caller holds the exclusive lock.
+            unsafe { self.inner.downgrade_to_upgradable() }
+        }
+    }
+
+    // SAFETY: forwards to parking_lot; see `RawMutex`.
+    unsafe impl lock_api::RawRwLockUpgradeTimed for RawRwLock {
+        #[inline]
+        #[track_caller]
+        fn try_lock_upgradable_for(&self, timeout: Duration) -> bool {
+            check::lock_timed(
+                &self.meta,
+                Mode::Upgradable,
+                Location::caller(),
+                Fresh::Unknown,
+                Timeout::For(timeout),
+                || self.inner.try_lock_upgradable(),
+                || self.inner.try_lock_upgradable_for(timeout),
+                |t| self.inner.try_lock_upgradable_until(t),
+            )
+        }
+
+        #[inline]
+        #[track_caller]
+        fn try_lock_upgradable_until(&self, timeout: Instant) -> bool {
+            check::lock_timed(
+                &self.meta,
+                Mode::Upgradable,
+                Location::caller(),
+                Fresh::Unknown,
+                Timeout::Until(timeout),
+                || self.inner.try_lock_upgradable(),
+                || self.inner.try_lock_upgradable_until(timeout),
+                |t| self.inner.try_lock_upgradable_until(t),
+            )
+        }
+
+        #[inline]
+        #[track_caller]
+        unsafe fn try_upgrade_for(&self, timeout: Duration) -> bool {
+            check::upgrade(
+                &self.meta,
+                Location::caller(),
+                Some(Timeout::For(timeout)),
+                // SAFETY: the caller holds the upgradable lock; a try cannot block.
+                || unsafe { self.inner.try_upgrade() },
+                // SAFETY: the caller holds the upgradable lock.
+                || unsafe { self.inner.try_upgrade_for(timeout) },
+                // SAFETY: the caller holds the upgradable lock.
+                |t| unsafe { self.inner.try_upgrade_until(t) },
+            )
+        }
+
+        #[inline]
+        #[track_caller]
+        unsafe fn try_upgrade_until(&self, timeout: Instant) -> bool {
+            check::upgrade(
+                &self.meta,
+                Location::caller(),
+                Some(Timeout::Until(timeout)),
+                // SAFETY: the caller holds the upgradable lock; a try cannot block.
+                || unsafe { self.inner.try_upgrade() },
+                // SAFETY: the caller holds the upgradable lock.
+                || unsafe { self.inner.try_upgrade_until(timeout) },
+                // SAFETY: the caller holds the upgradable lock.
+                |t| unsafe { self.inner.try_upgrade_until(t) },
+            )
+        }
+    }
+}
+
+pub(crate) use imp::{
+    fresh, hint_site, lock_fresh, mutex, read_fresh, read_recursive_fresh, rwlock, upgradable_fresh, write_fresh,
+};
+pub use imp::{RawMutex, RawRwLock};

@@ -1,0 +1,597 @@
+//! Per-thread event recording: the hooks the acquisition protocol (`check.rs`) calls, each
+//! thread's ring, and the process-wide list of rings the collector drains.
+//!
+//! A thread's first lock event allocates its ring (cold) and registers it; from then on an
+//! event is a 16-byte record written into the thread's own ring and one `Release` store
+//! (`ring/spsc.rs`): no lock, no allocation, no clock read, no write to a line another thread
+//! writes. Hold times are sampled: a per-thread countdown times one uncontended hold in
+//! `LOCKCHECK_HOLD_SAMPLE` (default 64), so the clock (28 ns here, more than a whole lock and
+//! unlock) is read on 1 acquisition in 64; contended acquisitions carry the wait that
+//! `check.rs` measured anyway.
+//!
+//! A contended wait may also carry who held the lock (a third record) and, when it lasted
+//! `LOCKCHECK_WAIT_STACKS_US` or more, where the thread waited: a stack, captured by the
+//! thread that waited anyway and queued beside the ring (records are fixed-size; a stack is
+//! not), for the collector to symbolise.
+//!
+//! A full ring drops the event and counts it; acquisitions whose events were dropped are
+//! still counted exactly, per lock, in the ring's overflow table. Without `LOCKCHECK_TRACE`
+//! nothing is recorded: the hooks see the thread's "off" marker and return.
+
+mod spsc;
+
+use std::cell::Cell;
+use std::collections::{HashMap, VecDeque};
+use std::panic::Location;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::Instant;
+
+use parking_lot::Mutex as RawLock;
+
+use super::consumer;
+use crate::analysis::report::Mode;
+use crate::record::event::{Event, Kind, Record};
+use crate::record::stack::{self, Unresolved};
+use crate::trace::LockCounters;
+use spsc::{Push, Spsc};
+
+/// One thread's ring and what the collector needs to know beside its records.
+pub(crate) struct Ring {
+    spsc: Spsc<Record>,
+    /// The thread's lockcheck id (0 when it could not register).
+    pub tid: u32,
+    /// Set by the thread's destructor: nothing more will be pushed.
+    closed: AtomicBool,
+    /// Events dropped because the ring was full. Written by the producer only.
+    dropped: AtomicU64,
+    /// Exact counts of the acquisitions whose events were dropped.
+    overflow: Overflow,
+    /// The stacks of the `Wait` records marked
+    /// [`STACK_PENDING`](crate::record::event::STACK_PENDING), in record order. Only long contended
+    /// waits touch it (the producer pushes before publishing the record, the collector pops
+    /// after draining it), so its lock is taken only where the thread blocked anyway.
+    stacks: RawLock<VecDeque<Unresolved>>,
+}
+
+impl Ring {
+    /// Whether the thread has exited; when `true`, a following drain empties the ring for good.
+    pub fn closed(&self) -> bool {
+        // Acquire: pairs with the Release store in `Owner::drop`; every record and count the
+        // thread wrote is visible once this reads `true`.
+        self.closed.load(Ordering::Acquire)
+    }
+
+    /// Events dropped so far.
+    pub fn dropped(&self) -> u64 {
+        // Acquire: pairs with the Release store in `Recorder::drop_events`, which follows the
+        // overflow counts of the same events: read this first, then `add_overflow`.
+        self.dropped.load(Ordering::Acquire)
+    }
+
+    /// Adds the exact counts of dropped acquisitions into `into`.
+    pub fn add_overflow(&self, into: &mut HashMap<u32, LockCounters>) {
+        self.overflow.add_to(into);
+    }
+
+    /// The stack of the next `Wait` record marked `STACK_PENDING`, drained just now.
+    pub fn take_stack(&self) -> Option<Unresolved> {
+        self.stacks.lock().pop_front()
+    }
+
+    /// The end of what the thread has published so far.
+    pub fn published_end(&self) -> usize {
+        self.spsc.published_end()
+    }
+
+    /// Hands the records up to `end` to `f`, as the ring holds them (see
+    /// [`Event::from_record`]), and frees their slots.
+    ///
+    /// # Safety
+    ///
+    /// As [`Spsc::drain_to`]: one consumer at a time, `end` from [`Ring::published_end`].
+    #[inline(always)]
+    pub unsafe fn drain_to(&self, end: usize, f: impl FnMut(Record)) {
+        // SAFETY: forwarded from this function's contract.
+        unsafe { self.spsc.drain_to(end, f) };
+    }
+}
+
+/// Stacks a ring queues for the collector before further waits go without: it bounds their
+/// memory (about 2 KiB each) when the collector falls behind.
+const MAX_QUEUED_STACKS: usize = 256;
+/// Queued stacks that wake the collector early, so that a thread waiting often keeps its
+/// stacks (a period is 100 ms: a thread can wait past the threshold thousands of times in one).
+const WAKE_AT_QUEUED_STACKS: usize = 32;
+
+/// What a contended wait tells the recorder beyond the acquisition itself.
+pub(crate) struct Waited {
+    /// How long the thread waited, in nanoseconds.
+    pub nanos: u64,
+    /// The exclusive owner when the wait began: its thread and where it took the lock.
+    pub holder: Option<(u32, &'static Location<'static>)>,
+    /// Where the thread waited, when the wait was long enough (see [`wait_stack`]).
+    pub stack: Option<Unresolved>,
+}
+
+/// Slots in a ring's overflow table before it spills into a locked map.
+const OVERFLOW_SLOTS: usize = 16;
+
+/// Exact per-lock counts of dropped acquisitions. The producer is the only writer of the
+/// slots, so it updates them with plain loads and stores (no read-modify-write); the collector
+/// reads them. A lock that finds no slot goes to `spill`, behind a lock (rare: it takes more
+/// than 16 distinct locks overflowing one thread's ring).
+struct Overflow {
+    slots: [OverflowSlot; OVERFLOW_SLOTS],
+    spill: RawLock<HashMap<u32, LockCounters>>,
+}
+
+#[derive(Default)]
+struct OverflowSlot {
+    /// 0 = free; claimed once, never released.
+    lock: AtomicU32,
+    acquisitions: AtomicU64,
+    contended: AtomicU64,
+    wait_ns: AtomicU64,
+}
+
+/// Adds `by` to a counter only this thread writes.
+fn bump(counter: &AtomicU64, by: u64) {
+    // Relaxed: single writer, so load-then-store loses nothing; readers take a snapshot and
+    // the Release store of `Ring::dropped` after it publishes the new value.
+    counter.store(counter.load(Ordering::Relaxed).wrapping_add(by), Ordering::Relaxed);
+}
+
+impl Overflow {
+    fn new() -> Overflow {
+        Overflow { slots: Default::default(), spill: RawLock::new(HashMap::new()) }
+    }
+
+    /// Counts one dropped acquisition (producer only).
+    fn count(&self, lock: u32, wait_ns: Option<u64>) {
+        let start = (lock as usize).wrapping_mul(0x9e37_79b9) % OVERFLOW_SLOTS;
+        for i in 0..4 {
+            let slot = &self.slots[(start + i) % OVERFLOW_SLOTS];
+            // Relaxed: only this thread writes `lock`; the collector's reads are ordered by
+            // the Acquire in `Ring::dropped`.
+            match slot.lock.load(Ordering::Relaxed) {
+                0 => slot.lock.store(lock, Ordering::Relaxed),
+                id if id == lock => {}
+                _ => continue,
+            }
+            bump(&slot.acquisitions, 1);
+            if let Some(w) = wait_ns {
+                bump(&slot.contended, 1);
+                bump(&slot.wait_ns, w);
+            }
+            return;
+        }
+        let mut spill = self.spill.lock();
+        let c = spill.entry(lock).or_default();
+        c.add(&LockCounters {
+            acquisitions: 1,
+            contended: u64::from(wait_ns.is_some()),
+            wait_ns: wait_ns.unwrap_or(0),
+        });
+    }
+
+    fn add_to(&self, into: &mut HashMap<u32, LockCounters>) {
+        for slot in &self.slots {
+            // Relaxed: see `count`.
+            let lock = slot.lock.load(Ordering::Relaxed);
+            if lock != 0 {
+                into.entry(lock).or_default().add(&LockCounters {
+                    acquisitions: slot.acquisitions.load(Ordering::Relaxed),
+                    contended: slot.contended.load(Ordering::Relaxed),
+                    wait_ns: slot.wait_ns.load(Ordering::Relaxed),
+                });
+            }
+        }
+        for (&lock, c) in self.spill.lock().iter() {
+            into.entry(lock).or_default().add(c);
+        }
+    }
+}
+
+/// The producing side of a thread's ring, owned by the thread.
+struct Recorder {
+    ring: Arc<Ring>,
+    producer: spsc::Producer,
+    /// Acquisitions left until the next timed hold.
+    countdown: u32,
+    /// `LOCKCHECK_HOLD_SAMPLE`: 0 = never, 1 = every hold.
+    sample_every: u32,
+    /// `LOCKCHECK_WAIT_STACKS_US` in nanoseconds; `u64::MAX`: never (stacks switched off).
+    stack_after_ns: u64,
+}
+
+impl Recorder {
+    #[inline]
+    fn push(&mut self, event: Event) {
+        // SAFETY: `start` made this producer with this ring, and they never part.
+        match unsafe { self.producer.push(&self.ring.spsc, event.to_record()) } {
+            Push::Done => {}
+            Push::HalfFull => consumer::wake(),
+            Push::Full => self.drop_events(&[event]),
+        }
+    }
+
+    /// An acquisition (or timeout) with its wait, holder and stack: written together or
+    /// dropped together.
+    #[cold]
+    fn push_waited(&mut self, first: Event, waited: Waited) {
+        let queued = waited.stack.is_some();
+        if let Some(stack) = waited.stack {
+            // Queued before the record that names it is published: the ring's Release store
+            // follows this lock's release, so a collector that drained the record (Acquire)
+            // finds the stack when it takes the lock.
+            let queued = {
+                let mut stacks = self.ring.stacks.lock();
+                stacks.push_back(stack);
+                stacks.len()
+            };
+            if queued >= WAKE_AT_QUEUED_STACKS {
+                consumer::wake();
+            }
+        }
+        let wait = Event::wait(first.lock, waited.nanos, queued);
+        let holder = waited.holder.map(|(tid, site)| Event::holder(tid, site));
+        let (group, len) = match holder {
+            Some(holder) => ([first, holder, wait], 3),
+            None => ([first, wait, wait], 2),
+        };
+        let records = &group[..len];
+        let packed = group.map(Event::to_record);
+        // SAFETY: as in `push`.
+        match unsafe { self.producer.push_all(&self.ring.spsc, &packed[..len]) } {
+            Push::Done => {}
+            Push::HalfFull => consumer::wake(),
+            Push::Full => {
+                if queued {
+                    // Ours, the last one queued: the collector pops a stack only for a record
+                    // it drained, and this one was never published.
+                    self.ring.stacks.lock().pop_back();
+                }
+                self.drop_events(records);
+            }
+        }
+    }
+
+    /// Whether a wait of `nanos` gets a stack: long enough, and the collector keeping up.
+    fn wants_stack(&self, nanos: u64) -> bool {
+        nanos >= self.stack_after_ns && self.ring.stacks.lock().len() < MAX_QUEUED_STACKS
+    }
+
+    /// Counts a dropped event (a pair counts once) and, for an acquisition, its lock.
+    #[cold]
+    #[inline(never)]
+    fn drop_events(&mut self, events: &[Event]) {
+        if events[0].kind == Kind::Acquired {
+            let wait = events.iter().find(|e| e.kind == Kind::Wait).map(|w| w.payload);
+            self.ring.overflow.count(events[0].lock, wait);
+        }
+        let dropped = self.ring.dropped.load(Ordering::Relaxed) + 1;
+        // Release: pairs with the Acquire in `Ring::dropped`; publishes the overflow counts
+        // written just before. Relaxed load above: this thread is the only writer.
+        self.ring.dropped.store(dropped, Ordering::Release);
+        consumer::wake();
+    }
+
+    /// Counts down to the next timed hold.
+    #[inline]
+    fn tick(&mut self, lock: u32) {
+        if self.countdown > 1 {
+            self.countdown -= 1;
+        } else {
+            self.sample(lock);
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn sample(&mut self, lock: u32) {
+        if self.sample_every == 0 {
+            self.countdown = u32::MAX;
+            return;
+        }
+        self.countdown = self.sample_every;
+        let now = now_ns();
+        if let Some(consumer) = consumer::attached() {
+            (consumer.time_hold)(lock, now);
+        }
+    }
+}
+
+/// Sentinel values of [`RECORDER`] below which it is not a pointer.
+const OFF: usize = 1;
+const GONE: usize = 2;
+
+thread_local! {
+    /// This thread's recorder: null before its first event, [`OFF`] when not tracing,
+    /// [`GONE`] once the thread's destructors ran, else a pointer owned by [`OWNER`].
+    /// A const-initialised `Cell` of a pointer has no destructor, so reading it is a plain
+    /// thread-local load, valid even inside other thread-local destructors.
+    static RECORDER: Cell<*mut Recorder> = const { Cell::new(std::ptr::null_mut()) };
+    /// Owns the recorder; its destructor closes the ring when the thread exits.
+    static OWNER: Owner = const { Owner(Cell::new(None)) };
+}
+
+struct Owner(Cell<Option<Box<Recorder>>>);
+
+impl Drop for Owner {
+    fn drop(&mut self) {
+        if let Some(recorder) = self.0.take() {
+            RECORDER.with(|r| r.set(std::ptr::without_provenance_mut(GONE)));
+            // Release: pairs with the Acquire in `Ring::closed`; the collector that sees the
+            // ring closed sees every record and count before it.
+            recorder.ring.closed.store(true, Ordering::Release);
+            drop(recorder);
+            consumer::wake();
+        }
+    }
+}
+
+/// Runs `record` on this thread's recorder, creating it on the thread's first event; `gone`
+/// runs instead for events after the thread's destructors (they are counted as dropped).
+#[inline(always)]
+fn with_recorder(record: impl FnOnce(&mut Recorder), gone: impl FnOnce()) {
+    let mut ptr = RECORDER.with(Cell::get);
+    // Not recording at all is the commonest case, and the cheapest to rule out.
+    if ptr.addr() == OFF {
+        return;
+    }
+    if ptr.addr() <= GONE {
+        match ptr.addr() {
+            0 => match start() {
+                Some(started) => ptr = started,
+                // Not tracing, or too late in the thread's life to start (then it is gone).
+                None => {
+                    return if RECORDER.with(Cell::get).addr() == GONE {
+                        gone()
+                    }
+                }
+            },
+            GONE => return gone(),
+            _ => return,
+        }
+    }
+    // SAFETY: a non-sentinel value is the `Box` in this thread's `OWNER`, which lives until
+    // `Owner::drop` replaces the pointer with GONE before freeing it. Only this thread reads
+    // it and the hooks never re-enter one another, so the borrow is unique.
+    record(unsafe { &mut *ptr });
+}
+
+/// Creates and registers this thread's ring, or marks the thread as not recording.
+#[cold]
+#[inline(never)]
+fn start() -> Option<*mut Recorder> {
+    let Some(consumer) = consumer::attached() else {
+        RECORDER.with(|r| r.set(std::ptr::without_provenance_mut(OFF)));
+        return None;
+    };
+    let config = crate::config::get();
+    let (spsc, producer) = Spsc::new(config.ring_capacity);
+    let tid = (consumer.thread_id)();
+    let ring = Arc::new(Ring {
+        spsc,
+        tid,
+        closed: AtomicBool::new(false),
+        dropped: AtomicU64::new(0),
+        overflow: Overflow::new(),
+        stacks: RawLock::new(VecDeque::new()),
+    });
+    let sample_every = config.hold_sample;
+    let countdown = if sample_every == 0 { u32::MAX } else { sample_every };
+    let stack_after_ns = match config.wait_stacks_us {
+        0 => u64::MAX,
+        _ if !stack::enabled() => u64::MAX,
+        us => us.saturating_mul(1000),
+    };
+    let mut recorder =
+        Box::new(Recorder { ring: Arc::clone(&ring), producer, countdown, sample_every, stack_after_ns });
+    let ptr: *mut Recorder = &mut *recorder;
+    match OWNER.try_with(|owner| owner.0.set(Some(recorder))) {
+        Ok(()) => {
+            RINGS.lock().push(ring);
+            RECORDER.with(|r| r.set(ptr));
+            Some(ptr)
+        }
+        Err(_) => {
+            // The thread is already tearing down: its events count as dropped.
+            RECORDER.with(|r| r.set(std::ptr::without_provenance_mut(GONE)));
+            None
+        }
+    }
+}
+
+/// A lock was acquired without waiting.
+#[inline]
+pub(crate) fn acquired(lock: u32, mode: Mode, site: &'static Location<'static>) {
+    with_recorder(
+        |r| {
+            r.push(Event::acquired(lock, mode, site));
+            r.tick(lock);
+        },
+        || late(Some((lock, None))),
+    );
+}
+
+/// A lock was acquired after a contended wait.
+#[cold]
+pub(crate) fn acquired_after_wait(lock: u32, mode: Mode, site: &'static Location<'static>, waited: Waited) {
+    let nanos = waited.nanos;
+    with_recorder(
+        |r| {
+            r.push_waited(Event::acquired(lock, mode, site), waited);
+            r.tick(lock);
+        },
+        || late(Some((lock, Some(nanos)))),
+    );
+}
+
+/// Where a contended wait of `nanos` waited, when it lasted `LOCKCHECK_WAIT_STACKS_US` or
+/// more and this thread records a trace. Called by the thread that waited, right after the
+/// wait: it is still in the frame that called the lock, so the stack is the wait's.
+#[cold]
+#[inline(never)]
+pub(crate) fn wait_stack(nanos: u64) -> Option<Unresolved> {
+    let mut wanted = false;
+    with_recorder(|r| wanted = r.wants_stack(nanos), || {});
+    if wanted {
+        stack::capture_unresolved()
+    } else {
+        None
+    }
+}
+
+/// A held lock was released.
+#[inline]
+pub(crate) fn released(lock: u32, mode: Mode, hold_start: u64) {
+    with_recorder(
+        |r| match hold_start {
+            0 => r.push(Event::released(lock, mode)),
+            start => r.push(Event::hold_sample(lock, mode, now_ns().saturating_sub(start))),
+        },
+        || late(None),
+    );
+}
+
+/// A `try_lock` failed.
+#[inline]
+pub(crate) fn try_failed(lock: u32, mode: Mode, site: &'static Location<'static>) {
+    with_recorder(|r| r.push(Event::try_failed(lock, mode, site)), || late(None));
+}
+
+/// A timed acquisition gave up after waiting.
+#[inline]
+pub(crate) fn timed_out(lock: u32, mode: Mode, site: &'static Location<'static>, waited: Waited) {
+    with_recorder(|r| r.push_waited(Event::timed_out(lock, mode, site), waited), || late(None));
+}
+
+/// Every registered ring; a ring leaves once the collector drained it after its thread exited.
+static RINGS: RawLock<Vec<Arc<Ring>>> = RawLock::new(Vec::new());
+
+/// Events dropped by rings the collector has freed, and by threads past their destructors.
+static RETIRED_DROPPED: AtomicU64 = AtomicU64::new(0);
+
+/// Exact counts of acquisitions made after their thread's destructors ran.
+static LATE: RawLock<Option<HashMap<u32, LockCounters>>> = RawLock::new(None);
+
+/// Counts an event that came after its thread's recorder was gone: dropped, but its
+/// acquisition (if any) still counted.
+#[cold]
+#[inline(never)]
+fn late(acquisition: Option<(u32, Option<u64>)>) {
+    if let Some((lock, wait)) = acquisition {
+        let mut late = LATE.lock();
+        late.get_or_insert_with(HashMap::new).entry(lock).or_default().add(&LockCounters {
+            acquisitions: 1,
+            contended: u64::from(wait.is_some()),
+            wait_ns: wait.unwrap_or(0),
+        });
+    }
+    // Relaxed: a statistic; readers that need it complete run after the threads finished.
+    LATE_DROPPED.fetch_add(1, Ordering::Relaxed);
+}
+
+/// Events of threads past their destructors (reported as thread 0).
+static LATE_DROPPED: AtomicU64 = AtomicU64::new(0);
+
+/// A snapshot of the registered rings.
+pub(crate) fn rings() -> Vec<Arc<Ring>> {
+    RINGS.lock().clone()
+}
+
+/// Unregisters a closed, drained ring; its dropped count moves to the retired total.
+pub(crate) fn retire(ring: &Arc<Ring>) {
+    let mut rings = RINGS.lock();
+    rings.retain(|r| !Arc::ptr_eq(r, ring));
+    // Relaxed: read under the same lock in `events_lost`, which orders the two.
+    RETIRED_DROPPED.fetch_add(ring.dropped(), Ordering::Relaxed);
+}
+
+/// Events dropped after their thread's destructors, and their exact acquisition counts.
+pub(crate) fn late_counts(into: &mut HashMap<u32, LockCounters>) -> u64 {
+    if let Some(late) = LATE.lock().as_ref() {
+        for (&lock, c) in late {
+            into.entry(lock).or_default().add(c);
+        }
+    }
+    // Relaxed: see `late`.
+    LATE_DROPPED.load(Ordering::Relaxed)
+}
+
+/// Every event dropped so far in this process.
+pub(crate) fn events_lost() -> u64 {
+    let rings = RINGS.lock();
+    let live: u64 = rings.iter().map(|r| r.dropped()).sum();
+    // Relaxed: see `retire` and `late`.
+    live + RETIRED_DROPPED.load(Ordering::Relaxed) + LATE_DROPPED.load(Ordering::Relaxed)
+}
+
+/// Nanoseconds since the first timed hold, never 0 (0 marks an untimed hold).
+fn now_ns() -> u64 {
+    static EPOCH: OnceLock<Instant> = OnceLock::new();
+    let epoch = *EPOCH.get_or_init(Instant::now);
+    u64::try_from(epoch.elapsed().as_nanos()).unwrap_or(u64::MAX).max(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_dropped_wait_takes_its_stack_back_out_of_the_queue() {
+        let (spsc, producer) = Spsc::new(16);
+        let ring = Arc::new(Ring {
+            spsc,
+            tid: 1,
+            closed: AtomicBool::new(false),
+            dropped: AtomicU64::new(0),
+            overflow: Overflow::new(),
+            stacks: RawLock::new(VecDeque::new()),
+        });
+        let mut recorder =
+            Recorder { ring: Arc::clone(&ring), producer, countdown: u32::MAX, sample_every: 0, stack_after_ns: 0 };
+        let Some(stack) = stack::capture_unresolved() else { return };
+        // Triples (acquisition, holder, wait) until the ring is full: the last one is dropped.
+        for _ in 0..6 {
+            let waited = Waited { nanos: 50_000, holder: Some((2, Location::caller())), stack: Some(stack.clone()) };
+            recorder.push_waited(Event::acquired(1, Mode::Exclusive, Location::caller()), waited);
+        }
+        assert!(recorder.wants_stack(20_000));
+        assert_eq!(ring.dropped(), 1);
+        let mut marked = 0;
+        // SAFETY: the only consumer; `end` from `published_end`.
+        unsafe {
+            ring.drain_to(ring.published_end(), |record| {
+                let e = Event::from_record(record).unwrap();
+                marked += usize::from(e.kind == Kind::Wait && e.mode == crate::record::event::STACK_PENDING)
+            })
+        };
+        assert_eq!(marked, 5);
+        assert_eq!(ring.stacks.lock().len(), marked, "one queued stack per published marked record");
+        let mut overflow = HashMap::new();
+        ring.add_overflow(&mut overflow);
+        assert_eq!(overflow[&1], LockCounters { acquisitions: 1, contended: 1, wait_ns: 50_000 });
+    }
+
+    #[test]
+    fn overflow_counts_stay_exact_past_the_slots() {
+        let overflow = Overflow::new();
+        // More locks than slots, some colliding: the rest spill into the locked map.
+        for lock in 1..=40u32 {
+            for round in 0..u64::from(lock) {
+                overflow.count(lock, (round % 2 == 1).then_some(10));
+            }
+        }
+        let mut totals = HashMap::new();
+        overflow.add_to(&mut totals);
+        assert_eq!(totals.len(), 40);
+        for lock in 1..=40u32 {
+            let n = u64::from(lock);
+            assert_eq!(totals[&lock], LockCounters { acquisitions: n, contended: n / 2, wait_ns: n / 2 * 10 });
+        }
+        assert!(!overflow.spill.lock().is_empty(), "40 locks cannot all fit 16 slots");
+    }
+}

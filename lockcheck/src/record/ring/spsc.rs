@@ -1,0 +1,393 @@
+//! A bounded single-producer, single-consumer ring of `Copy` records.
+//!
+//! Lamport's wait-free SPSC queue (1983) with the refinement rtrb and FastForward use: each
+//! side keeps a private copy of the other side's index and re-reads the shared one only when
+//! the copy says the ring is full (producer) or empty (consumer). The producer's steady state
+//! is then a slot write and one `Release` store of `tail`, to a cache line only the producer
+//! writes. Indices grow without bound (wrapping) and are masked into the power-of-two buffer,
+//! so "full" is `tail - head == capacity` with no wasted slot.
+//!
+//! Built with `--cfg loom`, the atomics and the cell come from loom and the tests at the
+//! bottom explore every interleaving (`RUSTFLAGS="--cfg loom" cargo test --release -p
+//! lockcheck --features instrument --lib record::ring::spsc`).
+
+use std::mem::MaybeUninit;
+
+#[cfg(loom)]
+use loom::{cell::UnsafeCell, sync::atomic::AtomicUsize};
+#[cfg(not(loom))]
+use shim::UnsafeCell;
+#[cfg(not(loom))]
+use std::sync::atomic::AtomicUsize;
+use std::sync::atomic::Ordering;
+
+/// std's `UnsafeCell` with loom's closure API, so one body of code serves both.
+#[cfg(not(loom))]
+mod shim {
+    pub(crate) struct UnsafeCell<T>(std::cell::UnsafeCell<T>);
+
+    impl<T> UnsafeCell<T> {
+        pub fn new(value: T) -> UnsafeCell<T> {
+            UnsafeCell(std::cell::UnsafeCell::new(value))
+        }
+
+        #[inline]
+        pub fn with<R>(&self, f: impl FnOnce(*const T) -> R) -> R {
+            f(self.0.get())
+        }
+
+        #[inline]
+        pub fn with_mut<R>(&self, f: impl FnOnce(*mut T) -> R) -> R {
+            f(self.0.get())
+        }
+    }
+}
+
+/// Keeps a value on its own cache line (128 bytes: adjacent-line prefetch pairs lines on
+/// x86, as crossbeam's `CachePadded` notes), so the producer's stores to `tail` do not
+/// invalidate the consumer's `head` and vice versa.
+#[repr(align(128))]
+struct CachePadded<T>(T);
+
+/// How far ahead of the record it writes the producer prefetches (see `Producer::prefetch`):
+/// eight cache lines of 16-byte records.
+const PREFETCH_AHEAD: usize = 32;
+
+/// The shared part of the ring.
+pub(crate) struct Spsc<T> {
+    /// The next index the consumer reads. Written by the consumer only.
+    head: CachePadded<AtomicUsize>,
+    /// The next index the producer writes. Written by the producer only.
+    tail: CachePadded<AtomicUsize>,
+    slots: Box<[UnsafeCell<MaybeUninit<T>>]>,
+    mask: usize,
+}
+
+// SAFETY: a slot is written only by the producer while it is outside [head, tail) and read
+// only by the consumer while it is inside; the Release/Acquire pairs on `head` and `tail`
+// order those accesses (see `Producer::push` and `Spsc::drain_to`). `T: Send` because records
+// move from the producer's thread to the consumer's.
+unsafe impl<T: Copy + Send> Sync for Spsc<T> {}
+// SAFETY: as above; the ring owns its records.
+unsafe impl<T: Copy + Send> Send for Spsc<T> {}
+
+/// What a push did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Push {
+    /// Written; the ring is less than half full.
+    Done,
+    /// Written; the ring is at least half full: time to wake the consumer.
+    HalfFull,
+    /// Not written: no room.
+    Full,
+}
+
+/// The producer's private state: a cached copy of `head` and when to look at it again. Exactly
+/// one exists per ring, owned by the producing thread; it reads `tail`, which only it writes,
+/// from the ring itself (one store per push instead of two).
+pub(crate) struct Producer {
+    cached_head: usize,
+    /// Where the next push takes the slow path: at most a ring's length past `cached_head`
+    /// (so the fast path never writes a slot the consumer may still read), and at most
+    /// `check_every` past the last slow push (so a ring filling up is noticed in time). The
+    /// fast path's whole check is `tail != limit`.
+    limit: usize,
+    /// Half the capacity: a slow push that leaves the ring this full reports
+    /// [`Push::HalfFull`].
+    half: usize,
+    /// Pushes between two looks at the fill level (an eighth of the capacity).
+    check_every: usize,
+}
+
+impl<T: Copy> Spsc<T> {
+    /// A ring of `capacity` records (rounded up to a power of two, at least 2) and its
+    /// producer.
+    pub fn new(capacity: usize) -> (Spsc<T>, Producer) {
+        let capacity = capacity.max(2).next_power_of_two();
+        let slots = (0..capacity).map(|_| UnsafeCell::new(MaybeUninit::uninit())).collect();
+        let ring = Spsc {
+            head: CachePadded(AtomicUsize::new(0)),
+            tail: CachePadded(AtomicUsize::new(0)),
+            slots,
+            mask: capacity - 1,
+        };
+        let check_every = (capacity / 8).max(1);
+        (ring, Producer { cached_head: 0, limit: check_every - 1, half: capacity / 2, check_every })
+    }
+
+    /// How many records fit.
+    pub fn capacity(&self) -> usize {
+        self.mask + 1
+    }
+
+    /// The producer's published end: records before it can be drained.
+    pub fn published_end(&self) -> usize {
+        // Acquire: pairs with the Release store of `tail` in `Producer::publish`; every slot
+        // write before that store is visible once we see its index.
+        self.tail.0.load(Ordering::Acquire)
+    }
+
+    /// Hands every record from the consumer's position up to `end` (a value of
+    /// [`Spsc::published_end`]) to `f`, freeing their slots for the producer as it goes (every
+    /// eighth of the ring, so that a long drain does not leave a full ring full until it
+    /// ends).
+    ///
+    /// # Safety
+    ///
+    /// Only one consumer may call this at a time (the collector holds its state lock), and
+    /// `end` must come from `published_end` on this ring, after any earlier drain.
+    #[inline(always)]
+    pub unsafe fn drain_to(&self, end: usize, mut f: impl FnMut(T)) -> usize {
+        // Relaxed: only consumers store `head`, and they are serialised by the caller's lock,
+        // which orders their accesses.
+        let head = self.head.0.load(Ordering::Relaxed);
+        // A power of two, like the capacity.
+        let free_every = (self.capacity() / 8).max(1);
+        let mut index = head;
+        while index != end {
+            // SAFETY: `mask` is the slice's length minus one, so the index is in bounds.
+            let slot = unsafe { self.slots.get_unchecked(index & self.mask) };
+            // SAFETY: `index` is in [head, end): the producer wrote it before publishing `end`
+            // (made visible by the Acquire in `published_end`) and will not touch it again
+            // until `head` moves past it below.
+            let record = slot.with(|p| unsafe { (*p).assume_init() });
+            f(record);
+            index = index.wrapping_add(1);
+            if index & (free_every - 1) == 0 {
+                // Release: as below.
+                self.head.0.store(index, Ordering::Release);
+            }
+        }
+        // Release: pairs with the Acquire load of `head` in `Producer::refresh`; our reads of
+        // these slots happen before the producer may overwrite them.
+        self.head.0.store(end, Ordering::Release);
+        end.wrapping_sub(head)
+    }
+}
+
+impl Producer {
+    /// Writes one record; the fast path is a compare, a slot write and a `Release` store.
+    ///
+    /// # Safety
+    ///
+    /// `ring` is the ring this producer was created with (its indices are that ring's).
+    #[inline(always)]
+    pub unsafe fn push<T: Copy>(&mut self, ring: &Spsc<T>, record: T) -> Push {
+        let tail = Self::tail(ring);
+        if tail == self.limit {
+            return self.push_slow(ring, &[record]);
+        }
+        Self::write(ring, tail, record);
+        Self::publish(ring, tail.wrapping_add(1));
+        Self::prefetch(ring, tail.wrapping_add(PREFETCH_AHEAD));
+        Push::Done
+    }
+
+    /// Asks for the cache line of slot `index` in exclusive state, ahead of writing it.
+    ///
+    /// The consumer has read that line since the producer last wrote it (a ring's length of
+    /// records ago), so writing it means taking it back from the consumer's cache. Left to
+    /// the store itself, that transfer holds up the producer's next atomic instruction (a
+    /// lock's compare-and-swap drains the store buffer first); asked for early, it happens
+    /// while the producer does other work.
+    #[inline(always)]
+    fn prefetch<T: Copy>(ring: &Spsc<T>, index: usize) {
+        #[cfg(all(target_arch = "x86_64", not(loom)))]
+        {
+            use std::arch::x86_64::{_mm_prefetch, _MM_HINT_ET0};
+            // SAFETY: `mask` keeps the index within the slots; a prefetch never faults and
+            // changes no memory.
+            unsafe {
+                let slot = ring.slots.as_ptr().add(index & ring.mask);
+                _mm_prefetch::<_MM_HINT_ET0>(slot.cast());
+            }
+        }
+        #[cfg(not(all(target_arch = "x86_64", not(loom))))]
+        let _ = (ring, index);
+    }
+
+    /// Writes records that belong together (an acquisition, its holder, its wait): all or none.
+    ///
+    /// # Safety
+    ///
+    /// As [`Producer::push`].
+    #[cold]
+    pub unsafe fn push_all<T: Copy>(&mut self, ring: &Spsc<T>, records: &[T]) -> Push {
+        self.push_slow(ring, records)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn push_slow<T: Copy>(&mut self, ring: &Spsc<T>, records: &[T]) -> Push {
+        self.refresh(ring);
+        let mut tail = Self::tail(ring);
+        let used = tail.wrapping_sub(self.cached_head);
+        if used + records.len() > ring.capacity() {
+            // Full: look again at the next push.
+            self.limit = tail;
+            return Push::Full;
+        }
+        for &record in records {
+            Self::write(ring, tail, record);
+            tail = tail.wrapping_add(1);
+        }
+        Self::publish(ring, tail);
+        let room_end = self.cached_head.wrapping_add(ring.capacity());
+        // The next `check_every - 1` pushes take the fast path, room permitting.
+        self.limit = match room_end.wrapping_sub(tail) {
+            room if room >= self.check_every => tail.wrapping_add(self.check_every - 1),
+            _ => room_end,
+        };
+        if used + records.len() >= self.half {
+            Push::HalfFull
+        } else {
+            Push::Done
+        }
+    }
+
+    fn refresh<T: Copy>(&mut self, ring: &Spsc<T>) {
+        // Acquire: pairs with the Release store of `head` in `drain_to`: the consumer has
+        // finished reading every slot before `head`, so they may be overwritten.
+        self.cached_head = ring.head.0.load(Ordering::Acquire);
+    }
+
+    /// The next index to write.
+    #[inline(always)]
+    fn tail<T: Copy>(ring: &Spsc<T>) -> usize {
+        // Relaxed: only this producer stores `tail`, so it reads back its own last store.
+        ring.tail.0.load(Ordering::Relaxed)
+    }
+
+    #[inline(always)]
+    fn write<T: Copy>(ring: &Spsc<T>, tail: usize, record: T) {
+        // SAFETY: `mask` is the slice's length minus one (a power of two), so the index is in
+        // bounds.
+        let slot = unsafe { ring.slots.get_unchecked(tail & ring.mask) };
+        // SAFETY: the caller checked `tail - head < capacity` against a `head` the consumer
+        // published (or an older, smaller one) — the fast path through `limit`, which never
+        // exceeds `cached_head + capacity` — so this slot is outside [head, tail): the consumer
+        // is not reading it, and only this producer writes slots (`push` requires `ring` to be
+        // this producer's own).
+        slot.with_mut(|p| unsafe { p.write(MaybeUninit::new(record)) });
+    }
+
+    #[inline(always)]
+    fn publish<T: Copy>(ring: &Spsc<T>, tail: usize) {
+        // Release: pairs with the Acquire load in `Spsc::published_end`; the slot writes above
+        // become visible to the consumer together with the new tail.
+        ring.tail.0.store(tail, Ordering::Release);
+    }
+}
+
+/// `Producer::push` for tests, which always pair a producer with the ring made with it.
+#[cfg(test)]
+fn push<T: Copy>(p: &mut Producer, ring: &Spsc<T>, record: T) -> Push {
+    // SAFETY: every test passes the ring `Spsc::new` returned with `p`.
+    unsafe { p.push(ring, record) }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    fn push_all<T: Copy>(p: &mut Producer, ring: &Spsc<T>, records: &[T]) -> Push {
+        // SAFETY: as in `push`.
+        unsafe { p.push_all(ring, records) }
+    }
+
+    #[test]
+    fn fills_drains_and_wraps() {
+        let (ring, mut p) = Spsc::<u64>::new(5);
+        assert_eq!(ring.capacity(), 8);
+        let mut seen = Vec::new();
+        let mut next = 0;
+        for round in 0..5 {
+            let mut pushed = Vec::new();
+            loop {
+                match push(&mut p, &ring, next) {
+                    Push::Full => break,
+                    status => {
+                        // A ring this small looks at its fill level on every push.
+                        assert_eq!(status == Push::HalfFull, pushed.len() + 1 >= 4, "round {round}");
+                        pushed.push(next);
+                        next += 1;
+                    }
+                }
+            }
+            assert_eq!(pushed.len(), 8, "a drained ring takes exactly its capacity");
+            // SAFETY: this test is the only consumer.
+            let n = unsafe { ring.drain_to(ring.published_end(), |r| seen.push(r)) };
+            assert_eq!(n, 8);
+        }
+        assert_eq!(seen, (0..40).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn a_large_ring_checks_its_fill_level_every_eighth() {
+        let (ring, mut p) = Spsc::<u32>::new(64);
+        let statuses: Vec<Push> = (0..65).map(|i| push(&mut p, &ring, i)).collect();
+        assert!(statuses[..64].iter().all(|&s| s != Push::Full), "a ring takes exactly its capacity");
+        assert_eq!(statuses[64], Push::Full);
+        let first_half_full = statuses.iter().position(|&s| s == Push::HalfFull).unwrap();
+        assert!((31..31 + 8).contains(&first_half_full), "noticed within 8 pushes: {first_half_full}");
+        let mut seen = Vec::new();
+        // SAFETY: this test is the only consumer.
+        unsafe { ring.drain_to(ring.published_end(), |r| seen.push(r)) };
+        assert_eq!(seen, (0..64).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn grouped_records_are_all_or_nothing() {
+        let (ring, mut p) = Spsc::<u8>::new(4);
+        assert_eq!(push(&mut p, &ring, 1), Push::Done);
+        assert_eq!(push(&mut p, &ring, 2), Push::HalfFull);
+        assert_eq!(push(&mut p, &ring, 3), Push::HalfFull);
+        assert_eq!(push_all(&mut p, &ring, &[4, 5]), Push::Full);
+        assert_eq!(push(&mut p, &ring, 4), Push::HalfFull);
+        let mut seen = Vec::new();
+        // SAFETY: this test is the only consumer.
+        unsafe { ring.drain_to(ring.published_end(), |r| seen.push(r)) };
+        assert_eq!(push_all(&mut p, &ring, &[5, 6]), Push::HalfFull);
+        // SAFETY: as above.
+        unsafe { ring.drain_to(ring.published_end(), |r| seen.push(r)) };
+        assert_eq!(seen, [1, 2, 3, 4, 5, 6]);
+    }
+}
+
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use super::*;
+    use loom::sync::Arc;
+
+    /// A producer racing a consumer over a ring smaller than the stream: every record
+    /// arrives once, in order, and nothing the producer was told is written is lost.
+    #[test]
+    fn records_arrive_once_in_order() {
+        loom::model(|| {
+            let (ring, mut producer) = Spsc::<u32>::new(2);
+            let ring = Arc::new(ring);
+            let consumer = {
+                let ring = Arc::clone(&ring);
+                loom::thread::spawn(move || {
+                    let mut seen = Vec::new();
+                    for _ in 0..2 {
+                        // SAFETY: this thread is the only consumer.
+                        unsafe { ring.drain_to(ring.published_end(), |r| seen.push(r)) };
+                        loom::thread::yield_now();
+                    }
+                    seen
+                })
+            };
+            let mut written = Vec::new();
+            for record in 0..4 {
+                if push(&mut producer, &ring, record) != Push::Full {
+                    written.push(record);
+                }
+            }
+            let mut seen = consumer.join().unwrap();
+            // SAFETY: the other consumer has finished.
+            unsafe { ring.drain_to(ring.published_end(), |r| seen.push(r)) };
+            assert_eq!(seen, written);
+        });
+    }
+}

@@ -1,0 +1,429 @@
+//! The collector: lockcheck's own thread, which drains every thread's ring into the trace
+//! file (`LOCKCHECK_TRACE`), declares the threads, locks, classes and sites the events name,
+//! and keeps the exact per-lock counters. It also declares the stacks of long waits (the
+//! waiting threads only capture them), each distinct one once, when `symbolizer`, a thread of
+//! its own, has looked their symbols up: draining never waits for debug info to load.
+//!
+//! It wakes every 100 ms, or early when a ring passes half full or a thread exits. Flushes
+//! also happen synchronously: on [`flush`](crate::flush), after a panic (a chained panic
+//! hook), and at process exit (an `atexit` hook: return from `main` and `process::exit` both
+//! run it, where destructors of statics do not run). Everything here uses parking_lot's and
+//! std's own locks, never an instrumented one, so recording never records itself.
+
+use std::collections::{HashMap, HashSet};
+use std::fs::File;
+use std::io::{self, BufWriter};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::Once;
+use std::time::{Duration, Instant, SystemTime};
+
+use parking_lot::Mutex as RawLock;
+
+use crate::analysis::order_edge::OrderEdge;
+use crate::analysis::report::{Finding, Site};
+use crate::record::consumer::{self, Consumer};
+use crate::record::event::{Event as RingEvent, Record};
+use crate::record::ring;
+use crate::runtime::registry;
+use crate::runtime::{check, graph, held};
+use crate::trace::{self, BatchEncoder, ClassDecl, Header, LockCounters, LockDecl, ThreadDecl, TraceWriter};
+use records::Counted;
+
+mod records;
+mod symbolizer;
+
+/// How often the collector drains rings when nothing wakes it earlier.
+const PERIOD: Duration = Duration::from_millis(100);
+/// How often periodic drains also write the snapshot chunks (counters, findings, edges).
+const SNAPSHOT_PERIOD: Duration = Duration::from_secs(1);
+/// Events chunks are cut at this many encoded bytes, far below `trace::MAX_CHUNK_LEN`.
+const BATCH_BYTES: usize = 64 << 10;
+/// Entries in the collector's site cache (a power of two).
+const SITE_CACHE: usize = 256;
+/// How long an exit or panic flush waits for a drain in progress before giving up.
+const FLUSH_PATIENCE: Duration = Duration::from_secs(2);
+
+/// 0 = not decided yet, 1 = tracing, 2 = not tracing.
+static TRACING: AtomicU8 = AtomicU8::new(0);
+
+/// Whether this process records a trace (`LOCKCHECK_TRACE` set and instrumentation on).
+pub(crate) fn tracing() -> bool {
+    // Relaxed: derived from the environment (or a failed file creation, which only ever turns
+    // it off); no other memory is published with it.
+    match TRACING.load(Ordering::Relaxed) {
+        1 => true,
+        2 => false,
+        _ => {
+            let config = crate::config::get();
+            let on = config.enabled && config.trace.is_some();
+            // Relaxed: as above. A concurrent failure that stored 2 wins below.
+            let _ = TRACING.compare_exchange(0, if on { 1 } else { 2 }, Ordering::Relaxed, Ordering::Relaxed);
+            TRACING.load(Ordering::Relaxed) == 1
+        }
+    }
+}
+
+/// The collector's state; its lock serialises drains (the rings' single-consumer rule).
+static STATE: RawLock<Option<Collector>> = RawLock::new(None);
+static STARTED: Once = Once::new();
+static HOOKED: Once = Once::new();
+
+/// Starts the collector if tracing is on; returns whether it runs.
+#[cold]
+pub(crate) fn start() -> bool {
+    if !tracing() {
+        return false;
+    }
+    STARTED.call_once(|| match Collector::create() {
+        Ok(collector) => {
+            *STATE.lock() = Some(collector);
+            consumer::attach(Consumer { thread_id, time_hold });
+            install_hooks();
+            let spawned = std::thread::Builder::new().name("lockcheck-collector".into()).spawn(run);
+            if let Err(e) = spawned {
+                eprintln!(
+                    "lockcheck: warning: no collector thread ({e}); the trace is written at exit and on flush only"
+                );
+            }
+        }
+        Err(e) => {
+            eprintln!("lockcheck: warning: not recording a trace: {e}");
+            // Relaxed: see `tracing`.
+            TRACING.store(2, Ordering::Relaxed);
+        }
+    });
+    tracing()
+}
+
+fn run() {
+    install_hooks();
+    loop {
+        consumer::park(PERIOD);
+        if let Some(collector) = STATE.lock().as_mut() {
+            collector.drain(Flush::Periodic);
+        }
+    }
+}
+
+/// The recorder's [`Consumer::thread_id`]: the id the held stack registered the thread under.
+fn thread_id() -> u32 {
+    held::with(|t| t.tid()).unwrap_or(0)
+}
+
+/// The recorder's [`Consumer::time_hold`]: the release of the innermost hold of `lock` will
+/// carry how long it was held.
+fn time_hold(lock: u32, start_ns: u64) {
+    held::with(|t| t.time_hold(lock, start_ns));
+}
+
+/// Hooks that flush the trace at process exit and after a panic. Installed from the first
+/// non-panicking caller (setting a panic hook while panicking would itself panic).
+fn install_hooks() {
+    if std::thread::panicking() {
+        return;
+    }
+    HOOKED.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            previous(info);
+            flush_patiently(Flush::Full);
+        }));
+        // SAFETY: `at_exit` is an `extern "C" fn()` that lives for the whole program and
+        // never unwinds (it catches panics); `atexit` only stores the pointer.
+        if unsafe { libc::atexit(at_exit) } != 0 {
+            eprintln!("lockcheck: warning: could not register the exit hook; call lockcheck::flush() before exiting");
+        }
+    });
+}
+
+extern "C" fn at_exit() {
+    let _ = std::panic::catch_unwind(|| flush_patiently(Flush::Exit));
+}
+
+/// A flush from a hook: the thread may have panicked while the collector drained (or hold
+/// the lock itself), so it gives up after a while instead of deadlocking the exit.
+fn flush_patiently(kind: Flush) {
+    if let Some(mut state) = STATE.try_lock_for(FLUSH_PATIENCE) {
+        if let Some(collector) = state.as_mut() {
+            collector.drain(kind);
+        }
+    }
+}
+
+/// Drains every ring and writes everything recorded so far (see [`crate::flush`]).
+pub(crate) fn flush() {
+    if start() {
+        if let Some(collector) = STATE.lock().as_mut() {
+            collector.drain(Flush::Full);
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Flush {
+    /// Events and declarations; snapshots once per `SNAPSHOT_PERIOD`.
+    Periodic,
+    /// Everything.
+    Full,
+    /// Everything, then an end chunk; nothing is written after it.
+    Exit,
+}
+
+struct Collector {
+    /// `None` after a write failed (reported once): rings are still drained.
+    out: Option<TraceWriter<BufWriter<File>>>,
+    path: PathBuf,
+    started: Instant,
+    threads: HashSet<u32>,
+    classes: HashSet<u32>,
+    sites: HashMap<usize, u32>,
+    /// A direct-mapped cache of `sites` (address, id): a loop cycles through a few sites,
+    /// and hashing every event's site with SipHash cost the collector 7% of its time.
+    site_cache: Box<[(usize, u32); SITE_CACHE]>,
+    /// Counts from the events written, indexed by lock id (ids are dense, from 1).
+    counted: Vec<Counted>,
+    /// Locks whose `counted` entry changed since the last counters chunk, each once.
+    changed: Vec<u32>,
+    /// Overflow counts and dropped events of rings already freed, by lock and by thread.
+    retired_overflow: HashMap<u32, LockCounters>,
+    retired_dropped: HashMap<u32, u64>,
+    batch: BatchEncoder,
+    /// The last `Holder` record drained, with the pending acquisition or timeout it followed.
+    holder: Option<(Record, RingEvent)>,
+    /// Wait stack ids by code addresses: a stack recurring is declared once.
+    stack_ids: HashMap<Vec<usize>, u32>,
+    last_snapshot: Option<Instant>,
+    last_dropped: Vec<(u32, u64)>,
+    /// The overflow totals last written, to write only the locks whose totals changed.
+    last_overflow: HashMap<u32, LockCounters>,
+    last_findings: Vec<Finding>,
+    last_edges: Vec<OrderEdge>,
+    finished: bool,
+}
+
+impl Collector {
+    fn create() -> io::Result<Collector> {
+        let config = crate::config::get();
+        let target = config.trace.as_deref().unwrap_or(Path::new("."));
+        let program = program_name();
+        let path = trace_path(target, &program, std::process::id());
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent)?;
+        }
+        let file = File::create(&path).map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", path.display())))?;
+        let mut out = TraceWriter::new(BufWriter::with_capacity(1 << 16, file))?;
+        let start_unix_ns = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX));
+        out.header(&Header {
+            program,
+            pid: std::process::id(),
+            start_unix_ns,
+            hold_sample: config.hold_sample,
+            ring_capacity: u32::try_from(config.ring_capacity.next_power_of_two()).unwrap_or(u32::MAX),
+        })?;
+        out.flush()?;
+        Ok(Collector {
+            out: Some(out),
+            path,
+            started: Instant::now(),
+            threads: HashSet::new(),
+            classes: HashSet::new(),
+            sites: HashMap::new(),
+            site_cache: Box::new([(0, 0); SITE_CACHE]),
+            counted: Vec::new(),
+            changed: Vec::new(),
+            retired_overflow: HashMap::new(),
+            retired_dropped: HashMap::new(),
+            batch: BatchEncoder::new(0),
+            holder: None,
+            stack_ids: HashMap::new(),
+            last_snapshot: None,
+            last_dropped: Vec::new(),
+            last_overflow: HashMap::new(),
+            last_findings: Vec::new(),
+            last_edges: Vec::new(),
+            finished: false,
+        })
+    }
+
+    /// Runs `write` on the trace writer; the first failure is reported and ends writing.
+    fn write(&mut self, write: impl FnOnce(&mut TraceWriter<BufWriter<File>>) -> io::Result<()>) {
+        if let Some(out) = &mut self.out {
+            if let Err(e) = write(out) {
+                eprintln!("lockcheck: warning: trace {} is incomplete: {e}", self.path.display());
+                self.out = None;
+            }
+        }
+    }
+
+    fn drain(&mut self, kind: Flush) {
+        if self.finished {
+            return;
+        }
+        let rings = ring::rings();
+        // Closed first, then the end: a ring seen closed is complete up to that end.
+        let ends: Vec<(bool, usize)> = rings.iter().map(|r| (r.closed(), r.published_end())).collect();
+        // Locks registered before any of these records were published are in the registry
+        // now (registration happens before the first event of a lock, in the same thread).
+        self.declare_locks();
+        for (ring, &(closed, end)) in rings.iter().zip(&ends) {
+            self.drain_ring(ring, end);
+            if closed {
+                ring.add_overflow(&mut self.retired_overflow);
+                *self.retired_dropped.entry(ring.tid).or_default() += ring.dropped();
+                ring::retire(ring);
+            }
+        }
+        if kind != Flush::Periodic {
+            symbolizer::resolve_all();
+        }
+        for decl in symbolizer::finished() {
+            self.write(|out| out.stack(&decl));
+        }
+        let due = self.last_snapshot.is_none_or(|at| at.elapsed() >= SNAPSHOT_PERIOD);
+        if kind != Flush::Periodic || due {
+            self.snapshots();
+        }
+        if kind == Flush::Periodic {
+            symbolizer::start();
+        }
+        if kind == Flush::Exit {
+            self.write(|out| out.end());
+            self.finished = true;
+        }
+        self.write(|out| out.flush());
+    }
+
+    fn declare_locks(&mut self) {
+        for (id, info) in registry::take_new_locks() {
+            if self.classes.insert(info.class) {
+                if let Some(class) = registry::try_class(info.class) {
+                    let decl = ClassDecl {
+                        id: info.class,
+                        label: class.label,
+                        named: class.named,
+                        kind: class.kind,
+                        rank: class.rank,
+                        site: class.site.map(Site::from_location),
+                    };
+                    self.write(|out| out.class(&decl));
+                }
+            }
+            let decl = LockDecl { id, class: info.class, kind: info.kind, rank: info.rank };
+            self.write(|out| out.lock(&decl));
+        }
+    }
+
+    /// Declares a thread on first sight: the owner of a ring, or a holder named by a wait.
+    fn declare_thread(&mut self, tid: u32) {
+        if self.threads.insert(tid) {
+            let name = if tid == 0 { "<unregistered thread>".to_owned() } else { registry::thread_name(tid) };
+            self.write(|out| out.thread(&ThreadDecl { id: tid, name }));
+        }
+    }
+
+    fn write_batch(&mut self) {
+        if self.batch.is_empty() {
+            return;
+        }
+        let time_ns = u64::try_from(self.started.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        let batch = std::mem::replace(&mut self.batch, BatchEncoder::new(0));
+        self.write(|out| out.events(&batch, time_ns));
+        self.batch = batch;
+        self.batch.clear();
+    }
+
+    /// Writes the cumulative chunks that changed since they were last written.
+    fn snapshots(&mut self) {
+        self.last_snapshot = Some(Instant::now());
+        let mut overflow = self.retired_overflow.clone();
+        let mut dropped = self.retired_dropped.clone();
+        for ring in ring::rings() {
+            // The count first: its Acquire makes the overflow counts behind it visible.
+            *dropped.entry(ring.tid).or_default() += ring.dropped();
+            ring.add_overflow(&mut overflow);
+        }
+        let late = ring::late_counts(&mut overflow);
+        if late != 0 {
+            *dropped.entry(0).or_default() += late;
+        }
+        let mut dropped: Vec<(u32, u64)> = dropped.into_iter().filter(|&(_, n)| n != 0).collect();
+        dropped.sort_unstable();
+        if dropped != self.last_dropped {
+            self.write(|out| out.dropped(&dropped));
+            self.last_dropped = dropped;
+        }
+
+        // Only locks whose totals changed: a process that churns through millions of locks
+        // does not rewrite them all every second (readers merge by lock, last value wins).
+        let mut locks = self.take_changed();
+        locks.extend(
+            overflow.iter().filter(|&(lock, c)| self.last_overflow.get(lock) != Some(c)).map(|(&lock, _)| lock),
+        );
+        locks.sort_unstable();
+        locks.dedup();
+        if !locks.is_empty() {
+            let counters: Vec<(u32, LockCounters)> = locks
+                .into_iter()
+                .map(|lock| {
+                    let mut total = self.counted(lock);
+                    if let Some(extra) = overflow.get(&lock) {
+                        total.add(extra);
+                    }
+                    (lock, total)
+                })
+                .collect();
+            self.write(|out| out.counters(&counters));
+        }
+        self.last_overflow = overflow;
+
+        let findings = check::findings();
+        if findings != self.last_findings {
+            self.write(|out| out.findings(&findings));
+            self.last_findings = findings;
+        }
+        let (mut edges, unresolved) = graph::export_class_edges();
+        if unresolved {
+            symbolizer::edges();
+        }
+        edges.sort_unstable_by(|a, b| (&a.from, &a.to).cmp(&(&b.from, &b.to)));
+        if edges != self.last_edges {
+            self.write(|out| out.edges(&edges));
+            self.last_edges = edges;
+        }
+    }
+}
+
+/// The executable's file name, or "process".
+fn program_name() -> String {
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| "process".to_owned())
+}
+
+/// Where the trace goes: `target` itself, or `<program>-<pid>.lctrace` inside it when it is
+/// a directory (existing, or spelled with a trailing `/`).
+fn trace_path(target: &Path, program: &str, pid: u32) -> PathBuf {
+    let spelled_as_dir = target.as_os_str().to_string_lossy().ends_with(std::path::MAIN_SEPARATOR);
+    if spelled_as_dir || target.is_dir() {
+        target.join(format!("{program}-{pid}.{}", trace::EXTENSION))
+    } else {
+        target.to_path_buf()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_directory_gets_one_file_per_process() {
+        let dir = std::env::temp_dir();
+        assert_eq!(trace_path(&dir, "app", 7), dir.join("app-7.lctrace"));
+        assert_eq!(trace_path(Path::new("not/yet/"), "app", 7), Path::new("not/yet/app-7.lctrace"));
+        assert_eq!(trace_path(Path::new("out.lctrace"), "app", 7), Path::new("out.lctrace"));
+    }
+}

@@ -1,0 +1,396 @@
+//! The watchdog: a real deadlock or a long stall becomes a report with every involved thread's
+//! stack, instead of a hung process.
+//!
+//! Three parts, each on the path where it costs least:
+//!
+//! - **Ownership** (every acquisition, in [`owner`](crate::runtime::owner)): a lock records its exclusive
+//!   owner and where that owner took it, in two relaxed stores into its own [`LockMeta`].
+//!   Only stalls need it: a deadlock is derived from the wait slots alone.
+//! - **Wait slots** (contended acquisitions only): a thread about to block publishes, in its
+//!   own slot, the lock it waits for, how, since when, from where, and a copy of the locks it
+//!   holds (it cannot release them while blocked, so the copy stays true for the whole wait).
+//!   It blocks in two steps: once half the threshold has passed it wakes, captures its own
+//!   stack (the cost lands on a thread that is stuck anyway; the watchdog never unwinds another
+//!   thread), publishes it, and goes back to waiting. The stack is taken without symbols, in
+//!   microseconds; the watchdog symbolises it only if the thread ends up in a report.
+//! - **The watchdog thread** (started at the first contended wait while `LOCKCHECK_WATCHDOG_MS`
+//!   is not 0: a process that never waits never pays for it): every quarter threshold it
+//!   copies the slots, finds the waiters that can never proceed (see [`crate::analysis::waitfor`]), and
+//!   reports a deadlock once they have all waited past the threshold; a wait past the
+//!   threshold that is not part of one is a stall.
+//!
+//! A deadlock is only claimed from waits seen unchanged by two consecutive scans: each such
+//! thread was blocked, with the holdings it published, for the whole time between them, so
+//! the facts the analysis combines were true at one same instant.
+
+use std::cell::OnceCell;
+use std::collections::{HashMap, HashSet};
+use std::panic::Location;
+use std::ptr::NonNull;
+use std::sync::{Arc, Once};
+use std::time::{Duration, Instant};
+
+use parking_lot::Mutex as RawLock;
+
+use crate::analysis::report::{Finding, Hang, HeldLock, Mode, Site, ThreadState};
+use crate::analysis::waitfor::{self, Waiter};
+use crate::config::{self, OnDeadlock};
+use crate::record::stack;
+use crate::runtime::check;
+use crate::runtime::held::{self, Acquire, Held};
+use crate::runtime::owner::OwnerSeen;
+use crate::runtime::registry::{self, LockMeta};
+
+pub(crate) use crate::runtime::owner::{acquired, permit_released, released, Owner};
+
+/// The watchdog threshold, or `None` when it is off.
+fn threshold() -> Option<Duration> {
+    match config::get().watchdog_ms {
+        0 => None,
+        ms => Some(Duration::from_millis(ms)),
+    }
+}
+
+/// Blocks on a contended lock with the wait published.
+///
+/// `block` waits as the caller asked (for good, or until its own timeout); `block_until`
+/// waits until an instant, for the first step of a wait, and `deadline` is the caller's own
+/// deadline, if any.
+#[inline]
+pub(crate) fn wait(
+    meta: &LockMeta,
+    acq: &Acquire,
+    started: Instant,
+    deadline: Option<Instant>,
+    block: impl FnOnce() -> bool,
+    mut block_until: impl FnMut(Instant) -> bool,
+) -> bool {
+    let Some(threshold) = threshold() else { return block() };
+    let Some(slot) = publish(meta, acq, started, deadline.is_some()) else { return block() };
+    let _published = Published(&slot);
+    let Some(first_step) = started.checked_add(threshold / 2) else { return block() };
+    if let Some(deadline) = deadline.filter(|&d| d <= first_step) {
+        return block_until(deadline);
+    }
+    if block_until(first_step) {
+        return true;
+    }
+    slot.publish_stack(stack::capture_unresolved());
+    match deadline {
+        Some(deadline) => block_until(deadline),
+        None => block(),
+    }
+}
+
+/// One thread's wait slot: written by its thread on the contended path, read by the
+/// watchdog, each under the slot's own lock.
+#[derive(Default)]
+struct Slot {
+    state: RawLock<SlotState>,
+}
+
+#[derive(Default)]
+struct SlotState {
+    tid: u32,
+    /// Bumped at every wait: an unchanged value between two scans means one unbroken wait.
+    seq: u64,
+    /// The current wait; `None` when not waiting.
+    wait: Option<Wait>,
+    /// The locks held when the wait began.
+    held: Vec<Held>,
+    /// Whether the thread has taken its stack during this wait.
+    stack_taken: bool,
+    /// That stack (`None` when stacks are off).
+    stack: Option<stack::Unresolved>,
+}
+
+struct Wait {
+    lock: LockPtr,
+    acq: Acquire,
+    since: Instant,
+    /// Whether the wait has a timeout of its own.
+    timed: bool,
+}
+
+/// The lock a thread waits for.
+struct LockPtr(NonNull<LockMeta>);
+
+// SAFETY: a `LockMeta` is `Sync` (atomics and immutable data). The pointer is only
+// dereferenced under the slot's lock while the slot says its thread waits for that lock, and
+// the waiting thread borrows the lock for the whole wait and clears the slot, under the same
+// lock, before that borrow ends.
+unsafe impl Send for LockPtr {}
+
+impl Slot {
+    fn publish_stack(&self, stack: Option<stack::Unresolved>) {
+        let mut state = self.state.lock();
+        state.stack = stack;
+        state.stack_taken = true;
+    }
+}
+
+/// Unpublishes a wait when it ends (acquired, timed out or unwound).
+struct Published<'a>(&'a Slot);
+
+impl Drop for Published<'_> {
+    fn drop(&mut self) {
+        self.0.state.lock().wait = None;
+    }
+}
+
+/// Every thread's wait slot; a slot whose thread is gone (only this list holds it) is pruned
+/// by the watchdog.
+static SLOTS: RawLock<Vec<Arc<Slot>>> = RawLock::new(Vec::new());
+
+thread_local! {
+    static SLOT: OnceCell<Arc<Slot>> = const { OnceCell::new() };
+}
+
+/// Publishes a wait that is starting; `None` during thread teardown (not watched then).
+#[cold]
+#[inline(never)]
+fn publish(meta: &LockMeta, acq: &Acquire, since: Instant, timed: bool) -> Option<Arc<Slot>> {
+    start();
+    let slot = SLOT.try_with(|s| Arc::clone(s.get_or_init(register))).ok()?;
+    {
+        let mut state = slot.state.lock();
+        let state = &mut *state;
+        held::with(|t| {
+            state.tid = t.tid();
+            state.held.clear();
+            state.held.extend_from_slice(t.stack());
+        })?;
+        state.seq += 1;
+        state.stack = None;
+        state.stack_taken = false;
+        state.wait = Some(Wait { lock: LockPtr(NonNull::from(meta)), acq: *acq, since, timed });
+    }
+    Some(slot)
+}
+
+#[cold]
+fn register() -> Arc<Slot> {
+    let slot = Arc::new(Slot::default());
+    SLOTS.lock().push(Arc::clone(&slot));
+    slot
+}
+
+/// Starts the watchdog thread once.
+fn start() {
+    static START: Once = Once::new();
+    START.call_once(|| {
+        if let Some(threshold) = threshold() {
+            let spawned = std::thread::Builder::new()
+                .name("lockcheck-watchdog".into())
+                .spawn(move || Watchdog::new(threshold).run());
+            if let Err(err) = spawned {
+                eprintln!("lockcheck: warning: could not start the watchdog thread: {err}");
+            }
+        }
+    });
+}
+
+/// A wait as one scan copied it.
+struct Seen {
+    tid: u32,
+    seq: u64,
+    acq: Acquire,
+    since: Instant,
+    timed: bool,
+    held: Vec<Held>,
+    stack_taken: bool,
+    stack: Option<stack::Unresolved>,
+    owner: OwnerSeen,
+}
+
+/// The watchdog thread's state.
+struct Watchdog {
+    threshold: Duration,
+    /// Each waiting thread's wait sequence number at the previous scan.
+    previous: HashMap<u32, u64>,
+    /// Waits already reported as stalls: (thread, wait sequence number).
+    stalls: HashSet<(u32, u64)>,
+    /// Deadlocks already reported (warn mode): each thread with the lock and site it waits at.
+    deadlocks: HashSet<Vec<(u32, u32, Site)>>,
+}
+
+/// How long the watchdog gives waiting threads to publish their stacks, past the threshold,
+/// before it reports without them (a thread may be descheduled at its first step).
+const STACK_GRACE: Duration = Duration::from_secs(1);
+
+impl Watchdog {
+    fn new(threshold: Duration) -> Watchdog {
+        Watchdog { threshold, previous: HashMap::new(), stalls: HashSet::new(), deadlocks: HashSet::new() }
+    }
+
+    fn run(mut self) {
+        let tick = (self.threshold / 4).max(Duration::from_millis(5));
+        loop {
+            std::thread::sleep(tick);
+            self.scan();
+        }
+    }
+
+    fn scan(&mut self) {
+        let now = Instant::now();
+        let seen = copy_slots();
+        // Only waits unchanged since the previous scan are known to be unbroken.
+        let steady: Vec<&Seen> = seen.iter().filter(|s| self.previous.get(&s.tid) == Some(&s.seq)).collect();
+        self.previous = seen.iter().map(|s| (s.tid, s.seq)).collect();
+
+        let waiters: Vec<Waiter> = steady.iter().map(|s| waiter(s)).collect();
+        let stuck = waitfor::deadlocked(&waiters);
+        let order = waitfor::cycle_order(&waiters, &stuck);
+        if !order.is_empty() {
+            let youngest = order.iter().map(|&(i, _)| now - steady[i].since).min().unwrap_or_default();
+            let stacks_ready = order.iter().all(|&(i, _)| steady[i].stack_taken);
+            if youngest >= self.threshold && (stacks_ready || youngest >= self.threshold + STACK_GRACE) {
+                let threads = order
+                    .iter()
+                    .map(|&(i, next)| thread_state(steady[i], now, Some(registry::thread_name(steady[next].tid))))
+                    .collect();
+                self.deadlock(&order.iter().map(|&(i, _)| steady[i]).collect::<Vec<_>>(), threads);
+            }
+        }
+        // A wait that closes a cycle with waits not yet steady is a deadlock in the making,
+        // not a stall: the next scan decides.
+        let all: Vec<Waiter> = seen.iter().map(waiter).collect();
+        let forming: HashSet<u32> =
+            waitfor::deadlocked(&all).iter().zip(&seen).filter(|(stuck, _)| **stuck).map(|(_, s)| s.tid).collect();
+        for (i, s) in steady.iter().enumerate() {
+            let waited = now - s.since;
+            let due = waited >= self.threshold && (s.stack_taken || waited >= self.threshold + STACK_GRACE);
+            if !stuck[i] && !forming.contains(&s.tid) && due && self.stalls.insert((s.tid, s.seq)) {
+                self.stall(s, &seen, now);
+            }
+        }
+        self.stalls.retain(|(tid, seq)| self.previous.get(tid) == Some(seq));
+    }
+
+    fn deadlock(&mut self, members: &[&Seen], threads: Vec<ThreadState>) {
+        let key = members.iter().map(|s| (s.tid, s.acq.id, Site::from_location(s.acq.site))).collect();
+        if !self.deadlocks.insert(key) {
+            return;
+        }
+        let finding = Finding::ActualDeadlock(Hang { threads, threshold_ms: millis(self.threshold) });
+        // Rendered first: stderr is unbuffered, and the report goes out in one write.
+        let text = finding.to_string();
+        eprintln!("{text}");
+        check::note(finding);
+        if config::get().on_deadlock == OnDeadlock::Abort {
+            eprintln!("lockcheck: aborting the process: it can never make progress (LOCKCHECK_ON_DEADLOCK=abort)");
+            // The trace gets the finding (a process that aborts runs no exit hook).
+            crate::runtime::collector::flush();
+            std::process::abort();
+        }
+    }
+
+    fn stall(&self, waiter: &Seen, all: &[Seen], now: Instant) {
+        let holder = blocker(waiter, all);
+        let mut threads = vec![thread_state(waiter, now, holder.map(|(tid, _)| registry::thread_name(tid)))];
+        if let Some((tid, holds)) = holder {
+            let state = match all.iter().find(|s| s.tid == tid && s.tid != waiter.tid) {
+                Some(holder) => {
+                    let its_blocker = blocker(holder, all).map(|(tid, _)| registry::thread_name(tid));
+                    thread_state(holder, now, its_blocker)
+                }
+                None => ThreadState {
+                    thread: registry::thread_name(tid),
+                    waits_for: None,
+                    waiting_ms: 0,
+                    blocked_by: None,
+                    holds: holds
+                        .map(|(mode, site)| {
+                            held_lock((waiter.acq.id, waiter.acq.class(), waiter.acq.rank()), mode, site)
+                        })
+                        .into_iter()
+                        .collect(),
+                    stack: Vec::new(),
+                },
+            };
+            threads.push(state);
+        }
+        let finding = Finding::Stall(Hang { threads, threshold_ms: millis(self.threshold) });
+        let text = finding.to_string();
+        eprintln!("{text}");
+        check::note(finding);
+    }
+}
+
+/// Who keeps a stalled waiter waiting, as far as lockcheck knows: the thread, with how and
+/// where it took the lock (`None` for a writer queued ahead, which holds nothing yet).
+fn blocker(waiter: &Seen, all: &[Seen]) -> Option<(u32, Option<(Mode, &'static Location<'static>)>)> {
+    let owner = waiter.owner;
+    if let Some((tid, mode, site)) = owner.exclusive {
+        return Some((tid, Some((mode, site))));
+    }
+    match waiter.acq.mode {
+        // Blocked by readers: name the last one seen.
+        Mode::Exclusive => owner.last_sharer.map(|(tid, site)| (tid, Some((Mode::Shared, site)))),
+        Mode::Permit => owner.last_sharer.map(|(tid, site)| (tid, Some((Mode::Permit, site)))),
+        // Not exclusively held: a writer queued ahead turns readers away (task-fair).
+        Mode::Shared | Mode::Upgradable => all
+            .iter()
+            .find(|s| s.tid != waiter.tid && s.acq.id == waiter.acq.id && s.acq.mode == Mode::Exclusive)
+            .map(|s| (s.tid, None)),
+        Mode::SharedRecursive => None,
+    }
+}
+
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// Copies every waiting thread's slot, pruning slots whose thread has exited.
+fn copy_slots() -> Vec<Seen> {
+    let mut slots = SLOTS.lock();
+    slots.retain(|slot| Arc::strong_count(slot) > 1);
+    slots
+        .iter()
+        .filter_map(|slot| {
+            let state = slot.state.lock();
+            let wait = state.wait.as_ref()?;
+            // SAFETY: the slot says its thread waits for this lock, and we hold the slot's
+            // lock: the thread borrows the lock until it clears the slot (see `LockPtr`).
+            let meta = unsafe { wait.lock.0.as_ref() };
+            Some(Seen {
+                tid: state.tid,
+                seq: state.seq,
+                acq: wait.acq,
+                since: wait.since,
+                timed: wait.timed,
+                held: state.held.clone(),
+                stack_taken: state.stack_taken,
+                stack: state.stack.clone(),
+                owner: meta.owner.read(),
+            })
+        })
+        .collect()
+}
+
+fn waiter(seen: &Seen) -> Waiter {
+    Waiter {
+        lock: seen.acq.id,
+        mode: seen.acq.mode,
+        held: seen.held.iter().map(|h| (h.id, h.mode)).collect(),
+        permits_out: seen.owner.permits,
+        timed: seen.timed,
+    }
+}
+
+/// How a report names a lock: `(id, class, rank)` as the held stack and acquisitions carry it.
+fn held_lock((id, class, rank): (u32, u32, Option<u32>), mode: Mode, site: &Location<'_>) -> HeldLock {
+    HeldLock { lock: registry::lock_ref(class, Some(id), rank), mode, site: Site::from_location(site) }
+}
+
+fn thread_state(seen: &Seen, now: Instant, blocked_by: Option<String>) -> ThreadState {
+    ThreadState {
+        thread: registry::thread_name(seen.tid),
+        waits_for: Some(held_lock((seen.acq.id, seen.acq.class(), seen.acq.rank()), seen.acq.mode, seen.acq.site)),
+        waiting_ms: millis(now - seen.since),
+        blocked_by,
+        holds: seen.held.iter().map(|h| held_lock((h.id, h.class(), h.rank()), h.mode, h.site)).collect(),
+        // Symbolised here, on the watchdog thread, and only for threads in a report.
+        stack: seen.stack.clone().map(stack::resolve).unwrap_or_default(),
+    }
+}
