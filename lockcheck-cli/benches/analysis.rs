@@ -34,7 +34,14 @@ const BATCH: u64 = 1 << 16;
 /// acquisition in 10 contended, one hold in 64 timed. Deterministic (a fixed LCG).
 fn write_trace(path: &Path, events: u64) {
     let mut w = TraceWriter::new(BufWriter::with_capacity(1 << 20, File::create(path).unwrap())).unwrap();
-    let header = Header { program: "bench".into(), pid: 1, start_unix_ns: 0, hold_sample: 64, ring_capacity: 1 << 16 };
+    let header = Header {
+        program: "bench".into(),
+        pid: 1,
+        start_unix_ns: 0,
+        hold_sample: 64,
+        ring_capacity: 1 << 16,
+        cwd: String::new(),
+    };
     w.header(&header).unwrap();
     for id in 1..=THREADS {
         w.thread(&ThreadDecl { id, name: format!("worker-{id}") }).unwrap();

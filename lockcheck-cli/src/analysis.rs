@@ -45,7 +45,7 @@ pub fn analyse(traces: &[Trace]) -> Analysis {
 
     Analysis {
         report: Report { findings, events_lost: traces.iter().map(|t| t.data.events_lost()).sum() },
-        warnings: traces.iter().filter_map(Trace::warning).collect(),
+        warnings: traces.iter().flat_map(Trace::warnings).collect(),
         traces: traces.len(),
         events: traces.iter().map(|t| t.data.events).sum(),
     }

@@ -157,7 +157,7 @@ pub fn folded(inputs: &[PathBuf], options: &FlameOptions) -> Result<Folded, Erro
         lines,
         metric,
         events_lost: traces.iter().map(|t| t.data.events_lost()).sum(),
-        warnings: traces.iter().filter_map(load::Trace::warning).collect(),
+        warnings: traces.iter().flat_map(load::Trace::warnings).collect(),
     })
 }
 

@@ -22,6 +22,7 @@ pub mod load;
 pub mod run;
 pub mod stats;
 pub mod suppress;
+pub mod symbolize;
 mod units;
 
 pub use error::Error;

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use indicatif::{ProgressBar, ProgressStyle};
 use lockcheck::trace::{Event, TraceData, EXTENSION};
 
+use crate::symbolize::Symbolizer;
 use crate::Error;
 
 /// One trace, read.
@@ -14,11 +15,21 @@ use crate::Error;
 pub struct Trace {
     /// Its file.
     pub path: PathBuf,
-    /// Everything but its events, which streamed through the caller's callback.
+    /// Everything but its events, which streamed through the caller's callback; its stacks
+    /// symbolised.
     pub data: TraceData,
+    /// Modules whose stack frames could not be symbolised, one line each.
+    pub symbol_warnings: Vec<String>,
 }
 
 impl Trace {
+    /// Everything to tell the user about the trace: [`Trace::warning`], then the modules
+    /// whose frames are left out of its stacks.
+    pub fn warnings(&self) -> impl Iterator<Item = String> + '_ {
+        let file = self.path.display();
+        self.warning().into_iter().chain(self.symbol_warnings.iter().map(move |w| format!("{file}: {w}")))
+    }
+
     /// What to tell the user about the trace's completeness, if anything: a read that stopped
     /// at damage, or a process that never flushed at exit.
     pub fn warning(&self) -> Option<String> {
@@ -89,6 +100,7 @@ pub fn load(
     let bar = progress_bar(options, files.len());
     let mut traces = Vec::with_capacity(files.len());
     let mut events = 0u64;
+    let mut symbolizer = Symbolizer::default();
     for (index, path) in files.into_iter().enumerate() {
         bar.set_message(short_name(&path));
         let data = TraceData::load_with(&path, |data, event| {
@@ -98,9 +110,10 @@ pub fn load(
             }
             on_event(index, data, event);
         });
-        let data = data.map_err(|problem| Error::Trace { path: path.clone(), problem })?;
+        let mut data = data.map_err(|problem| Error::Trace { path: path.clone(), problem })?;
+        let symbol_warnings = symbolizer.symbolize(&mut data);
         bar.inc(1);
-        traces.push(Trace { path, data });
+        traces.push(Trace { path, data, symbol_warnings });
     }
     bar.finish_and_clear();
     Ok(traces)

@@ -293,7 +293,7 @@ pub fn stats(inputs: &[PathBuf], options: &StatsOptions) -> Result<Stats, Error>
         traces: traces.len(),
         events: traces.iter().map(|t| t.data.events).sum(),
         events_lost: traces.iter().map(|t| t.data.events_lost()).sum(),
-        warnings: traces.iter().filter_map(load::Trace::warning).collect(),
+        warnings: traces.iter().flat_map(load::Trace::warnings).collect(),
     })
 }
 

@@ -44,7 +44,7 @@
 //! | `LOCKCHECK_SUPPRESSIONS` | nearest `lockcheck.toml` | accepted findings, each with a reason (see [`suppress`]) |
 //! | `LOCKCHECK_STACKS` | `1` | capture a stack for each new order between classes |
 //! | `LOCKCHECK_TRACE` | unset | record a trace into this file, or into `<program>-<pid>.lctrace` in this directory (see [`trace`]) |
-//! | `LOCKCHECK_WAIT_STACKS_US` | `20` | with a trace, record where a thread waited (a stack) when a contended wait lasted at least this many µs (taken once the lock is acquired, it lengthens that hold by a few µs); `0` = never (`LOCKCHECK_STACKS=0` also turns it off) |
+//! | `LOCKCHECK_WAIT_STACKS_US` | `20` | with a trace, record where a thread waited (a stack) when a contended wait lasted at least this many µs (taken by the waiting thread while it still waits, so it costs the wait, never the hold); `0` = never (`LOCKCHECK_STACKS=0` also turns it off) |
 //! | `LOCKCHECK_HOLD_SAMPLE` | `64` | time one uncontended hold in N (`1`: all, `0`: none) |
 //! | `LOCKCHECK_RING` | `262144` | events (16 bytes each; memory committed as a thread writes it) per thread buffer; a full buffer drops (and counts) events |
 //! | `LOCKCHECK_WATCHDOG_MS` | `10000` | report threads waiting longer than this (a deadlock or a stall); `0` = no watchdog |
@@ -70,7 +70,7 @@ pub use analysis::report::{
     Cycle, Edge, Finding, Graph, Hang, HeldLock, LockKind, LockRef, Misuse, Mode, RankViolation, Report, SelfDeadlock,
     Site, ThreadState,
 };
-pub use analysis::{merge, suppress};
+pub use analysis::{frames, merge, suppress};
 pub use config::{OnCycle, OnDeadlock};
 pub use primitives::condvar::{Condvar, WaitTimeoutResult};
 pub use primitives::mutex::{MappedMutexGuard, Mutex, MutexGuard};

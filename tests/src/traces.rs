@@ -5,6 +5,7 @@ use std::process::{Command, Output};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use lockcheck::trace::{Event, TraceData};
+use lockcheck_cli::symbolize::Symbolizer;
 
 /// A fresh, empty directory under the system's temporary directory.
 pub fn temp_dir(tag: &str) -> PathBuf {
@@ -52,10 +53,12 @@ pub fn run_child(child: &str, args: &[&str], env: &[(&str, &str)]) -> ChildRun {
     ChildRun { output, path }
 }
 
-/// Loads a trace, collecting its events.
+/// Loads a trace, collecting its events, its stacks symbolised as the CLI does it.
 pub fn load(path: &Path) -> (TraceData, Vec<Event>) {
     let mut events = Vec::new();
-    let data = TraceData::load_with(path, |_, e| events.push(*e)).unwrap();
+    let mut data = TraceData::load_with(path, |_, e| events.push(*e)).unwrap();
+    let warnings = Symbolizer::default().symbolize(&mut data);
+    assert!(warnings.is_empty(), "{warnings:?}");
     (data, events)
 }
 

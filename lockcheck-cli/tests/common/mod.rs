@@ -162,6 +162,7 @@ impl TraceBuilder {
                 from_site: site(10),
                 to_site: site(11),
                 stack: Vec::new(),
+                stack_id: None,
             },
         });
     }
@@ -184,8 +185,14 @@ impl TraceBuilder {
     /// Writes the trace to `path`.
     pub fn write(&self, path: &Path) {
         let mut w = TraceWriter::new(BufWriter::new(File::create(path).unwrap())).unwrap();
-        let header =
-            Header { program: "synthetic".into(), pid: 1, start_unix_ns: 0, hold_sample: 1, ring_capacity: 1024 };
+        let header = Header {
+            program: "synthetic".into(),
+            pid: 1,
+            start_unix_ns: 0,
+            hold_sample: 1,
+            ring_capacity: 1024,
+            cwd: String::new(),
+        };
         w.header(&header).unwrap();
         for (id, name) in (1..).zip(&self.threads) {
             w.thread(&ThreadDecl { id, name: name.clone() }).unwrap();

@@ -151,6 +151,7 @@ mod tests {
                 from_site: site.clone(),
                 to_site: site,
                 stack: Vec::new(),
+                stack_id: None,
             },
         }
     }

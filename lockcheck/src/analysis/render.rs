@@ -329,6 +329,7 @@ mod tests {
             from_site: site(line - 2),
             to_site: site(line),
             stack: vec!["bank::transfer".to_owned(), "main".to_owned()],
+            stack_id: None,
         }
     }
 

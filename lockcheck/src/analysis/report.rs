@@ -133,8 +133,13 @@ pub struct Edge {
     pub from_site: Site,
     /// Where `to` was acquired.
     pub to_site: Site,
-    /// The acquiring thread's stack when the order was first seen, innermost frame first.
+    /// The acquiring thread's stack when the order was first seen, innermost frame first;
+    /// empty until symbolised (see `stack_id`).
     pub stack: Vec<String>,
+    /// The id under which the process captured that stack as code addresses: in a trace, the
+    /// id of its stack chunk, which readers symbolise into `stack`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stack_id: Option<u32>,
 }
 
 /// A cycle in a lock-order graph.

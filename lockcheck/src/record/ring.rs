@@ -12,7 +12,7 @@
 //! A contended wait may also carry who held the lock (a third record) and, when it lasted
 //! `LOCKCHECK_WAIT_STACKS_US` or more, where the thread waited: a stack, captured by the
 //! thread that waited anyway and queued beside the ring (records are fixed-size; a stack is
-//! not), for the collector to symbolise.
+//! not), for the collector to write as code addresses.
 //!
 //! A full ring drops the event and counts it; acquisitions whose events were dropped are
 //! still counted exactly, per lock, in the ring's overflow table. Without `LOCKCHECK_TRACE`
@@ -25,14 +25,14 @@ use std::collections::{HashMap, VecDeque};
 use std::panic::Location;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use parking_lot::Mutex as RawLock;
 
 use super::consumer;
 use crate::analysis::report::Mode;
 use crate::record::event::{Event, Kind, Record};
-use crate::record::stack::{self, Unresolved};
+use crate::record::stack::{self, RawStack};
 use crate::trace::LockCounters;
 use spsc::{Push, Spsc};
 
@@ -51,7 +51,7 @@ pub(crate) struct Ring {
     /// [`STACK_PENDING`](crate::record::event::STACK_PENDING), in record order. Only long contended
     /// waits touch it (the producer pushes before publishing the record, the collector pops
     /// after draining it), so its lock is taken only where the thread blocked anyway.
-    stacks: RawLock<VecDeque<Unresolved>>,
+    stacks: RawLock<VecDeque<RawStack>>,
 }
 
 impl Ring {
@@ -75,7 +75,7 @@ impl Ring {
     }
 
     /// The stack of the next `Wait` record marked `STACK_PENDING`, drained just now.
-    pub fn take_stack(&self) -> Option<Unresolved> {
+    pub fn take_stack(&self) -> Option<RawStack> {
         self.stacks.lock().pop_front()
     }
 
@@ -110,8 +110,8 @@ pub(crate) struct Waited {
     pub nanos: u64,
     /// The exclusive owner when the wait began: its thread and where it took the lock.
     pub holder: Option<(u32, &'static Location<'static>)>,
-    /// Where the thread waited, when the wait was long enough (see [`wait_stack`]).
-    pub stack: Option<Unresolved>,
+    /// Where the thread waited, when the wait was long enough (see [`wait_stack_after`]).
+    pub stack: Option<RawStack>,
 }
 
 /// Slots in a ring's overflow table before it spills into a locked map.
@@ -257,9 +257,9 @@ impl Recorder {
         }
     }
 
-    /// Whether a wait of `nanos` gets a stack: long enough, and the collector keeping up.
-    fn wants_stack(&self, nanos: u64) -> bool {
-        nanos >= self.stack_after_ns && self.ring.stacks.lock().len() < MAX_QUEUED_STACKS
+    /// Whether a long wait gets a stack: stacks on, and the collector keeping up.
+    fn wants_stack(&self) -> bool {
+        self.stack_after_ns != u64::MAX && self.ring.stacks.lock().len() < MAX_QUEUED_STACKS
     }
 
     /// Counts a dropped event (a pair counts once) and, for an acquisition, its lock.
@@ -429,19 +429,16 @@ pub(crate) fn acquired_after_wait(lock: u32, mode: Mode, site: &'static Location
     );
 }
 
-/// Where a contended wait of `nanos` waited, when it lasted `LOCKCHECK_WAIT_STACKS_US` or
-/// more and this thread records a trace. Called by the thread that waited, right after the
-/// wait: it is still in the frame that called the lock, so the stack is the wait's.
+/// How long a contended wait must last before the waiting thread takes its stack for the
+/// trace (`LOCKCHECK_WAIT_STACKS_US`); `None` when this thread records no trace, stacks are
+/// off, or the collector has too many queued already. The waiter takes it while still
+/// blocked (see `watchdog::wait`), so the stack costs the wait, not the hold that follows.
 #[cold]
 #[inline(never)]
-pub(crate) fn wait_stack(nanos: u64) -> Option<Unresolved> {
-    let mut wanted = false;
-    with_recorder(|r| wanted = r.wants_stack(nanos), || {});
-    if wanted {
-        stack::capture_unresolved()
-    } else {
-        None
-    }
+pub(crate) fn wait_stack_after() -> Option<Duration> {
+    let mut after = None;
+    with_recorder(|r| after = r.wants_stack().then(|| Duration::from_nanos(r.stack_after_ns)), || {});
+    after
 }
 
 /// A held lock was released.
@@ -553,13 +550,13 @@ mod tests {
         });
         let mut recorder =
             Recorder { ring: Arc::clone(&ring), producer, countdown: u32::MAX, sample_every: 0, stack_after_ns: 0 };
-        let Some(stack) = stack::capture_unresolved() else { return };
+        let Some(stack) = stack::capture() else { return };
         // Triples (acquisition, holder, wait) until the ring is full: the last one is dropped.
         for _ in 0..6 {
-            let waited = Waited { nanos: 50_000, holder: Some((2, Location::caller())), stack: Some(stack.clone()) };
+            let waited = Waited { nanos: 50_000, holder: Some((2, Location::caller())), stack: Some(stack) };
             recorder.push_waited(Event::acquired(1, Mode::Exclusive, Location::caller()), waited);
         }
-        assert!(recorder.wants_stack(20_000));
+        assert!(recorder.wants_stack());
         assert_eq!(ring.dropped(), 1);
         let mut marked = 0;
         // SAFETY: the only consumer; `end` from `published_end`.

@@ -1,158 +1,164 @@
-//! Stack capture for reports. Costly (microseconds, and a process-wide lock inside the
-//! `backtrace` crate), so only called off the hot path: for new class edges, long waits and
-//! the watchdog. Follows `LOCKCHECK_STACKS`, not `RUST_BACKTRACE`.
+//! Stacks: captured as code addresses, cheaply and without allocating, wherever lockcheck
+//! wants to say where something happened (new class edges, long waits, the watchdog), and
+//! symbolised only when a person is about to read them.
+//!
+//! Capture walks the stack with the system unwinder into a fixed array: a few microseconds, no
+//! lock, no allocation (the `backtrace` crate's `Backtrace::new_unresolved` takes a process
+//! lock and grows a vector per frame). A distinct stack is interned once, under a small id that
+//! findings and traces use to name it. Traces carry the addresses with the loaded objects they
+//! belong to, and the CLI symbolises them; only in-process reports symbolise here, with
+//! [`resolve`]. Follows `LOCKCHECK_STACKS`, not `RUST_BACKTRACE`.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-/// The most frames a report shows.
-const MAX_FRAMES: usize = 16;
+use parking_lot::Mutex as RawLock;
 
-/// Prefixes of frames that belong to lockcheck, its locks or the runtime, not the user.
-const OWN_FRAMES: &[&str] = &[
-    "lockcheck::",
-    "<lockcheck::",
-    "lock_api::",
-    "<lock_api::",
-    "parking_lot",
-    "<parking_lot",
-    "backtrace::",
-    "std::",
-    "<std::",
-    "core::",
-    "<core::",
-    "alloc::",
-    "<alloc::",
-];
+use crate::analysis::frames::{self, Symbol};
 
-/// Frames where the user's part of the stack ends.
-const ROOT_FRAMES: &[&str] =
-    &["std::rt::lang_start", "std::sys::backtrace::__rust_begin_short_backtrace", "test::run_test"];
+/// The most frames a capture keeps: lockcheck's and the lock crates' own frames come first and
+/// are trimmed when symbolised, so this leaves room for [`frames::MAX_FRAMES`] of the user's.
+const MAX_RAW_FRAMES: usize = 48;
 
 /// Whether stacks are captured at all (`LOCKCHECK_STACKS`).
 pub(crate) fn enabled() -> bool {
     crate::config::get().stacks
 }
 
-/// A stack whose symbols are not looked up yet.
-#[derive(Clone, Debug)]
-pub(crate) struct Unresolved(backtrace::Backtrace);
+/// A stack as return addresses, innermost first; not symbolised.
+#[derive(Clone, Copy)]
+pub(crate) struct RawStack {
+    len: usize,
+    ips: [usize; MAX_RAW_FRAMES],
+}
 
-impl Unresolved {
+impl RawStack {
     /// The code address of each frame: what makes two stacks the same before symbolising.
-    pub(crate) fn addresses(&self) -> Vec<usize> {
-        self.0.frames().iter().map(|frame| frame.ip().addr()).collect()
+    pub(crate) fn addresses(&self) -> &[usize] {
+        &self.ips[..self.len]
     }
 }
 
-/// The calling thread's stack, without symbols: microseconds, where symbolising can take
-/// far longer (the first time, it loads the debug info). `None` when stacks are off.
-pub(crate) fn capture_unresolved() -> Option<Unresolved> {
-    enabled().then(|| Unresolved(backtrace::Backtrace::new_unresolved()))
-}
-
-/// Symbolises a stack taken with [`capture_unresolved`]: frames innermost first, lockcheck's own left out.
-pub(crate) fn resolve(stack: Unresolved) -> Vec<String> {
-    let mut trace = stack.0;
-    trace.resolve();
-    let cwd = std::env::current_dir().ok();
-    let mut frames = Vec::new();
-    'outer: for frame in trace.frames() {
-        for symbol in frame.symbols() {
-            let name = symbol.name().map(|n| format!("{n:#}"));
-            let seen = Symbol::new(name, symbol.filename(), symbol.lineno(), cwd.as_deref());
-            if !seen.add_to(&mut frames) {
-                break 'outer;
-            }
+impl std::fmt::Debug for RawStack {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut list = f.debug_list();
+        for ip in self.addresses() {
+            list.entry(&format_args!("{ip:#x}"));
         }
+        list.finish()
     }
-    frames
+}
+
+/// The calling thread's stack, without symbols. `None` when stacks are off.
+#[inline(never)]
+pub(crate) fn capture() -> Option<RawStack> {
+    if !enabled() {
+        return None;
+    }
+    let mut stack = RawStack { len: 0, ips: [0; MAX_RAW_FRAMES] };
+    let mut push = |frame: &backtrace::Frame| {
+        stack.ips[stack.len] = frame.ip().addr();
+        stack.len += 1;
+        stack.len < MAX_RAW_FRAMES
+    };
+    #[cfg(unix)]
+    // SAFETY: on Unix the walk is the system unwinder's `_Unwind_Backtrace` (libgcc or
+    // libunwind), which is thread-safe; the `backtrace` crate's lock serialises callers for
+    // Windows' dbghelp, which is not. The callback only writes into `stack`.
+    unsafe {
+        backtrace::trace_unsynchronized(&mut push)
+    };
+    #[cfg(not(unix))]
+    backtrace::trace(&mut push);
+    Some(stack)
+}
+
+/// Walks one stack now, so that the unwinder's first-use work (finding and paging in the
+/// unwind tables, tens of microseconds) is not paid by the first new lock order, which runs
+/// while a lock is held.
+#[cold]
+pub(crate) fn warm_up() {
+    let _ = capture();
+}
+
+/// Every distinct stack captured so far, by id (ids are indices).
+struct Interned {
+    ids: HashMap<Box<[usize]>, u32>,
+    stacks: Vec<Box<[usize]>>,
+}
+
+static INTERNED: RawLock<Option<Interned>> = RawLock::new(None);
+
+/// The id of `stack`, given on its first sight. Only on cold paths: new class edges and
+/// waits already long.
+pub(crate) fn intern(stack: &RawStack) -> u32 {
+    let mut interned = INTERNED.lock();
+    let interned = interned.get_or_insert_with(|| Interned { ids: HashMap::new(), stacks: Vec::new() });
+    if let Some(&id) = interned.ids.get(stack.addresses()) {
+        return id;
+    }
+    let id = interned.stacks.len() as u32;
+    let addresses: Box<[usize]> = stack.addresses().into();
+    interned.stacks.push(addresses.clone());
+    interned.ids.insert(addresses, id);
+    id
+}
+
+/// The stacks interned with ids `from` and above, in id order: the collector declares each in
+/// the trace once.
+pub(crate) fn interned_from(from: u32) -> Vec<(u32, Box<[usize]>)> {
+    let interned = INTERNED.lock();
+    let stacks = interned.as_ref().map_or(&[][..], |i| &i.stacks[..]);
+    stacks.iter().enumerate().skip(from as usize).map(|(id, s)| (id as u32, s.clone())).collect()
 }
 
 /// Symbolises many stacks, remembering what each code address resolved to: waits recur at
 /// the same few call sites, and looking an address up in the debug info costs microseconds.
-/// Gives what [`resolve`] gives.
-pub(crate) struct Resolver {
+struct Resolver {
     /// The symbols (inlined functions first, as `backtrace` lists them) of each address.
     symbols: HashMap<usize, Box<[Symbol]>>,
     cwd: Option<PathBuf>,
 }
 
 impl Resolver {
-    pub(crate) fn new() -> Resolver {
+    fn new() -> Resolver {
         Resolver { symbols: HashMap::new(), cwd: std::env::current_dir().ok() }
     }
 
-    /// The trimmed frames of `stack`, innermost first.
-    pub(crate) fn resolve(&mut self, stack: &Unresolved) -> Vec<String> {
-        let mut frames = Vec::new();
-        for frame in stack.0.frames() {
-            let ip = frame.ip();
-            let cwd = self.cwd.as_deref();
-            let symbols = self.symbols.entry(ip.addr()).or_insert_with(|| {
+    /// The trimmed frames of the stack at `addresses`, innermost first.
+    fn resolve(&mut self, addresses: &[usize]) -> Vec<String> {
+        let cwd = self.cwd.as_deref();
+        for &ip in addresses {
+            self.symbols.entry(ip).or_insert_with(|| {
                 let mut symbols = Vec::new();
                 // Like `Backtrace::resolve`: `resolve` looks up the call, not the return
                 // address (it subtracts one itself).
-                backtrace::resolve(ip, |symbol| {
+                backtrace::resolve(std::ptr::without_provenance_mut(ip), |symbol| {
                     let name = symbol.name().map(|n| format!("{n:#}"));
-                    symbols.push(Symbol::new(name, symbol.filename(), symbol.lineno(), cwd));
+                    symbols.push(Symbol::new(name.as_deref(), symbol.filename(), symbol.lineno(), cwd));
                 });
                 symbols.into_boxed_slice()
             });
-            for symbol in symbols.iter() {
-                if !symbol.add_to(&mut frames) {
-                    return frames;
-                }
-            }
         }
-        frames
+        frames::trim(addresses.iter().flat_map(|ip| self.symbols[ip].iter()))
     }
 }
 
-/// What one symbol contributes to a trimmed stack.
-enum Symbol {
-    /// A user frame: `function at file:line`.
-    Frame(String),
-    /// lockcheck's, a lock crate's or the runtime's own frame, or one without a name.
-    Skip,
-    /// Where the user's part of the stack ends.
-    Root,
+/// The in-process symboliser and its cache. Only reports take it: a person is about to read
+/// the result, and the first lookup loads the debug info (a tenth of a second or more, and
+/// tens of MiB, in a debug build).
+static RESOLVER: RawLock<Option<Resolver>> = RawLock::new(None);
+
+/// The trimmed, symbolised frames of `stack`, innermost first.
+pub(crate) fn resolve_raw(stack: &RawStack) -> Vec<String> {
+    RESOLVER.lock().get_or_insert_with(Resolver::new).resolve(stack.addresses())
 }
 
-impl Symbol {
-    fn new(name: Option<String>, file: Option<&Path>, line: Option<u32>, cwd: Option<&Path>) -> Symbol {
-        let Some(name) = name else { return Symbol::Skip };
-        if ROOT_FRAMES.iter().any(|root| name.starts_with(root)) {
-            return Symbol::Root;
-        }
-        if OWN_FRAMES.iter().any(|own| name.starts_with(own)) {
-            return Symbol::Skip;
-        }
-        // The standard library's own frames (iterator adapters, closures' shims).
-        if file.is_some_and(|f| f.starts_with("/rustc/")) {
-            return Symbol::Skip;
-        }
-        let at = match (file, line) {
-            (Some(file), Some(line)) => {
-                let file = cwd.and_then(|cwd| file.strip_prefix(cwd).ok()).unwrap_or(file);
-                format!(" at {}:{line}", file.display())
-            }
-            _ => String::new(),
-        };
-        Symbol::Frame(format!("{name}{at}"))
-    }
-
-    /// Appends the frame, if any, to `frames`; returns whether the stack goes on.
-    fn add_to(&self, frames: &mut Vec<String>) -> bool {
-        match self {
-            Symbol::Root => false,
-            Symbol::Skip => true,
-            Symbol::Frame(frame) => {
-                frames.push(frame.clone());
-                frames.len() < MAX_FRAMES
-            }
-        }
-    }
+/// The trimmed, symbolised frames of the interned stack `id`, innermost first.
+pub(crate) fn resolve(id: u32) -> Vec<String> {
+    let addresses = INTERNED.lock().as_ref().and_then(|i| i.stacks.get(id as usize).cloned());
+    let Some(addresses) = addresses else { return Vec::new() };
+    RESOLVER.lock().get_or_insert_with(Resolver::new).resolve(&addresses)
 }
 
 #[cfg(test)]
@@ -160,38 +166,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_caching_resolver_gives_what_resolve_gives() {
-        // Every frame of a lockcheck unit test is lockcheck's or the harness's: both trimmed.
+    fn a_stack_is_interned_once_and_resolves_from_the_cache() {
+        // Every frame of a lockcheck unit test is lockcheck's or the harness's: all trimmed.
         // tests/tests/contended_waits_record_where_they_waited_and_who_held_the_lock.rs sees
         // user frames come through.
-        let Some(stack) = capture_unresolved() else { return };
-        let mut resolver = Resolver::new();
-        let frames = resolver.resolve(&stack);
-        assert_eq!(frames, resolve(stack.clone()));
-        assert_eq!(resolver.resolve(&stack), frames, "from the cache");
-        assert!(!resolver.symbols.is_empty());
-    }
-
-    #[test]
-    fn frames_are_trimmed_to_the_users() {
-        let cwd = Path::new("/src/app");
-        let frame = |name: &str, file: &str| {
-            let mut frames = Vec::new();
-            let more = Symbol::new(Some(name.into()), Some(Path::new(file)), Some(7), Some(cwd)).add_to(&mut frames);
-            (frames, more)
-        };
-        assert_eq!(
-            frame("app::transfer", "/src/app/src/bank.rs"),
-            (vec!["app::transfer at src/bank.rs:7".into()], true)
-        );
-        assert_eq!(frame("lockcheck::check::wait", "/src/app/x.rs"), (vec![], true));
-        assert_eq!(frame("<alloc::boxed::Box<F> as FnOnce>::call_once", "/x.rs"), (vec![], true));
-        assert_eq!(frame("app::{{closure}}", "/rustc/abc/library/core/src/iter.rs"), (vec![], true));
-        assert_eq!(frame("std::rt::lang_start::{{closure}}", "/x.rs"), (vec![], false));
-        let mut frames = Vec::new();
-        assert!(Symbol::new(None, None, None, None).add_to(&mut frames) && frames.is_empty());
-        let mut frames = vec![String::new(); MAX_FRAMES - 1];
-        assert!(!Symbol::new(Some("app::f".into()), None, None, None).add_to(&mut frames));
-        assert_eq!(frames.last().unwrap(), "app::f");
+        let Some(stack) = capture() else { return };
+        assert!(stack.addresses().len() > 2, "{stack:?}");
+        let id = intern(&stack);
+        assert_eq!(intern(&stack), id);
+        assert!(interned_from(id).iter().any(|(i, s)| *i == id && **s == *stack.addresses()));
+        let frames = resolve(id);
+        assert_eq!(resolve(id), frames, "from the cache");
+        assert!(RESOLVER.lock().as_ref().is_some_and(|r| !r.symbols.is_empty()));
     }
 }

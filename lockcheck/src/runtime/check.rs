@@ -30,7 +30,7 @@ use crate::config::{self, OnCycle};
 use crate::record::ring::{self, Waited};
 use crate::runtime::held::{self, Acquire, Held, Reacquire, Verdict};
 use crate::runtime::registry::{self, LockMeta};
-use crate::runtime::{graph, watchdog};
+use crate::runtime::{graph, reporter, watchdog};
 
 /// 0 = not read yet, 1 = on, 2 = off (`LOCKCHECK=0`).
 static ENABLED: AtomicU8 = AtomicU8::new(0);
@@ -309,13 +309,12 @@ fn wait(
     let holder = meta.owner.read().exclusive.filter(|&(tid, ..)| Some(tid) != me).map(|(tid, _, site)| (tid, site));
     let started = Instant::now();
     let deadline = timeout.and_then(|t| t.deadline(started));
-    let ok = watchdog::wait(meta, acq, started, deadline, block, block_until);
+    let stack_at = ring::wait_stack_after().and_then(|after| started.checked_add(after));
+    let (ok, stack) = watchdog::wait(meta, acq, started, deadline, stack_at, block, block_until);
     let nanos = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
-    // Captured after the wait, not before: still in the caller's frame, so the same stack, and
-    // a short wait pays nothing for it. A long wait that acquired pays with its hold, which
-    // grows by the capture (2.4-10.6 µs, DESIGN.md §7); splitting the wait at the threshold to
-    // capture while still blocked would instead re-queue the waiter behind later ones.
-    (ok, Waited { nanos, holder, stack: ring::wait_stack(nanos) })
+    // A stack taken for the watchdog alone (the trace wanted none) stays out of the trace.
+    let stack = stack.filter(|_| stack_at.is_some());
+    (ok, Waited { nanos, holder, stack })
 }
 
 /// A `try_lock`: never blocks, so it is not checked and adds no edge into the lock; once
@@ -507,14 +506,11 @@ fn act(fresh: &[Finding], fresh_call: bool) {
     match on_cycle() {
         OnCycle::Ignore => {}
         OnCycle::Panic if fresh_call => {
-            let text: Vec<String> = fresh.iter().map(|f| f.to_string()).collect();
+            // The test fails here anyway: its stacks are symbolised on the spot.
+            let text: Vec<String> = fresh.into_iter().map(|f| reporter::symbolised(f.clone()).to_string()).collect();
             panic!("{}", text.join("\n"));
         }
-        OnCycle::Warn | OnCycle::Panic => {
-            for finding in &fresh {
-                eprintln!("{finding}");
-            }
-        }
+        OnCycle::Warn | OnCycle::Panic => reporter::print(fresh.into_iter().cloned().collect()),
     }
 }
 
@@ -589,8 +585,13 @@ pub(crate) fn note(finding: Finding) {
     record(finding);
 }
 
-/// Everything found so far, most severe first.
+/// Everything found so far, most severe first, stacks symbolised: for a person to read.
 pub(crate) fn findings() -> Vec<Finding> {
+    recorded().into_iter().map(reporter::symbolised).collect()
+}
+
+/// Everything found so far, most severe first, as recorded: stacks by id, for the trace.
+pub(crate) fn recorded() -> Vec<Finding> {
     let mut all = graph::findings();
     all.extend(OTHERS.lock().iter().cloned());
     all.sort_by_key(|f| !f.is_failure());

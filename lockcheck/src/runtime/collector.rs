@@ -1,8 +1,9 @@
 //! The collector: lockcheck's own thread, which drains every thread's ring into the trace
 //! file (`LOCKCHECK_TRACE`), declares the threads, locks, classes and sites the events name,
-//! and keeps the exact per-lock counters. It also declares the stacks of long waits (the
-//! waiting threads only capture them), each distinct one once, when `symbolizer`, a thread of
-//! its own, has looked their symbols up: draining never waits for debug info to load.
+//! and keeps the exact per-lock counters. It also declares the stacks that events and order
+//! edges name, each distinct one once, as return addresses with the loaded objects they lie in
+//! (`modules`): nothing here, at exit or otherwise, waits for debug info to load; the CLI
+//! symbolises.
 //!
 //! It wakes every 100 ms, or early when a ring passes half full or a thread exits. Flushes
 //! also happen synchronously: on [`flush`](crate::flush), after a panic (a chained panic
@@ -25,13 +26,17 @@ use crate::analysis::report::{Finding, Site};
 use crate::record::consumer::{self, Consumer};
 use crate::record::event::{Event as RingEvent, Record};
 use crate::record::ring;
+use crate::record::stack;
 use crate::runtime::registry;
 use crate::runtime::{check, graph, held};
-use crate::trace::{self, BatchEncoder, ClassDecl, Header, LockCounters, LockDecl, ThreadDecl, TraceWriter};
+use crate::trace::{
+    self, BatchEncoder, ClassDecl, Header, LockCounters, LockDecl, RawStackDecl, ThreadDecl, TraceWriter,
+};
+use modules::Modules;
 use records::Counted;
 
+mod modules;
 mod records;
-mod symbolizer;
 
 /// How often the collector drains rings when nothing wakes it earlier.
 const PERIOD: Duration = Duration::from_millis(100);
@@ -191,8 +196,10 @@ struct Collector {
     batch: BatchEncoder,
     /// The last `Holder` record drained, with the pending acquisition or timeout it followed.
     holder: Option<(Record, RingEvent)>,
-    /// Wait stack ids by code addresses: a stack recurring is declared once.
-    stack_ids: HashMap<Vec<usize>, u32>,
+    /// Interned stacks below this id are declared in the trace.
+    stacks_declared: u32,
+    /// The loaded objects declared so far.
+    modules: Modules,
     last_snapshot: Option<Instant>,
     last_dropped: Vec<(u32, u64)>,
     /// The overflow totals last written, to write only the locks whose totals changed.
@@ -222,6 +229,7 @@ impl Collector {
             start_unix_ns,
             hold_sample: config.hold_sample,
             ring_capacity: u32::try_from(config.ring_capacity.next_power_of_two()).unwrap_or(u32::MAX),
+            cwd: std::env::current_dir().map(|d| d.to_string_lossy().into_owned()).unwrap_or_default(),
         })?;
         out.flush()?;
         Ok(Collector {
@@ -238,7 +246,8 @@ impl Collector {
             retired_dropped: HashMap::new(),
             batch: BatchEncoder::new(0),
             holder: None,
-            stack_ids: HashMap::new(),
+            stacks_declared: 0,
+            modules: Modules::default(),
             last_snapshot: None,
             last_dropped: Vec::new(),
             last_overflow: HashMap::new(),
@@ -276,24 +285,29 @@ impl Collector {
                 ring::retire(ring);
             }
         }
-        if kind != Flush::Periodic {
-            symbolizer::resolve_all();
-        }
-        for decl in symbolizer::finished() {
-            self.write(|out| out.stack(&decl));
-        }
         let due = self.last_snapshot.is_none_or(|at| at.elapsed() >= SNAPSHOT_PERIOD);
         if kind != Flush::Periodic || due {
             self.snapshots();
         }
-        if kind == Flush::Periodic {
-            symbolizer::start();
-        }
+        self.declare_stacks();
         if kind == Flush::Exit {
             self.write(|out| out.end());
             self.finished = true;
         }
         self.write(|out| out.flush());
+    }
+
+    /// Declares the stacks interned since the last call (long waits', new order edges'),
+    /// with any loaded object they name for the first time.
+    fn declare_stacks(&mut self) {
+        for (id, addresses) in stack::interned_from(self.stacks_declared) {
+            let (frames, modules) = self.modules.frames(&addresses);
+            for module in &modules {
+                self.write(|out| out.module(module));
+            }
+            self.write(|out| out.raw_stack(&RawStackDecl { id, frames }));
+            self.stacks_declared = id + 1;
+        }
     }
 
     fn declare_locks(&mut self) {
@@ -379,15 +393,12 @@ impl Collector {
         }
         self.last_overflow = overflow;
 
-        let findings = check::findings();
+        let findings = check::recorded();
         if findings != self.last_findings {
             self.write(|out| out.findings(&findings));
             self.last_findings = findings;
         }
-        let (mut edges, unresolved) = graph::export_class_edges();
-        if unresolved {
-            symbolizer::edges();
-        }
+        let mut edges = graph::export_class_edges();
         edges.sort_unstable_by(|a, b| (&a.from, &a.to).cmp(&(&b.from, &b.to)));
         if edges != self.last_edges {
             self.write(|out| out.edges(&edges));

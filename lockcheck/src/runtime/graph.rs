@@ -29,35 +29,8 @@ struct Sighting {
     to_mode: Mode,
     from_site: &'static Location<'static>,
     to_site: &'static Location<'static>,
-    stack: Frames,
-}
-
-/// A class edge's stack: captured without symbols (microseconds) when the edge is new, and
-/// symbolised only when a report or a trace needs it (the first lookup loads debug info).
-#[derive(Clone, Debug)]
-enum Frames {
-    None,
-    Unresolved(stack::Unresolved),
-    Resolved(Vec<String>),
-}
-
-impl Frames {
-    fn resolve(&mut self) -> &[String] {
-        if let Frames::Unresolved(unresolved) = self {
-            *self = Frames::Resolved(stack::resolve(unresolved.clone()));
-        }
-        match self {
-            Frames::Resolved(frames) => frames,
-            _ => &[],
-        }
-    }
-
-    fn frames(&self) -> &[String] {
-        match self {
-            Frames::Resolved(frames) => frames,
-            _ => &[],
-        }
-    }
+    /// The interned stack of the acquiring thread, captured when the class edge was new.
+    stack: Option<u32>,
 }
 
 impl crate::analysis::order::Sighting for Sighting {
@@ -111,8 +84,8 @@ pub(crate) fn observe(tid: u32, key: u64, stack: &[Held], acq: &Acquire) -> Obse
         stack.iter().any(|h| h.class() != acq.class() && st.classes.edge(h.class(), acq.class()).is_none())
     };
     let captured = match stack::enabled() && state(new_class_edge) {
-        true => stack::capture_unresolved().map_or(Frames::None, Frames::Unresolved),
-        false => Frames::None,
+        true => stack::capture().map(|stack| stack::intern(&stack)),
+        false => None,
     };
     let mut out = Observed { findings: Vec::new(), in_finding: false };
     let mut cycles: Vec<(Graph, Vec<u32>)> = Vec::new();
@@ -123,7 +96,7 @@ pub(crate) fn observe(tid: u32, key: u64, stack: &[Held], acq: &Acquire) -> Obse
             }
             let exclusive = |g: &&Held| g.id != held.id && matches!(g.mode, Mode::Exclusive | Mode::Upgradable);
             let gates: Vec<u32> = stack.iter().filter(exclusive).map(|g| g.id).collect();
-            let sighting = |stack: Frames| Sighting {
+            let sighting = |stack: Option<u32>| Sighting {
                 tid,
                 from: (held.id, held.class(), held.rank()),
                 to: (acq.id, acq.class(), acq.rank()),
@@ -143,7 +116,7 @@ pub(crate) fn observe(tid: u32, key: u64, stack: &[Held], acq: &Acquire) -> Obse
             };
             if held.class() == acq.class() {
                 // Same-class nesting (per-account locks): only instances tell the orders apart.
-                if st.instances.add(held.id, acq.id, seen(gates), || sighting(Frames::None)).judge() {
+                if st.instances.add(held.id, acq.id, seen(gates), || sighting(None)).judge() {
                     let path = st.instances.deadlocking_path(Graph::Instance, acq.id, held.id, &registry::class_label);
                     cycles.extend(path.map(|path| (Graph::Instance, path)));
                 }
@@ -151,7 +124,7 @@ pub(crate) fn observe(tid: u32, key: u64, stack: &[Held], acq: &Acquire) -> Obse
                 continue;
             }
             let class_gates = stack.iter().filter(exclusive).map(|g| g.class()).collect();
-            let new_class_edge = || sighting(captured.clone());
+            let new_class_edge = || sighting(captured);
             if st.classes.add(held.class(), acq.class(), seen(class_gates), new_class_edge).judge() {
                 let path = st.classes.deadlocking_path(Graph::Class, acq.class(), held.class(), &registry::class_label);
                 cycles.extend(path.map(|path| (Graph::Class, path)));
@@ -238,14 +211,8 @@ impl State {
 /// A class cycle whose first-seen edges chain through the very same instances is reported as
 /// an instance cycle: this process took these locks in both orders.
 fn cycle_finding(st: &mut State, graph: Graph, path: &[u32], out: &mut Vec<Finding>) -> bool {
-    // A report is being made: its stacks are symbolised now, under the graph lock (the first
-    // symbolisation of a process loads debug info and can take a while).
-    let n = path.len();
-    for i in 0..n {
-        if let Some(edge) = st.graph_mut(graph).edge_mut(path[(i + n - 1) % n], path[i]) {
-            edge.first.stack.resolve();
-        }
-    }
+    // Stacks stay code addresses here: whoever shows the finding to a person symbolises them
+    // (see `check::resolve_stacks`), never the thread that closed the cycle, which holds locks.
     let Some(mut closed) = st.graph(graph).close(graph, path, &registry::class_label) else {
         return false;
     };
@@ -311,44 +278,16 @@ fn evidence(s: &Sighting, graph: Graph) -> Edge {
         thread: registry::thread_name(s.tid),
         from_site: Site::from_location(s.from_site),
         to_site: Site::from_location(s.to_site),
-        stack: s.stack.frames().to_vec(),
+        stack: Vec::new(),
+        stack_id: s.stack,
     }
-}
-
-/// Symbolises the stacks of class edges first seen since the last call, outside the graph
-/// lock (the first lookup of a process loads its debug info).
-pub(crate) fn resolve_class_edge_stacks() {
-    let pending: Vec<((u32, u32), stack::Unresolved)> = state(|st| {
-        st.classes
-            .edges()
-            .filter_map(|(from, to, e)| match &e.first.stack {
-                Frames::Unresolved(unresolved) => Some(((from, to), unresolved.clone())),
-                _ => None,
-            })
-            .collect()
-    });
-    if pending.is_empty() {
-        return;
-    }
-    let resolved: Vec<((u32, u32), Vec<String>)> =
-        pending.into_iter().map(|(pair, unresolved)| (pair, stack::resolve(unresolved))).collect();
-    state(|st| {
-        for ((from, to), frames) in resolved {
-            if let Some(edge) = st.classes.edge_mut(from, to) {
-                edge.first.stack = Frames::Resolved(frames);
-            }
-        }
-    });
 }
 
 /// Every class lock-order edge, for the trace: the CLI merges them across processes by label.
-/// An edge whose stack is not symbolised yet (see [`resolve_class_edge_stacks`]) goes without
-/// one; the second value says whether any did.
-pub(crate) fn export_class_edges() -> (Vec<crate::analysis::order_edge::OrderEdge>, bool) {
+/// Their stacks travel as interned ids (`Edge::stack_id`), which the trace declares.
+pub(crate) fn export_class_edges() -> Vec<crate::analysis::order_edge::OrderEdge> {
     state(|st| {
-        let unresolved = st.classes.edges().any(|(_, _, e)| matches!(e.first.stack, Frames::Unresolved(_)));
-        let edges = st
-            .classes
+        st.classes
             .edges()
             .map(|(from, to, e)| crate::analysis::order_edge::OrderEdge {
                 from: registry::class_label(from),
@@ -360,7 +299,6 @@ pub(crate) fn export_class_edges() -> (Vec<crate::analysis::order_edge::OrderEdg
                 multi_thread: e.multi_thread,
                 first: evidence(&e.first, Graph::Class),
             })
-            .collect();
-        (edges, unresolved)
+            .collect()
     })
 }

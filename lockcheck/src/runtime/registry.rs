@@ -35,6 +35,23 @@ pub(crate) struct LockMeta {
     pub owner: crate::runtime::watchdog::Owner,
 }
 
+/// Process-wide start-up, run by the first lock registration: the collector (when tracing),
+/// the watchdog thread (when it is on) and the unwinder's first-use work (when stacks are on). The first registration is the one
+/// moment every process passes through holding no lock of lockcheck's (any lock it held would
+/// have been registered before), so this work never lengthens a critical section. Returns
+/// whether a trace is recorded.
+#[cfg(feature = "instrument")]
+fn first_registration() -> bool {
+    static STARTED: std::sync::Once = std::sync::Once::new();
+    STARTED.call_once(|| {
+        if crate::record::stack::enabled() {
+            crate::record::stack::warm_up();
+        }
+        crate::runtime::watchdog::start();
+    });
+    crate::runtime::collector::start()
+}
+
 /// The next lock instance id (0 means "not registered").
 static NEXT_LOCK_ID: AtomicU32 = AtomicU32::new(1);
 
@@ -97,7 +114,7 @@ impl LockMeta {
         // attached to it, and a thread's first event is about a lock it registered (or saw
         // registered, which happened after this call returned on the registering thread).
         #[cfg(feature = "instrument")]
-        let tracing = crate::runtime::collector::start();
+        let tracing = first_registration();
         let class = intern_class(self);
         let word = class_word(class, self.rank);
         // Relaxed: ids only need to be unique.

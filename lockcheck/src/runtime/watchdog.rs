@@ -35,7 +35,7 @@ use parking_lot::Mutex as RawLock;
 use crate::analysis::report::{Finding, Hang, HeldLock, Mode, Site, ThreadState};
 use crate::analysis::waitfor::{self, Waiter};
 use crate::config::{self, OnDeadlock};
-use crate::record::stack;
+use crate::record::stack::{self, RawStack};
 use crate::runtime::check;
 use crate::runtime::held::{self, Acquire, Held};
 use crate::runtime::owner::OwnerSeen;
@@ -51,35 +51,51 @@ fn threshold() -> Option<Duration> {
     }
 }
 
-/// Blocks on a contended lock with the wait published.
+/// Blocks on a contended lock with the wait published; returns whether it acquired, and the
+/// stack the waiter took while it waited, if it took one.
 ///
 /// `block` waits as the caller asked (for good, or until its own timeout); `block_until`
-/// waits until an instant, for the first step of a wait, and `deadline` is the caller's own
-/// deadline, if any.
+/// waits until an instant, and `deadline` is the caller's own deadline, if any. The wait is
+/// cut into steps at which the still-blocked thread takes its stack: at `stack_at`, for the
+/// trace's long-wait stacks, and at half the watchdog's threshold, for its reports. Taken
+/// there, a stack lengthens a wait that is long already, never the hold that follows it.
 #[inline]
 pub(crate) fn wait(
     meta: &LockMeta,
     acq: &Acquire,
     started: Instant,
     deadline: Option<Instant>,
+    stack_at: Option<Instant>,
     block: impl FnOnce() -> bool,
     mut block_until: impl FnMut(Instant) -> bool,
-) -> bool {
-    let Some(threshold) = threshold() else { return block() };
-    let Some(slot) = publish(meta, acq, started, deadline.is_some()) else { return block() };
-    let _published = Published(&slot);
-    let Some(first_step) = started.checked_add(threshold / 2) else { return block() };
-    if let Some(deadline) = deadline.filter(|&d| d <= first_step) {
-        return block_until(deadline);
+) -> (bool, Option<RawStack>) {
+    let slot = threshold().and_then(|threshold| Some((publish(meta, acq, started, deadline.is_some())?, threshold)));
+    let _published = slot.as_ref().map(|(slot, _)| Published(slot));
+    let watchdog_step = slot.as_ref().and_then(|(_, threshold)| started.checked_add(*threshold / 2));
+    let mut steps = [stack_at, watchdog_step];
+    steps.sort_unstable_by_key(|step| step.map(|at| (false, at)).unwrap_or((true, started)));
+    let mut stack = None;
+    for step in steps.into_iter().flatten() {
+        if let Some(deadline) = deadline.filter(|&d| d <= step) {
+            return (block_until(deadline), stack);
+        }
+        if block_until(step) {
+            return (true, stack);
+        }
+        if stack.is_none() {
+            stack = stack::capture();
+        }
+        if Some(step) == watchdog_step {
+            if let Some((slot, _)) = &slot {
+                slot.publish_stack(stack);
+            }
+        }
     }
-    if block_until(first_step) {
-        return true;
-    }
-    slot.publish_stack(stack::capture_unresolved());
-    match deadline {
+    let ok = match deadline {
         Some(deadline) => block_until(deadline),
         None => block(),
-    }
+    };
+    (ok, stack)
 }
 
 /// One thread's wait slot: written by its thread on the contended path, read by the
@@ -101,7 +117,7 @@ struct SlotState {
     /// Whether the thread has taken its stack during this wait.
     stack_taken: bool,
     /// That stack (`None` when stacks are off).
-    stack: Option<stack::Unresolved>,
+    stack: Option<RawStack>,
 }
 
 struct Wait {
@@ -122,7 +138,7 @@ struct LockPtr(NonNull<LockMeta>);
 unsafe impl Send for LockPtr {}
 
 impl Slot {
-    fn publish_stack(&self, stack: Option<stack::Unresolved>) {
+    fn publish_stack(&self, stack: Option<RawStack>) {
         let mut state = self.state.lock();
         state.stack = stack;
         state.stack_taken = true;
@@ -176,7 +192,10 @@ fn register() -> Arc<Slot> {
 }
 
 /// Starts the watchdog thread once.
-fn start() {
+/// Starts the watchdog thread, if the watchdog is on. Called at start-up (see
+/// `registry::first_registration`): spawning it at the first contended wait had that wait pay
+/// for it, milliseconds in a debug build.
+pub(crate) fn start() {
     static START: Once = Once::new();
     START.call_once(|| {
         if let Some(threshold) = threshold() {
@@ -199,7 +218,7 @@ struct Seen {
     timed: bool,
     held: Vec<Held>,
     stack_taken: bool,
-    stack: Option<stack::Unresolved>,
+    stack: Option<RawStack>,
     owner: OwnerSeen,
 }
 
@@ -274,6 +293,8 @@ impl Watchdog {
         }
         let finding = Finding::ActualDeadlock(Hang { threads, threshold_ms: millis(self.threshold) });
         // Rendered first: stderr is unbuffered, and the report goes out in one write.
+        // Warnings found before the hang print before it.
+        crate::runtime::reporter::flush();
         let text = finding.to_string();
         eprintln!("{text}");
         check::note(finding);
@@ -361,7 +382,7 @@ fn copy_slots() -> Vec<Seen> {
                 timed: wait.timed,
                 held: state.held.clone(),
                 stack_taken: state.stack_taken,
-                stack: state.stack.clone(),
+                stack: state.stack,
                 owner: meta.owner.read(),
             })
         })
@@ -391,6 +412,6 @@ fn thread_state(seen: &Seen, now: Instant, blocked_by: Option<String>) -> Thread
         blocked_by,
         holds: seen.held.iter().map(|h| held_lock((h.id, h.class(), h.rank()), h.mode, h.site)).collect(),
         // Symbolised here, on the watchdog thread, and only for threads in a report.
-        stack: seen.stack.clone().map(stack::resolve).unwrap_or_default(),
+        stack: seen.stack.as_ref().map(stack::resolve_raw).unwrap_or_default(),
     }
 }

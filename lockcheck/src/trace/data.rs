@@ -4,7 +4,9 @@ use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::Path;
 
-use super::{Chunk, ClassDecl, Event, Header, LockCounters, LockDecl, OrderEdge, TraceError, TraceReader};
+use super::{
+    Chunk, ClassDecl, Event, Header, LockCounters, LockDecl, ModuleDecl, OrderEdge, RawFrame, TraceError, TraceReader,
+};
 use crate::analysis::report::{Finding, Site};
 
 /// A trace's declarations (stacks included), exact counters, dropped counts, findings and order edges. Events
@@ -23,8 +25,13 @@ pub struct TraceData {
     pub locks: BTreeMap<u32, LockDecl>,
     /// Acquisition sites by id.
     pub sites: BTreeMap<u32, Site>,
-    /// Stacks of contended waits by id, innermost frame first.
+    /// Symbolised stacks by id, innermost frame first: declared so by traces before version 4;
+    /// since, filled in from `raw_stacks` by whoever symbolises them.
     pub stacks: BTreeMap<u32, Vec<String>>,
+    /// Stacks as return addresses, by id (version 4).
+    pub raw_stacks: BTreeMap<u32, Vec<RawFrame>>,
+    /// The loaded objects raw stacks name, by id.
+    pub modules: BTreeMap<u32, ModuleDecl>,
     /// Exact per-lock counters, by lock id.
     pub counters: BTreeMap<u32, LockCounters>,
     /// Events dropped because a ring was full, by thread id.
@@ -88,6 +95,12 @@ impl TraceData {
                 }
                 Chunk::Stack(s) => {
                     data.stacks.insert(s.id, s.frames);
+                }
+                Chunk::Module(m) => {
+                    data.modules.insert(m.id, m);
+                }
+                Chunk::RawStack(s) => {
+                    data.raw_stacks.insert(s.id, s.frames);
                 }
                 Chunk::Events(batch) => {
                     for event in batch.events() {

@@ -1,7 +1,7 @@
 //! The trace file: what a recording process writes (`LOCKCHECK_TRACE`) and the `lockcheck`
 //! CLI reads. Available without the `instrument` feature, so that tools can read traces.
 //!
-//! # Format (version 3)
+//! # Format (version 4)
 //!
 //! ```text
 //! file     = magic "LCKTRACE" · version u16 LE · flags u16 LE (0) · chunk*
@@ -21,7 +21,7 @@
 //!
 //! | kind | chunk | payload |
 //! |---|---|---|
-//! | 1 | header | program, pid, start (Unix ns), hold sample rate, ring capacity |
+//! | 1 | header | program, pid, start (Unix ns), hold sample rate, ring capacity, working directory (v4) |
 //! | 2 | thread | id, name |
 //! | 3 | class | id, label, named, kind, rank, creation site |
 //! | 4 | lock | id, class id, kind, rank |
@@ -32,7 +32,9 @@
 //! | 9 | findings | `Vec<Finding>` as JSON |
 //! | 10 | edges | `Vec<OrderEdge>` (class lock-order edges) as JSON |
 //! | 11 | end | empty: the process flushed at exit |
-//! | 12 | stack | id, frame count, frames (strings, innermost first) |
+//! | 12 | stack | id, frame count, frames (strings, innermost first): a symbolised stack (versions 2 and 3) |
+//! | 13 | module | id, path, load bias, build id (length, bytes): a loaded object stack addresses belong to |
+//! | 14 | raw stack | id, frame count, frames (module id + 1, or 0 if none; address within the module, or absolute), innermost first |
 //!
 //! An event is one byte — kind (bits 0–2), mode (bits 3–5), "same lock as the previous
 //! event" (bit 6), "a wait's stack and holder follow" (bit 7) — then, unless bit 6 is set, the
@@ -41,7 +43,14 @@
 //! (0: none) followed, when there is a holder, by its site id. A lock and unlock of one lock
 //! typically take 4 bytes; only contended acquisitions and timeouts set bit 7.
 //!
-//! Older versions are read as well. Version 2 differs only in its checksum, FNV-1a-32 (byte
+//! Stacks are recorded as return addresses (raw stack chunks): a process never loads its own
+//! debug info to write its trace. A raw stack's frames name the module (a module chunk, which
+//! precedes it) and the address relative to the module's load bias, which is the address in
+//! the object file; readers symbolise them from the file at the module's path, when its build
+//! id still matches.
+//!
+//! Older versions are read as well. Version 3 has no module or raw stack chunks and symbolised
+//! stacks in stack chunks; its header has no working directory. Version 2 differs only in its checksum, FNV-1a-32 (byte
 //! by byte, so slower to compute); version 1 also has no stack chunks and never sets bit 7:
 //! its events have no stacks or holders.
 
@@ -63,7 +72,7 @@ use crate::analysis::report::{Mode, Site};
 /// The first eight bytes of every trace.
 pub const MAGIC: [u8; 8] = *b"LCKTRACE";
 /// The format version this library writes (it also reads the versions before it, down to 1).
-pub const VERSION: u16 = 3;
+pub const VERSION: u16 = 4;
 /// The oldest format version this library reads.
 pub(crate) const OLDEST_VERSION: u16 = 1;
 /// The largest chunk payload a reader accepts (and a writer produces), in bytes.
@@ -90,6 +99,8 @@ pub(crate) mod kind {
     pub const EDGES: u8 = 10;
     pub const END: u8 = 11;
     pub const STACK: u8 = 12;
+    pub const MODULE: u8 = 13;
+    pub const RAW_STACK: u8 = 14;
 }
 
 /// Why a trace could not be read (completely).
@@ -135,6 +146,9 @@ pub struct Header {
     pub hold_sample: u32,
     /// Events per thread ring.
     pub ring_capacity: u32,
+    /// The process's working directory, which source paths of symbolised stacks are shown
+    /// relative to (empty when unknown, and in traces before version 4).
+    pub cwd: String,
 }
 
 /// A thread that recorded events.
@@ -194,6 +208,40 @@ pub struct StackDecl {
     pub id: u32,
     /// The frames, innermost (the lock call's caller) first.
     pub frames: Vec<String>,
+}
+
+/// A loaded object (the executable or a shared library) that stack addresses belong to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ModuleDecl {
+    /// Its id in this trace: raw stack frames name it.
+    pub id: u32,
+    /// Its path when the process ran.
+    pub path: String,
+    /// What the loader added to the object file's addresses.
+    pub bias: u64,
+    /// Its GNU build id (empty if it has none): a file at `path` with another id is another
+    /// build, whose debug info would name the wrong functions.
+    pub build_id: Vec<u8>,
+}
+
+/// One frame of a [`RawStackDecl`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RawFrame {
+    /// The module the return address lies in ([`ModuleDecl::id`]), if one was found.
+    pub module: Option<u32>,
+    /// The return address, relative to the module's load bias (the address in its object
+    /// file); absolute when `module` is `None`.
+    pub address: u64,
+}
+
+/// A stack as its frames' return addresses, innermost first, lockcheck's own frames included:
+/// readers symbolise and trim it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RawStackDecl {
+    /// Its id in this trace: events and order edges name it (identical stacks share one id).
+    pub id: u32,
+    /// The frames.
+    pub frames: Vec<RawFrame>,
 }
 
 /// Who held the lock a contended acquisition waited for, as the waiter saw it when it began
@@ -302,8 +350,12 @@ pub enum Chunk {
     Findings(Vec<crate::analysis::report::Finding>),
     /// Every class lock-order edge so far.
     Edges(Vec<OrderEdge>),
-    /// A stack declaration.
+    /// A symbolised stack declaration (versions 2 and 3).
     Stack(StackDecl),
+    /// A loaded object declaration.
+    Module(ModuleDecl),
+    /// A stack declared as return addresses.
+    RawStack(RawStackDecl),
     /// The process flushed at exit.
     End,
     /// A chunk kind this version does not know (skipped).

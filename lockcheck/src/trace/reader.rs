@@ -7,7 +7,10 @@ use std::path::Path;
 use super::codec::{checksum, unzigzag, Decoder};
 use super::writer::code;
 use super::{kind, kind_from_code, mode_from_code, Chunk, ClassDecl, Event, EventKind, Header, Holder, LockCounters};
-use super::{LockDecl, SiteDecl, StackDecl, ThreadDecl, TraceError, FRAME_LEN, MAGIC, MAX_CHUNK_LEN};
+use super::{
+    LockDecl, ModuleDecl, RawFrame, RawStackDecl, SiteDecl, StackDecl, ThreadDecl, TraceError, FRAME_LEN, MAGIC,
+    MAX_CHUNK_LEN,
+};
 use super::{OLDEST_VERSION, PREAMBLE_LEN, VERSION};
 use crate::analysis::report::Site;
 
@@ -138,6 +141,7 @@ fn decode(kind: u8, payload: Vec<u8>, offset: u64, version: u16) -> Result<Chunk
             start_unix_ns: d.varint()?,
             hold_sample: d.u32()?,
             ring_capacity: d.u32()?,
+            cwd: if version >= 4 { d.str()? } else { String::new() },
         }),
         kind::THREAD => Chunk::Thread(ThreadDecl { id: d.u32()?, name: d.str()? }),
         kind::CLASS => Chunk::Class(ClassDecl {
@@ -193,6 +197,22 @@ fn decode(kind: u8, payload: Vec<u8>, offset: u64, version: u16) -> Result<Chunk
                 frames.push(d.str()?);
             }
             Chunk::Stack(StackDecl { id, frames })
+        }
+        kind::MODULE => {
+            let (id, path, bias) = (d.u32()?, d.str()?, d.varint()?);
+            let len = usize::try_from(d.varint()?).unwrap_or(usize::MAX);
+            Chunk::Module(ModuleDecl { id, path, bias, build_id: d.bytes(len)?.to_vec() })
+        }
+        kind::RAW_STACK => {
+            let id = d.u32()?;
+            let n = d.varint()?;
+            // Each frame takes at least two bytes.
+            let mut frames = Vec::with_capacity(n.min(payload.len() as u64 / 2) as usize);
+            for _ in 0..n {
+                let module = d.opt()?;
+                frames.push(RawFrame { module, address: d.varint()? });
+            }
+            Chunk::RawStack(RawStackDecl { id, frames })
         }
         other => return Ok(Chunk::Unknown { kind: other, len: payload.len() as u32 }),
     };

@@ -5,7 +5,7 @@ use std::io::{self, Write};
 
 use super::codec::{checksum, opt_code, put_opt, put_str, put_varint, put_varint_at, zigzag};
 use super::{kind, kind_code, mode_code, ClassDecl, Event, EventKind, Header, LockCounters, LockDecl, OrderEdge};
-use super::{Holder, SiteDecl, StackDecl, ThreadDecl, MAGIC, MAX_CHUNK_LEN, VERSION};
+use super::{Holder, ModuleDecl, RawStackDecl, SiteDecl, StackDecl, ThreadDecl, MAGIC, MAX_CHUNK_LEN, VERSION};
 use crate::analysis::report::Finding;
 
 /// Writes a trace: the preamble on creation, then one call per chunk. Each chunk reaches `out`
@@ -233,6 +233,7 @@ impl<W: Write> TraceWriter<W> {
         put_varint(&mut self.buf, h.start_unix_ns);
         put_varint(&mut self.buf, h.hold_sample.into());
         put_varint(&mut self.buf, h.ring_capacity.into());
+        put_str(&mut self.buf, &h.cwd);
         self.chunk(kind::HEADER)
     }
 
@@ -288,6 +289,27 @@ impl<W: Write> TraceWriter<W> {
             put_str(&mut self.buf, frame);
         }
         self.chunk(kind::STACK)
+    }
+
+    /// A loaded object: write it before the first raw stack naming it.
+    pub fn module(&mut self, m: &ModuleDecl) -> io::Result<()> {
+        put_varint(&mut self.buf, m.id.into());
+        put_str(&mut self.buf, &m.path);
+        put_varint(&mut self.buf, m.bias);
+        put_varint(&mut self.buf, m.build_id.len() as u64);
+        self.buf.extend_from_slice(&m.build_id);
+        self.chunk(kind::MODULE)
+    }
+
+    /// A stack as return addresses.
+    pub fn raw_stack(&mut self, s: &RawStackDecl) -> io::Result<()> {
+        put_varint(&mut self.buf, s.id.into());
+        put_varint(&mut self.buf, s.frames.len() as u64);
+        for frame in &s.frames {
+            put_opt(&mut self.buf, frame.module);
+            put_varint(&mut self.buf, frame.address);
+        }
+        self.chunk(kind::RAW_STACK)
     }
 
     /// An events chunk; `time_ns` is when the batch was collected, since the trace started.

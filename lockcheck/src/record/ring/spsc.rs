@@ -24,13 +24,11 @@ use std::sync::atomic::Ordering;
 /// std's `UnsafeCell` with loom's closure API, so one body of code serves both.
 #[cfg(not(loom))]
 mod shim {
+    /// Transparent, like std's own over its value: see `Spsc::new`.
+    #[repr(transparent)]
     pub(crate) struct UnsafeCell<T>(std::cell::UnsafeCell<T>);
 
     impl<T> UnsafeCell<T> {
-        pub fn new(value: T) -> UnsafeCell<T> {
-            UnsafeCell(std::cell::UnsafeCell::new(value))
-        }
-
         #[inline]
         pub fn with<R>(&self, f: impl FnOnce(*const T) -> R) -> R {
             f(self.0.get())
@@ -104,6 +102,17 @@ impl<T: Copy> Spsc<T> {
     /// producer.
     pub fn new(capacity: usize) -> (Spsc<T>, Producer) {
         let capacity = capacity.max(2).next_power_of_two();
+        // Allocated, not written: memory is committed as the producer writes it, and a debug
+        // build's element-by-element loop took milliseconds at a thread's first event.
+        #[cfg(not(loom))]
+        let slots = {
+            let slots: Box<[MaybeUninit<UnsafeCell<MaybeUninit<T>>>]> = Box::new_uninit_slice(capacity);
+            // SAFETY: `UnsafeCell<MaybeUninit<T>>` is `repr(transparent)` down to the
+            // `MaybeUninit<T>`, for which uninitialised bytes are a valid value.
+            unsafe { slots.assume_init() }
+        };
+        // loom's cell tracks each access: every slot is made for real.
+        #[cfg(loom)]
         let slots = (0..capacity).map(|_| UnsafeCell::new(MaybeUninit::uninit())).collect();
         let ring = Spsc {
             head: CachePadded(AtomicUsize::new(0)),

@@ -6,15 +6,14 @@
 //! Contended acquisitions and timeouts, which a `Holder` and a `Wait` record qualify, and
 //! failed `try_lock`s take the out-of-line path through a full `trace::Event`.
 
-use std::collections::hash_map::Entry;
 use std::panic::Location;
 use std::sync::Arc;
 
-use super::{symbolizer, Collector, BATCH_BYTES, SITE_CACHE};
+use super::{Collector, BATCH_BYTES, SITE_CACHE};
 use crate::analysis::report::Site;
 use crate::record::event::{Event as RingEvent, Kind, Record, STACK_PENDING};
 use crate::record::ring::Ring;
-use crate::record::stack::Unresolved;
+use crate::record::stack::{self, RawStack};
 use crate::runtime::registry::site_label;
 use crate::trace::{self, Event, EventKind, Holder, LockCounters, SiteDecl};
 
@@ -231,19 +230,11 @@ impl Collector {
         Holder { thread: record.lock, site: self.site(record) }
     }
 
-    /// The id of a wait's stack, given on first sight of its addresses; the symbolizer
-    /// declares it later (see `symbolizer`). `None` when the trace can no longer be written.
-    fn stack(&mut self, stack: Unresolved) -> Option<u32> {
+    /// The id of a wait's stack: its interned id, which the trace declares after the drain
+    /// (see `Collector::declare_stacks`). `None` when the trace can no longer be written.
+    fn stack(&mut self, stack: RawStack) -> Option<u32> {
         self.out.as_ref()?;
-        let next = self.stack_ids.len() as u32;
-        match self.stack_ids.entry(stack.addresses()) {
-            Entry::Occupied(seen) => Some(*seen.get()),
-            Entry::Vacant(new) => {
-                new.insert(next);
-                symbolizer::wait(next, stack);
-                Some(next)
-            }
-        }
+        Some(stack::intern(&stack))
     }
 
     /// The site id of a record's site, declaring it on first sight (before the batch that

@@ -1,0 +1,134 @@
+//! Which frames of a symbolised stack a report shows: the user's, innermost first, as
+//! `function at file:line`, from the frame that called into a lock up to where the program's
+//! own code starts (`main`'s runtime shim, the test harness). Shared by the in-process
+//! symboliser (`record/stack.rs`) and the CLI, which symbolises the code addresses traces
+//! carry, so that both show a stack the same way.
+
+use std::path::Path;
+
+/// The most frames a report shows.
+pub const MAX_FRAMES: usize = 16;
+
+/// Prefixes of frames that belong to lockcheck, its locks or the runtime, not the user.
+const OWN_FRAMES: &[&str] = &[
+    "lockcheck::",
+    "<lockcheck::",
+    "lock_api::",
+    "<lock_api::",
+    "parking_lot",
+    "<parking_lot",
+    "backtrace::",
+    "std::",
+    "<std::",
+    "core::",
+    "<core::",
+    "alloc::",
+    "<alloc::",
+];
+
+/// Frames where the user's part of the stack ends.
+const ROOT_FRAMES: &[&str] =
+    &["std::rt::lang_start", "std::sys::backtrace::__rust_begin_short_backtrace", "test::run_test"];
+
+/// What one symbol (one function, inlined or not, at one code address) contributes to a
+/// trimmed stack.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Symbol {
+    /// A user frame: `function at file:line`.
+    Frame(String),
+    /// lockcheck's, a lock crate's or the runtime's own frame, or one without a name.
+    Skip,
+    /// Where the user's part of the stack ends.
+    Root,
+}
+
+impl Symbol {
+    /// Classifies a symbol by its demangled `name` (without the hash), source `file` and
+    /// `line`; a file under `cwd` (the traced process's working directory) is shown relative
+    /// to it.
+    pub fn new(name: Option<&str>, file: Option<&Path>, line: Option<u32>, cwd: Option<&Path>) -> Symbol {
+        let Some(name) = name else { return Symbol::Skip };
+        if ROOT_FRAMES.iter().any(|root| name.starts_with(root)) {
+            return Symbol::Root;
+        }
+        if OWN_FRAMES.iter().any(|own| name.starts_with(own)) {
+            return Symbol::Skip;
+        }
+        // The standard library's own frames (iterator adapters, closures' shims).
+        if file.is_some_and(|f| f.starts_with("/rustc/")) {
+            return Symbol::Skip;
+        }
+        let at = match (file, line) {
+            (Some(file), Some(line)) => {
+                let file = cwd.and_then(|cwd| file.strip_prefix(cwd).ok()).unwrap_or(file);
+                format!(" at {}:{line}", file.display())
+            }
+            _ => String::new(),
+        };
+        Symbol::Frame(format!("{name}{at}"))
+    }
+
+    /// Appends the frame, if any, to `frames`; returns whether the stack goes on.
+    pub fn add_to(&self, frames: &mut Vec<String>) -> bool {
+        match self {
+            Symbol::Root => false,
+            Symbol::Skip => true,
+            Symbol::Frame(frame) => {
+                frames.push(frame.clone());
+                frames.len() < MAX_FRAMES
+            }
+        }
+    }
+}
+
+/// The trimmed stack of `symbols`: every code address's symbols in turn (inlined functions
+/// first, as DWARF lists them), innermost address first.
+pub fn trim<'a>(symbols: impl IntoIterator<Item = &'a Symbol>) -> Vec<String> {
+    let mut frames = Vec::new();
+    for symbol in symbols {
+        if !symbol.add_to(&mut frames) {
+            break;
+        }
+    }
+    frames
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frames_are_trimmed_to_the_users() {
+        let cwd = Path::new("/src/app");
+        let frame = |name: &str, file: &str| {
+            let mut frames = Vec::new();
+            let more = Symbol::new(Some(name), Some(Path::new(file)), Some(7), Some(cwd)).add_to(&mut frames);
+            (frames, more)
+        };
+        assert_eq!(
+            frame("app::transfer", "/src/app/src/bank.rs"),
+            (vec!["app::transfer at src/bank.rs:7".into()], true)
+        );
+        assert_eq!(frame("lockcheck::check::wait", "/src/app/x.rs"), (vec![], true));
+        assert_eq!(frame("<alloc::boxed::Box<F> as FnOnce>::call_once", "/x.rs"), (vec![], true));
+        assert_eq!(frame("app::{{closure}}", "/rustc/abc/library/core/src/iter.rs"), (vec![], true));
+        assert_eq!(frame("std::rt::lang_start::{{closure}}", "/x.rs"), (vec![], false));
+        let mut frames = Vec::new();
+        assert!(Symbol::new(None, None, None, None).add_to(&mut frames) && frames.is_empty());
+        let mut frames = vec![String::new(); MAX_FRAMES - 1];
+        assert!(!Symbol::new(Some("app::f"), None, None, None).add_to(&mut frames));
+        assert_eq!(frames.last().unwrap(), "app::f");
+    }
+
+    #[test]
+    fn trimming_stops_at_the_root() {
+        let symbols = [
+            Symbol::Skip,
+            Symbol::Frame("app::a".into()),
+            Symbol::Frame("app::b".into()),
+            Symbol::Root,
+            Symbol::Frame("after the root".into()),
+        ];
+        assert_eq!(trim(&symbols), ["app::a", "app::b"]);
+    }
+}

@@ -1,0 +1,84 @@
+//! Printing findings (`LOCKCHECK_ON_CYCLE=warn`) off the thread that found them.
+//!
+//! A finding is found on the acquiring thread, which holds the user's locks; printing it means
+//! symbolising its stacks, and the first symbolisation of a process loads its debug info: a
+//! tenth of a second and tens of MiB in a debug build. Done there, it stretches the user's
+//! critical section by that much, and can open the very deadlock window it reports. So the
+//! finding goes to a thread of lockcheck's own (started by the first finding), which symbolises
+//! and prints; at exit, whatever is still queued is printed before the process ends.
+
+use std::sync::{Once, OnceLock};
+use std::thread::Thread;
+
+use parking_lot::Mutex as RawLock;
+
+use crate::analysis::report::Finding;
+use crate::record::stack;
+
+/// Findings not printed yet, in the order found.
+static PENDING: RawLock<Vec<Finding>> = RawLock::new(Vec::new());
+/// Held while a batch is symbolised and printed, so that the exit hook waits for a batch in
+/// flight rather than printing around it.
+static PRINTING: RawLock<()> = RawLock::new(());
+/// The printing thread; `None` when it could not be started (the exit hook prints then).
+static THREAD: OnceLock<Option<Thread>> = OnceLock::new();
+static EXIT_HOOK: Once = Once::new();
+
+/// Queues `findings` to be printed on stderr.
+#[cold]
+pub(crate) fn print(findings: Vec<Finding>) {
+    PENDING.lock().extend(findings);
+    EXIT_HOOK.call_once(|| {
+        // SAFETY: `at_exit` is an `extern "C" fn()` that lives for the whole program and never
+        // unwinds (it catches panics); `atexit` only stores the pointer.
+        if unsafe { libc::atexit(at_exit) } != 0 {
+            eprintln!("lockcheck: warning: could not register the exit hook; findings found last may not print");
+        }
+    });
+    let thread = THREAD.get_or_init(|| {
+        let spawned = std::thread::Builder::new().name("lockcheck-reporter".into()).spawn(run);
+        spawned.ok().map(|handle| handle.thread().clone())
+    });
+    match thread {
+        Some(thread) => thread.unpark(),
+        None => print_pending(),
+    }
+}
+
+fn run() {
+    loop {
+        print_pending();
+        // The unpark token covers findings queued between the last look and this park.
+        std::thread::park();
+    }
+}
+
+extern "C" fn at_exit() {
+    let _ = std::panic::catch_unwind(flush);
+}
+
+/// Prints whatever is queued now, on the calling thread (before an exit or an abort).
+pub(crate) fn flush() {
+    print_pending();
+}
+
+/// Symbolises and prints every queued finding.
+fn print_pending() {
+    let _printing = PRINTING.lock();
+    let batch = std::mem::take(&mut *PENDING.lock());
+    for finding in batch {
+        eprintln!("{}", symbolised(finding));
+    }
+}
+
+/// `finding` with the stacks it names by id symbolised, for a person to read.
+pub(crate) fn symbolised(mut finding: Finding) -> Finding {
+    if let Finding::PotentialDeadlock(cycle) = &mut finding {
+        for edge in &mut cycle.edges {
+            if let (true, Some(id)) = (edge.stack.is_empty(), edge.stack_id) {
+                edge.stack = stack::resolve(id);
+            }
+        }
+    }
+    finding
+}
