@@ -77,13 +77,15 @@ fn run(cli: Cli) -> anyhow::Result<Verdict> {
         }
         Command::Graph { inputs, output, suggest_ranks, format } => {
             let graph = dot::graph(&inputs.paths, &dot::GraphOptions::default())?;
-            write_to(output.as_deref(), graph.dot().as_bytes())?;
-            if suggest_ranks {
-                let ranks = graph.suggest_ranks();
-                match format {
-                    TextOrJson::Text => out(&ranks.render_text())?,
-                    TextOrJson::Json => out(&(serde_json::to_string_pretty(&ranks)? + "\n"))?,
-                }
+            let ranks = suggest_ranks.then(|| graph.suggest_ranks());
+            // Text: the DOT (to the file, or stdout) and the ranks after it. JSON: stdout is
+            // one document, whatever `-o` received.
+            if output.is_some() || format == TextOrJson::Text {
+                write_to(output.as_deref(), graph.dot().as_bytes())?;
+            }
+            match format {
+                TextOrJson::Text => out(&ranks.map(|r| r.render_text()).unwrap_or_default())?,
+                TextOrJson::Json => out(&(serde_json::to_string_pretty(&graph.to_json(ranks.as_ref()))? + "\n"))?,
             }
             Ok(Verdict::from_failing(graph.analysis.report.has_failures()))
         }
