@@ -93,7 +93,15 @@ fn run(cli: Cli) -> anyhow::Result<Verdict> {
             let mut options = run::RunOptions::default();
             (options.command, options.trace_dir, options.check.suppressions) = (command, trace_dir, suppressions);
             let outcome = run::run(&options)?;
-            out(&format::render(&outcome.checked.analysis, &outcome.checked.suppressed, &render(format)))?;
+            // The command's own failure first: it explains what follows (no trace, say).
+            if let Some(failure) = outcome.command_failure() {
+                eprintln!("lockcheck: {failure}");
+            }
+            if let Some(missing) = outcome.missing_traces() {
+                eprintln!("lockcheck: {missing}");
+            }
+            let Some(checked) = &outcome.checked else { return Ok(outcome.verdict()) };
+            out(&format::render(&checked.analysis, &checked.suppressed, &render(format)))?;
             eprintln!("lockcheck: traces kept in {}", outcome.trace_dir.display());
             if let Some(path) = flamegraph {
                 let stacks = flame::folded(std::slice::from_ref(&outcome.trace_dir), &flame::FlameOptions::default())?;
@@ -102,9 +110,6 @@ fn run(cli: Cli) -> anyhow::Result<Verdict> {
                     Ok(()) => write_to(Some(&path), &svg)?,
                     Err(e) => eprintln!("lockcheck: warning: no flamegraph: {e}"),
                 }
-            }
-            if let Some(failure) = outcome.command_failure() {
-                eprintln!("lockcheck: {failure}");
             }
             Ok(outcome.verdict())
         }
