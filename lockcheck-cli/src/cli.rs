@@ -85,7 +85,8 @@ pub enum Command {
         /// Also print ranks consistent with every observed order, or the cycles that prevent them.
         #[arg(long)]
         suggest_ranks: bool,
-        /// Format of the rank suggestion.
+        /// text: the DOT, then the ranks; json: one document on standard output with the graph
+        /// and the ranks (`-o` still receives the DOT).
         #[arg(long, value_enum, default_value_t)]
         format: TextOrJson,
     },

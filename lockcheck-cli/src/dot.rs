@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use lockcheck::trace::OrderEdge;
-use lockcheck::Finding;
+use lockcheck::{Finding, Mode};
 use petgraph::graph::{DiGraph, NodeIndex};
 use serde::Serialize;
 
@@ -36,7 +36,8 @@ pub struct ClassEdge {
 }
 
 /// How an edge takes part in a cycle.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
 enum InCycle {
     Guarded,
     Deadlock,
@@ -139,6 +140,52 @@ impl ClassGraph {
             let _ = writeln!(out, "    {} -> {} [label=\"{label}\"{style}];", quote(from), quote(to));
         }
         out + "}\n"
+    }
+
+    /// What [`dot`](ClassGraph::dot) draws, as one JSON document: `graph` (every class with
+    /// its rank and whether it guards a cycle; every edge with its count, modes, gates and the
+    /// kind of cycle it lies on) and, when given, `ranks`.
+    pub fn to_json(&self, ranks: Option<&Ranks>) -> serde_json::Value {
+        #[derive(Serialize)]
+        struct Class<'a> {
+            class: &'a str,
+            rank: Option<u32>,
+            gate: bool,
+        }
+        #[derive(Serialize)]
+        struct Edge<'a> {
+            from: &'a str,
+            to: &'a str,
+            count: u64,
+            held_modes: Vec<Mode>,
+            acquired_modes: Vec<Mode>,
+            gates: &'a BTreeSet<String>,
+            cycle: Option<InCycle>,
+        }
+        let (cycle_edges, gates) = (self.cycle_edges(), self.gates());
+        let classes: Vec<Class> = self
+            .classes
+            .iter()
+            .map(|(class, rank)| Class { class, rank: *rank, gate: gates.contains(class) })
+            .collect();
+        let edges: Vec<Edge> = self
+            .edges
+            .iter()
+            .map(|((from, to), edge)| Edge {
+                from,
+                to,
+                count: edge.count,
+                held_modes: OrderEdge::modes(edge.held_modes),
+                acquired_modes: OrderEdge::modes(edge.acquired_modes),
+                gates: &edge.gates,
+                cycle: cycle_edges.get(&(from.clone(), to.clone())).copied(),
+            })
+            .collect();
+        let mut value = serde_json::json!({ "graph": { "classes": classes, "edges": edges } });
+        if let Some(ranks) = ranks {
+            value["ranks"] = serde_json::to_value(ranks).unwrap_or_default();
+        }
+        value
     }
 
     /// A rank per class that strictly increases along every observed order (10, 20, 30, …

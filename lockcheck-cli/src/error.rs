@@ -51,11 +51,13 @@ pub enum Error {
         /// The failure.
         problem: io::Error,
     },
-    /// `run`'s command wrote no trace.
-    #[error("{}: the command wrote no trace: does it use lockcheck with the `instrument` feature?", path.display())]
+    /// `run`'s command succeeded but wrote no trace.
+    #[error("{}: the command wrote no trace: {hint}", path.display())]
     NoTracesWritten {
         /// The trace directory.
         path: PathBuf,
+        /// The likely reason.
+        hint: String,
     },
 }
 

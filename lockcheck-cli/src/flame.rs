@@ -161,27 +161,49 @@ pub fn folded(inputs: &[PathBuf], options: &FlameOptions) -> Result<Folded, Erro
     })
 }
 
-/// Draws `folded` as an SVG flamegraph into `out`. Fails when there is nothing to draw.
-pub fn svg(folded: &Folded, out: impl Write) -> Result<(), Error> {
+/// Draws `folded` as an SVG flamegraph into `out`, under a root frame that says what it
+/// weighs. With nothing to draw (no thread waited), the SVG says there was no contention: a
+/// result, not an error.
+pub fn svg(folded: &Folded, mut out: impl Write) -> Result<(), Error> {
+    let (title, root) = match folded.metric {
+        Metric::Wait => ("lockcheck: where threads waited", "all lock waits (ns)"),
+        Metric::Hold => ("lockcheck: who made them wait", "all lock waits, by holder (ns)"),
+    };
+    let lost = (folded.events_lost > 0).then(|| format!("{} events were lost: incomplete", folded.events_lost));
     if folded.lines.is_empty() {
         let what = match folded.metric {
-            Metric::Wait => "no thread waited for a lock in these traces",
-            Metric::Hold => "no wait with a known holder and no timed hold in these traces",
+            Metric::Wait => "no contention: no thread waited for a lock in these traces",
+            Metric::Hold => "no contention: no wait with a known holder and no timed hold in these traces",
         };
-        return Err(Error::Flamegraph(format!("{what}: nothing to draw")));
+        return no_contention_svg(title, what, lost.as_deref(), out).map_err(|e| Error::Flamegraph(e.to_string()));
     }
     let mut options = inferno::flamegraph::Options::default();
-    options.title = match folded.metric {
-        Metric::Wait => "lockcheck: where threads waited".to_owned(),
-        Metric::Hold => "lockcheck: who made them wait".to_owned(),
-    };
-    if folded.events_lost > 0 {
-        options.subtitle = Some(format!("{} events were lost: incomplete", folded.events_lost));
-    }
+    options.title = title.to_owned();
+    options.subtitle = lost;
     options.count_name = "ns".to_owned();
     options.name_type = "Frame:".to_owned();
-    inferno::flamegraph::from_lines(&mut options, folded.lines.iter().map(String::as_str), out)
+    // inferno's own root frame ("all") has no text and no option to give it one: every stack
+    // starts with a frame of ours that does.
+    let lines: Vec<String> = folded.lines.iter().map(|line| format!("{root};{line}")).collect();
+    inferno::flamegraph::from_lines(&mut options, lines.iter().map(String::as_str), &mut out)
         .map_err(|e| Error::Flamegraph(e.to_string()))
+}
+
+/// A flamegraph-sized SVG with `title` and `what` in place of frames. The text is this
+/// module's own, with nothing to escape.
+fn no_contention_svg(title: &str, what: &str, lost: Option<&str>, mut out: impl Write) -> std::io::Result<()> {
+    let lost =
+        lost.map(|l| format!("\n<text x=\"600\" y=\"72\" text-anchor=\"middle\">{l}</text>")).unwrap_or_default();
+    write!(
+        out,
+        "<?xml version=\"1.0\" standalone=\"no\"?>\n\
+         <svg version=\"1.1\" width=\"1200\" height=\"100\" viewBox=\"0 0 1200 100\" \
+         xmlns=\"http://www.w3.org/2000/svg\" font-family=\"Verdana\" font-size=\"12\">\n\
+         <rect x=\"0\" y=\"0\" width=\"100%\" height=\"100%\" fill=\"#eeeeee\"/>\n\
+         <text x=\"600\" y=\"24\" text-anchor=\"middle\" font-size=\"17\">{title}</text>\n\
+         <text x=\"600\" y=\"52\" text-anchor=\"middle\">{what}</text>{lost}\n\
+         </svg>\n"
+    )
 }
 
 /// A site as a frame: `file:line`, the file cut to its crate-relative part.

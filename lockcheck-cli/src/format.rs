@@ -2,7 +2,9 @@
 //! and GitHub workflow annotations. Suppressed findings and damaged traces appear in every
 //! format.
 
-use lockcheck::{Finding, Report, Site};
+mod sarif;
+
+use lockcheck::{Finding, Report};
 use serde_json::{json, Value};
 
 use crate::analysis::Analysis;
@@ -47,7 +49,7 @@ pub fn render(analysis: &Analysis, suppressed: &[Suppressed], options: &RenderOp
             value["traces"] = json!(analysis.traces);
             pretty(&value)
         }
-        Format::Sarif => pretty(&sarif(&analysis.report, suppressed, &analysis.warnings)),
+        Format::Sarif => pretty(&sarif::sarif(&analysis.report, suppressed, &analysis.warnings)),
         Format::Github => github(&analysis.report, suppressed, &analysis.warnings),
     }
 }
@@ -80,7 +82,7 @@ fn text(analysis: &Analysis, suppressed: &[Suppressed], colour: bool) -> String 
         }
     }
     for s in suppressed {
-        out += &format!("suppressed: {} (reason: {})\n", s.finding.summary().trim_start_matches("SUMMARY: "), s.reason);
+        out += &format!("suppressed: {} (reason: {})\n", one_line(&s.finding), s.reason);
     }
     for warning in &analysis.warnings {
         out += &format!("lockcheck: warning: {warning}\n");
@@ -88,40 +90,28 @@ fn text(analysis: &Analysis, suppressed: &[Suppressed], colour: bool) -> String 
     out
 }
 
+/// Every rule: id and short description (the GitHub annotation's title), in SARIF's order.
+const RULES: [(&str, &str); 7] = [
+    ("potential-deadlock", "Lock-order cycle: potential deadlock"),
+    ("guarded-cycle", "Lock-order cycle serialised by a gate lock"),
+    ("self-deadlock", "Lock acquired again by the thread holding it"),
+    ("rank-violation", "Lock ranks not increasing"),
+    ("deadlock", "Threads deadlocked"),
+    ("stall", "Lock wait past the watchdog threshold"),
+    ("misuse", "Lock misuse"),
+];
+
 /// The rule a finding falls under: id and short description.
 fn rule(finding: &Finding) -> (&'static str, &'static str) {
-    match finding {
-        Finding::PotentialDeadlock(c) if c.guarded_by.is_some() => {
-            ("guarded-cycle", "Lock-order cycle serialised by a gate lock")
-        }
-        Finding::PotentialDeadlock(_) => ("potential-deadlock", "Lock-order cycle: potential deadlock"),
-        Finding::SelfDeadlock(_) => ("self-deadlock", "Lock acquired again by the thread holding it"),
-        Finding::RankViolation(_) => ("rank-violation", "Lock ranks not increasing"),
-        Finding::ActualDeadlock(_) => ("deadlock", "Threads deadlocked"),
-        Finding::Stall(_) => ("stall", "Lock wait past the watchdog threshold"),
-        Finding::Misuse(_) => ("misuse", "Lock misuse"),
-    }
-}
-
-/// Every source site a finding mentions, primary first, without repeats.
-fn sites(finding: &Finding) -> Vec<&Site> {
-    let mut all: Vec<&Site> = finding.primary_site().into_iter().collect();
-    match finding {
-        Finding::PotentialDeadlock(c) => c.edges.iter().for_each(|e| all.extend([&e.from_site, &e.to_site])),
-        Finding::SelfDeadlock(s) => all.push(&s.held.site),
-        Finding::RankViolation(r) => all.extend(r.held.iter().map(|h| &h.site)),
-        Finding::ActualDeadlock(h) | Finding::Stall(h) => {
-            all.extend(h.threads.iter().flat_map(|t| t.holds.iter().map(|l| &l.site)))
-        }
-        Finding::Misuse(_) => {}
-    }
-    let mut out: Vec<&Site> = Vec::with_capacity(all.len());
-    for site in all {
-        if !out.contains(&site) {
-            out.push(site);
-        }
-    }
-    out
+    RULES[match finding {
+        Finding::PotentialDeadlock(c) if c.guarded_by.is_some() => 1,
+        Finding::PotentialDeadlock(_) => 0,
+        Finding::SelfDeadlock(_) => 2,
+        Finding::RankViolation(_) => 3,
+        Finding::ActualDeadlock(_) => 4,
+        Finding::Stall(_) => 5,
+        Finding::Misuse(_) => 6,
+    }]
 }
 
 fn level(finding: &Finding) -> &'static str {
@@ -132,73 +122,11 @@ fn level(finding: &Finding) -> &'static str {
     }
 }
 
-fn location(site: &Site) -> Value {
-    json!({
-        "physicalLocation": {
-            "artifactLocation": { "uri": site.file },
-            "region": { "startLine": site.line, "startColumn": site.column }
-        }
-    })
-}
-
-/// The report as a SARIF 2.1.0 log: one result per finding, the primary site as its location
-/// and every other site (each edge of a cycle) as related locations.
-fn sarif(report: &Report, suppressed: &[Suppressed], warnings: &[String]) -> Value {
-    let rules: Vec<Value> =
-        ["potential-deadlock", "guarded-cycle", "self-deadlock", "rank-violation", "deadlock", "stall", "misuse"]
-            .iter()
-            .map(|id| json!({ "id": id, "name": id }))
-            .collect();
-    let all = report.findings.iter().map(|f| (f, None)).chain(suppressed.iter().map(|s| (&s.finding, Some(&s.reason))));
-    let results: Vec<Value> = all
-        .map(|(finding, reason)| {
-            let (rule_id, _) = rule(finding);
-            let sites = sites(finding);
-            let related: Vec<Value> = sites
-                .iter()
-                .skip(1)
-                .enumerate()
-                .map(|(i, s)| {
-                    let mut loc = location(s);
-                    loc["id"] = json!(i + 1);
-                    loc
-                })
-                .collect();
-            let mut result = json!({
-                "ruleId": rule_id,
-                "level": level(finding),
-                "message": { "text": finding.to_string() },
-                "locations": sites.first().map(|s| vec![location(s)]).unwrap_or_default(),
-            });
-            if !related.is_empty() {
-                result["relatedLocations"] = json!(related);
-            }
-            if let Some(reason) = reason {
-                result["suppressions"] = json!([{ "kind": "external", "justification": reason }]);
-            }
-            result
-        })
-        .collect();
-    let mut run = json!({
-        "tool": { "driver": {
-            "name": "lockcheck",
-            "version": env!("CARGO_PKG_VERSION"),
-            "informationUri": "https://github.com/lockcheck/lockcheck",
-            "rules": rules,
-        }},
-        "results": results,
-    });
-    if report.events_lost > 0 {
-        run["properties"] = json!({ "eventsLost": report.events_lost });
-    }
-    if !warnings.is_empty() {
-        run["properties"]["warnings"] = json!(warnings);
-    }
-    json!({
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [run],
-    })
+/// The finding's one-line summary, without the text report's `SUMMARY: ` prefix: what an
+/// annotation or a SARIF message says.
+fn one_line(finding: &Finding) -> String {
+    let summary = finding.summary();
+    summary.strip_prefix("SUMMARY: ").map(str::to_owned).unwrap_or(summary)
 }
 
 /// Escapes a workflow command's message.
@@ -211,8 +139,8 @@ fn escape_property(text: &str) -> String {
     escape_data(text).replace(':', "%3A").replace(',', "%2C")
 }
 
-/// One `::error`/`::warning` line per finding, at its primary site, with the whole report as
-/// the message; then lost events, suppressed findings (notices) and damaged traces.
+/// One `::error`/`::warning` line per finding, at its primary site, with its one-line summary
+/// as the message; then lost events, suppressed findings (notices) and damaged traces.
 fn github(report: &Report, suppressed: &[Suppressed], warnings: &[String]) -> String {
     let mut out = String::new();
     for finding in &report.findings {
@@ -221,12 +149,8 @@ fn github(report: &Report, suppressed: &[Suppressed], warnings: &[String]) -> St
             .primary_site()
             .map(|s| format!(" file={},line={},col={},", escape_property(&s.file), s.line, s.column))
             .unwrap_or_else(|| " ".to_owned());
-        out += &format!(
-            "::{}{at}title={}::{}\n",
-            level(finding),
-            escape_property(title),
-            escape_data(&finding.to_string())
-        );
+        out +=
+            &format!("::{}{at}title={}::{}\n", level(finding), escape_property(title), escape_data(&one_line(finding)));
     }
     if report.events_lost > 0 {
         out += &format!(
@@ -235,7 +159,7 @@ fn github(report: &Report, suppressed: &[Suppressed], warnings: &[String]) -> St
         );
     }
     for s in suppressed {
-        let summary = format!("{} (reason: {})", s.finding.summary(), s.reason);
+        let summary = format!("{} (reason: {})", one_line(&s.finding), s.reason);
         out += &format!("::notice title=lockcheck suppressed::{}\n", escape_data(&summary));
     }
     for warning in warnings {
@@ -247,7 +171,7 @@ fn github(report: &Report, suppressed: &[Suppressed], warnings: &[String]) -> St
 #[cfg(test)]
 mod tests {
     use super::*;
-    use lockcheck::{HeldLock, LockRef, Misuse, Mode};
+    use lockcheck::{HeldLock, LockRef, Misuse, Mode, Site};
 
     fn render(report: &Report, format: Format) -> String {
         let analysis = Analysis { report: report.clone(), ..Analysis::default() };
@@ -275,7 +199,8 @@ mod tests {
         let first = out.lines().next().unwrap();
         assert!(first.starts_with("::warning file=src/a%2Cb%3Ac.rs,line=3,col=9,title=Lock misuse::"), "{first}");
         assert!(!first.contains('\n'));
-        assert!(first.contains("%0A"), "newlines in the message are escaped");
+        assert!(first.ends_with("::lock misuse: held at exit (a:b, thread worker, 1) at src/a,b:c.rs:3:9"), "{first}");
+        assert_eq!(escape_data("50%\r\nmore"), "50%25%0D%0Amore");
         assert!(out.contains("2 events were lost"));
     }
 

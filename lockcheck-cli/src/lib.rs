@@ -8,7 +8,7 @@
 //! | `report`, `check` | [`check::check`] (reads, merges, suppresses) → [`format::render`] |
 //! | `stats` | [`stats::stats`] → [`stats::render_text`] |
 //! | `flamegraph` | [`flame::folded`] → [`flame::svg`] |
-//! | `graph` | [`dot::graph`] → [`dot::ClassGraph::dot`], [`dot::ClassGraph::suggest_ranks`] |
+//! | `graph` | [`dot::graph`] → [`dot::ClassGraph::dot`] or [`dot::ClassGraph::to_json`], [`dot::ClassGraph::suggest_ranks`] |
 //! | `run` | [`run::run`] |
 
 pub mod analysis;

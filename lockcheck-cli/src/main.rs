@@ -77,13 +77,15 @@ fn run(cli: Cli) -> anyhow::Result<Verdict> {
         }
         Command::Graph { inputs, output, suggest_ranks, format } => {
             let graph = dot::graph(&inputs.paths, &dot::GraphOptions::default())?;
-            write_to(output.as_deref(), graph.dot().as_bytes())?;
-            if suggest_ranks {
-                let ranks = graph.suggest_ranks();
-                match format {
-                    TextOrJson::Text => out(&ranks.render_text())?,
-                    TextOrJson::Json => out(&(serde_json::to_string_pretty(&ranks)? + "\n"))?,
-                }
+            let ranks = suggest_ranks.then(|| graph.suggest_ranks());
+            // Text: the DOT (to the file, or stdout) and the ranks after it. JSON: stdout is
+            // one document, whatever `-o` received.
+            if output.is_some() || format == TextOrJson::Text {
+                write_to(output.as_deref(), graph.dot().as_bytes())?;
+            }
+            match format {
+                TextOrJson::Text => out(&ranks.map(|r| r.render_text()).unwrap_or_default())?,
+                TextOrJson::Json => out(&(serde_json::to_string_pretty(&graph.to_json(ranks.as_ref()))? + "\n"))?,
             }
             Ok(Verdict::from_failing(graph.analysis.report.has_failures()))
         }
@@ -91,7 +93,15 @@ fn run(cli: Cli) -> anyhow::Result<Verdict> {
             let mut options = run::RunOptions::default();
             (options.command, options.trace_dir, options.check.suppressions) = (command, trace_dir, suppressions);
             let outcome = run::run(&options)?;
-            out(&format::render(&outcome.checked.analysis, &outcome.checked.suppressed, &render(format)))?;
+            // The command's own failure first: it explains what follows (no trace, say).
+            if let Some(failure) = outcome.command_failure() {
+                eprintln!("lockcheck: {failure}");
+            }
+            if let Some(missing) = outcome.missing_traces() {
+                eprintln!("lockcheck: {missing}");
+            }
+            let Some(checked) = &outcome.checked else { return Ok(outcome.verdict()) };
+            out(&format::render(&checked.analysis, &checked.suppressed, &render(format)))?;
             eprintln!("lockcheck: traces kept in {}", outcome.trace_dir.display());
             if let Some(path) = flamegraph {
                 let stacks = flame::folded(std::slice::from_ref(&outcome.trace_dir), &flame::FlameOptions::default())?;
@@ -100,9 +110,6 @@ fn run(cli: Cli) -> anyhow::Result<Verdict> {
                     Ok(()) => write_to(Some(&path), &svg)?,
                     Err(e) => eprintln!("lockcheck: warning: no flamegraph: {e}"),
                 }
-            }
-            if let Some(failure) = outcome.command_failure() {
-                eprintln!("lockcheck: {failure}");
             }
             Ok(outcome.verdict())
         }

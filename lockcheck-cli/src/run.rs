@@ -32,8 +32,9 @@ pub struct RunOutcome {
     pub trace_dir: PathBuf,
     /// How the command ended.
     pub status: ExitStatus,
-    /// The check of its traces.
-    pub checked: Checked,
+    /// The check of its traces; `None` when the command failed without writing one (its
+    /// failure is then the whole verdict).
+    pub checked: Option<Checked>,
 }
 
 impl RunOutcome {
@@ -52,12 +53,33 @@ impl RunOutcome {
         let aborted = std::os::unix::process::ExitStatusExt::signal(&self.status) == Some(6);
         #[cfg(not(unix))]
         let aborted = true;
-        aborted && self.checked.analysis.report.findings.iter().any(|f| matches!(f, Finding::ActualDeadlock(_)))
+        let findings = self.checked.iter().flat_map(|c| &c.analysis.report.findings);
+        aborted && findings.into_iter().any(|f| matches!(f, Finding::ActualDeadlock(_)))
+    }
+
+    /// What to say when there was no trace to check (the command failed before writing one).
+    pub fn missing_traces(&self) -> Option<String> {
+        self.checked
+            .is_none()
+            .then(|| format!("{}: the command wrote no trace: {}", self.trace_dir.display(), no_trace_hint()))
     }
 
     /// Findings when the check failed or the command did.
     pub fn verdict(&self) -> Verdict {
-        Verdict::from_failing(self.checked.verdict() == Verdict::Findings || self.command_failure().is_some())
+        let found = self.checked.as_ref().is_some_and(|c| c.verdict() == Verdict::Findings);
+        Verdict::from_failing(found || self.command_failure().is_some())
+    }
+}
+
+/// Why a command may have written no trace: `LOCKCHECK` switching lockcheck off in the
+/// environment the command inherited (the values the library reads as off), else the usual
+/// cause.
+pub(crate) fn no_trace_hint() -> String {
+    match std::env::var("LOCKCHECK") {
+        Ok(value) if matches!(value.as_str(), "0" | "off" | "false") => {
+            format!("LOCKCHECK={value} is set in the environment, which switches lockcheck off")
+        }
+        _ => "does it use lockcheck with the `instrument` feature?".to_owned(),
     }
 }
 
@@ -104,8 +126,10 @@ pub fn run(options: &RunOptions) -> Result<RunOutcome, Error> {
         check_options.suppressions = Some(local);
     }
     let checked = match check::check(std::slice::from_ref(&trace_dir), &check_options) {
-        Err(Error::NoTraces { path }) => return Err(Error::NoTracesWritten { path }),
-        checked => checked?,
+        // A failed command is the verdict (exit 1), whether or not it got as far as tracing.
+        Err(Error::NoTraces { .. }) if !status.success() => None,
+        Err(Error::NoTraces { path }) => return Err(Error::NoTracesWritten { path, hint: no_trace_hint() }),
+        checked => Some(checked?),
     };
     Ok(RunOutcome { trace_dir, status, checked })
 }

@@ -60,5 +60,19 @@ fn github_annotations_escape_their_fields() {
     let lines: Vec<&str> = run.stdout.lines().collect();
     assert!(lines.iter().any(|l| l.starts_with("::error file=src/orders.rs,line=11,col=9,title=")), "{lines:#?}");
     let misuse = lines.iter().find(|l| l.starts_with("::warning file=src/a%2Cb%3Ac.rs,line=7,col=3,")).unwrap();
-    assert!(misuse.contains("100%25") && misuse.contains("%0A"), "{misuse}");
+    assert!(
+        misuse.ends_with("::lock misuse: held at thread exit (100%25, thread main) at src/a,b:c.rs:7:3"),
+        "{misuse}"
+    );
+}
+
+#[test]
+fn github_messages_are_the_one_line_summary() {
+    let traces = record("bank", &[]);
+    let run = lockcheck(&["check", "--format", "github", traces.to_str().unwrap()]);
+    assert_eq!(run.code, Some(1), "{run:?}");
+    let error = run.stdout.lines().find(|l| l.starts_with("::error ")).unwrap();
+    let (_, message) = error.split_once("::potential deadlock: ").expect("the message is the summary");
+    assert!(message.starts_with("ledger => account => ledger (2 locks, "), "{error}");
+    assert!(!error.contains("%0A") && !error.contains("====="), "one line, no banner: {error}");
 }

@@ -249,6 +249,22 @@ pub fn order_trace(dir: &Path, name: &str, from: &str, to: &str) -> PathBuf {
     path
 }
 
+/// Reads every XML event of `text`: quick-xml fails on unbalanced or mismatched tags.
+pub fn well_formed(text: &str) -> Result<(), quick_xml::Error> {
+    let mut reader = quick_xml::Reader::from_str(text);
+    let mut depth = 0i64;
+    loop {
+        match reader.read_event()? {
+            quick_xml::events::Event::Start(_) => depth += 1,
+            quick_xml::events::Event::End(_) => depth -= 1,
+            quick_xml::events::Event::Eof => break,
+            _ => {}
+        }
+    }
+    assert_eq!(depth, 0, "every element is closed");
+    Ok(())
+}
+
 /// Compares `actual` with the fixture `name` (in `tests/fixtures`), or rewrites the fixture
 /// when `LOCKCHECK_BLESS=1`.
 pub fn assert_fixture(name: &str, actual: &str) {

@@ -215,10 +215,14 @@ impl Collector {
         let target = config.trace.as_deref().unwrap_or(Path::new("."));
         let program = program_name();
         let path = trace_path(target, &program, std::process::id());
-        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent)?;
+        // Both failures name the path: the warning is all a user sees of them.
+        fn naming(at: &Path) -> impl FnOnce(io::Error) -> io::Error + '_ {
+            move |e| io::Error::new(e.kind(), format!("{}: {e}", at.display()))
         }
-        let file = File::create(&path).map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", path.display())))?;
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(naming(parent))?;
+        }
+        let file = File::create(&path).map_err(naming(&path))?;
         let mut out = TraceWriter::new(BufWriter::with_capacity(1 << 16, file))?;
         let start_unix_ns = SystemTime::now()
             .duration_since(SystemTime::UNIX_EPOCH)
