@@ -100,6 +100,7 @@ fn rule(finding: &Finding) -> (&'static str, &'static str) {
         Finding::ActualDeadlock(_) => ("deadlock", "Threads deadlocked"),
         Finding::Stall(_) => ("stall", "Lock wait past the watchdog threshold"),
         Finding::Misuse(_) => ("misuse", "Lock misuse"),
+        Finding::FailedAssertion(_) => ("failed-assertion", "Held-lock assertion failed"),
     }
 }
 
@@ -113,6 +114,7 @@ fn sites(finding: &Finding) -> Vec<&Site> {
         Finding::ActualDeadlock(h) | Finding::Stall(h) => {
             all.extend(h.threads.iter().flat_map(|t| t.holds.iter().map(|l| &l.site)))
         }
+        Finding::FailedAssertion(a) => all.extend(a.held.iter().map(|h| &h.site)),
         Finding::Misuse(_) => {}
     }
     let mut out: Vec<&Site> = Vec::with_capacity(all.len());
@@ -292,5 +294,31 @@ mod tests {
         let region = &result["locations"][0]["physicalLocation"]["region"];
         assert_eq!((region["startLine"].as_u64(), region["startColumn"].as_u64()), (Some(3), Some(9)));
         assert_eq!(run["properties"]["eventsLost"], 2);
+    }
+
+    #[test]
+    fn a_failed_assertion_is_an_error_with_its_own_rule() {
+        let held = HeldLock {
+            lock: LockRef { class: "ledger".into(), instance: None, rank: None },
+            mode: Mode::Exclusive,
+            site: Site { file: "src/l.rs".into(), line: 2, column: 5 },
+        };
+        let failed = lockcheck::FailedAssertion {
+            assertion: lockcheck::Assertion::NoLocksHeld,
+            lock: None,
+            site: Site { file: "src/x.rs".into(), line: 7, column: 9 },
+            thread: "main".into(),
+            held: vec![held],
+            count: 1,
+        };
+        let report = Report { findings: vec![Finding::FailedAssertion(failed)], events_lost: 0 };
+        let value: Value = serde_json::from_str(&render(&report, Format::Sarif)).unwrap();
+        let result = &value["runs"][0]["results"][0];
+        assert_eq!((result["ruleId"].as_str(), result["level"].as_str()), (Some("failed-assertion"), Some("error")));
+        let github = render(&report, Format::Github);
+        assert!(
+            github.starts_with("::error file=src/x.rs,line=7,col=9,title=Held-lock assertion failed::"),
+            "{github}"
+        );
     }
 }

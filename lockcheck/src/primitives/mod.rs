@@ -3,6 +3,7 @@
 //! the raw locks run the acquisition protocol of `runtime/` around parking_lot's. The top
 //! layer: nothing in the crate below it names it.
 
+pub(crate) mod assertion;
 pub(crate) mod condvar;
 pub(crate) mod mutex;
 pub(crate) mod raw;
