@@ -80,6 +80,7 @@ pub use primitives::rwlock::{
     MappedRwLockReadGuard, MappedRwLockWriteGuard, RwLock, RwLockReadGuard, RwLockUpgradableReadGuard, RwLockWriteGuard,
 };
 pub use primitives::semaphore::{Semaphore, SemaphorePermit};
+pub use primitives::sync;
 
 /// Whether this build has the `instrument` feature.
 pub const INSTRUMENTED: bool = cfg!(feature = "instrument");
