@@ -117,3 +117,30 @@ fn a_failed_assertion_is_reported_once_per_site_and_counted() {
     let [Finding::FailedAssertion(a)] = found.as_slice() else { panic!("{found:?}") };
     assert_eq!(a.count, 3);
 }
+
+#[test]
+fn std_style_lock_assertions_follow_their_guards_poisoned_or_not() {
+    lockcheck::set_on_cycle(OnCycle::Panic);
+    let (m, rw) =
+        (lockcheck::sync::Mutex::named("assert-sync-m", 0), lockcheck::sync::RwLock::named("assert-sync-rw", 0));
+    m.assert_not_held();
+    let poisoned = catch_unwind(AssertUnwindSafe(|| {
+        let _g = m.lock().unwrap();
+        m.assert_held();
+        panic!("poisons m");
+    }));
+    assert!(poisoned.is_err() && m.is_poisoned());
+    m.assert_not_held();
+    let guard = m.lock().unwrap_err().into_inner();
+    m.assert_held();
+    fails(|| m.assert_not_held());
+    drop(guard);
+    {
+        let _r = rw.read().unwrap();
+        rw.assert_held_read();
+        fails(|| rw.assert_held_write());
+    }
+    fails(|| rw.assert_held());
+    assert_eq!(failed("assert-sync-m"), [Assertion::NotHeld]);
+    assert_eq!(failed("assert-sync-rw"), [Assertion::HeldWrite, Assertion::Held]);
+}
