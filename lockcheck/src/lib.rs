@@ -30,6 +30,11 @@
 //! lockcheck::assert_no_deadlocks();
 //! ```
 //!
+//! Code written against `std::sync` switches to [`sync`] with its `use` line: std's `Mutex`,
+//! `RwLock`, `Condvar`, `OnceLock` and `LazyLock`, poisoning included, in the same graph.
+//! Every lock has `assert_held` and `assert_not_held`, and [`assert_no_locks_held`] checks a
+//! thread holds nothing: lockdep's held-lock assertions, reported as findings.
+//!
 //! # Features
 //!
 //! - `instrument`: checks and recording. Put it on the dev-dependency only:

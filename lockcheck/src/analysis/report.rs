@@ -11,9 +11,10 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LockKind {
-    /// [`Mutex`](crate::Mutex).
+    /// [`Mutex`](crate::Mutex), [`sync::Mutex`](crate::sync::Mutex), and the initialisation
+    /// of a [`sync::OnceLock`](crate::sync::OnceLock) or [`sync::LazyLock`](crate::sync::LazyLock).
     Mutex,
-    /// [`RwLock`](crate::RwLock).
+    /// [`RwLock`](crate::RwLock), [`sync::RwLock`](crate::sync::RwLock).
     RwLock,
     /// [`ReentrantMutex`](crate::ReentrantMutex).
     Reentrant,

@@ -109,9 +109,11 @@ impl<T> OnceLock<T> {
         F: FnOnce() -> T,
     {
         #[cfg(feature = "instrument")]
-        if self.inner.get().is_none() {
-            return self.initialise(f);
-        }
+        return match self.inner.get() {
+            Some(value) => value,
+            None => self.initialise(f),
+        };
+        #[cfg(not(feature = "instrument"))]
         self.inner.get_or_init(f)
     }
 
