@@ -144,13 +144,12 @@ mod std_sync {
     //! The `lockcheck::sync` family: code written against `std::sync` with only the `use` line
     //! changed.
 
-    use std::sync::mpsc;
     use std::thread;
     use std::time::Duration;
 
     use lockcheck::sync::{
-        Condvar, LazyLock, LockResult, Mutex, MutexGuard, OnceLock, PoisonError, RwLock, RwLockReadGuard,
-        RwLockWriteGuard, TryLockError, TryLockResult, WaitTimeoutResult,
+        atomic, mpsc, Arc, Barrier, Condvar, LazyLock, LockResult, Mutex, MutexGuard, OnceLock, PoisonError, RwLock,
+        RwLockReadGuard, RwLockWriteGuard, TryLockError, TryLockResult, WaitTimeoutResult, Weak,
     };
 
     static COUNTER: Mutex<u32> = Mutex::new(0);
@@ -280,6 +279,17 @@ mod std_sync {
         assert_eq!(*lazy, 9);
         assert_eq!(format!("{lazy:?}"), "LazyLock(9)");
         assert_eq!(*LazyLock::<u8>::default(), 0);
+    }
+
+    #[test]
+    fn std_s_other_sync_items_come_along() {
+        let shared = Arc::new(Mutex::new(atomic::AtomicU32::new(1)));
+        let weak: Weak<Mutex<atomic::AtomicU32>> = Arc::downgrade(&shared);
+        let barrier = Barrier::new(1);
+        assert!(barrier.wait().is_leader());
+        let (tx, rx) = mpsc::channel();
+        tx.send(weak.upgrade().unwrap().lock().unwrap().load(atomic::Ordering::Relaxed)).unwrap();
+        assert_eq!(rx.recv().unwrap(), 1);
     }
 
     #[test]

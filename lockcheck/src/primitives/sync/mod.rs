@@ -8,8 +8,9 @@
 //! one watchdog and one trace) and keep std's poisoning; `OnceLock` and `LazyLock` wrap std's
 //! cells, with their initialisation checked as an exclusive acquisition of the cell.
 //!
-//! A module switches with one line: `use std::sync::{Mutex, …}` becomes
-//! `use lockcheck::sync::{Mutex, …}`.
+//! A module switches with one line: `use std::sync::{Arc, Mutex, …}` becomes
+//! `use lockcheck::sync::{Arc, Mutex, …}` (`Arc`, `Weak`, `Barrier`, `mpsc` and `atomic` are
+//! std's own, re-exported).
 //!
 //! ```
 //! use lockcheck::sync::{Condvar, Mutex, OnceLock};
@@ -157,4 +158,7 @@ pub use condvar::{Condvar, WaitTimeoutResult};
 pub use mutex::{Mutex, MutexGuard};
 pub use once::{LazyLock, OnceLock};
 pub use rwlock::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+/// std's own, not instrumented: re-exported so that `use std::sync::{Arc, Mutex};` switches by
+/// its path alone. (std's `Once` is not: its waits would go unchecked, unlike [`OnceLock`]'s.)
+pub use std::sync::{atomic, mpsc, Arc, Barrier, BarrierWaitResult, Weak};
 pub use std::sync::{LockResult, PoisonError, TryLockError, TryLockResult};
