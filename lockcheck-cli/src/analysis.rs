@@ -78,8 +78,9 @@ fn severity(finding: &Finding) -> u8 {
         Finding::PotentialDeadlock(Cycle { guarded_by: None, graph: Graph::Instance, .. }) => 2,
         Finding::PotentialDeadlock(Cycle { guarded_by: None, .. }) => 3,
         Finding::RankViolation(_) => 4,
-        Finding::Stall(_) => 5,
-        Finding::PotentialDeadlock(_) => 6,
-        Finding::Misuse(_) => 7,
+        Finding::FailedAssertion(_) => 5,
+        Finding::Stall(_) => 6,
+        Finding::PotentialDeadlock(_) => 7,
+        Finding::Misuse(_) => 8,
     }
 }

@@ -91,7 +91,7 @@ fn text(analysis: &Analysis, suppressed: &[Suppressed], colour: bool) -> String 
 }
 
 /// Every rule: id and short description (the GitHub annotation's title), in SARIF's order.
-const RULES: [(&str, &str); 7] = [
+const RULES: [(&str, &str); 8] = [
     ("potential-deadlock", "Lock-order cycle: potential deadlock"),
     ("guarded-cycle", "Lock-order cycle serialised by a gate lock"),
     ("self-deadlock", "Lock acquired again by the thread holding it"),
@@ -99,6 +99,7 @@ const RULES: [(&str, &str); 7] = [
     ("deadlock", "Threads deadlocked"),
     ("stall", "Lock wait past the watchdog threshold"),
     ("misuse", "Lock misuse"),
+    ("failed-assertion", "Held-lock assertion failed"),
 ];
 
 /// The rule a finding falls under: id and short description.
@@ -111,6 +112,7 @@ fn rule(finding: &Finding) -> (&'static str, &'static str) {
         Finding::ActualDeadlock(_) => 4,
         Finding::Stall(_) => 5,
         Finding::Misuse(_) => 6,
+        Finding::FailedAssertion(_) => 7,
     }]
 }
 
@@ -217,5 +219,31 @@ mod tests {
         let region = &result["locations"][0]["physicalLocation"]["region"];
         assert_eq!((region["startLine"].as_u64(), region["startColumn"].as_u64()), (Some(3), Some(9)));
         assert_eq!(run["properties"]["eventsLost"], 2);
+    }
+
+    #[test]
+    fn a_failed_assertion_is_an_error_with_its_own_rule() {
+        let held = HeldLock {
+            lock: LockRef { class: "ledger".into(), instance: None, rank: None },
+            mode: Mode::Exclusive,
+            site: Site { file: "src/l.rs".into(), line: 2, column: 5 },
+        };
+        let failed = lockcheck::FailedAssertion {
+            assertion: lockcheck::Assertion::NoLocksHeld,
+            lock: None,
+            site: Site { file: "src/x.rs".into(), line: 7, column: 9 },
+            thread: "main".into(),
+            held: vec![held],
+            count: 1,
+        };
+        let report = Report { findings: vec![Finding::FailedAssertion(failed)], events_lost: 0 };
+        let value: Value = serde_json::from_str(&render(&report, Format::Sarif)).unwrap();
+        let result = &value["runs"][0]["results"][0];
+        assert_eq!((result["ruleId"].as_str(), result["level"].as_str()), (Some("failed-assertion"), Some("error")));
+        let github = render(&report, Format::Github);
+        assert!(
+            github.starts_with("::error file=src/x.rs,line=7,col=9,title=Held-lock assertion failed::"),
+            "{github}"
+        );
     }
 }

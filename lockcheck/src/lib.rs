@@ -30,6 +30,11 @@
 //! lockcheck::assert_no_deadlocks();
 //! ```
 //!
+//! Code written against `std::sync` switches to [`sync`] with its `use` line: std's `Mutex`,
+//! `RwLock`, `Condvar`, `OnceLock` and `LazyLock`, poisoning included, in the same graph.
+//! Every lock has `assert_held` and `assert_not_held`, and [`assert_no_locks_held`] checks a
+//! thread holds nothing: lockdep's held-lock assertions, reported as findings.
+//!
 //! # Features
 //!
 //! - `instrument`: checks and recording. Put it on the dev-dependency only:
@@ -67,8 +72,8 @@ mod runtime;
 pub mod trace;
 
 pub use analysis::report::{
-    Cycle, Edge, Finding, Graph, Hang, HeldLock, LockKind, LockRef, Misuse, Mode, RankViolation, Report, SelfDeadlock,
-    Site, ThreadState,
+    Assertion, Cycle, Edge, FailedAssertion, Finding, Graph, Hang, HeldLock, LockKind, LockRef, Misuse, Mode,
+    RankViolation, Report, SelfDeadlock, Site, ThreadState,
 };
 pub use analysis::{frames, merge, suppress};
 pub use config::{OnCycle, OnDeadlock};
@@ -80,6 +85,7 @@ pub use primitives::rwlock::{
     MappedRwLockReadGuard, MappedRwLockWriteGuard, RwLock, RwLockReadGuard, RwLockUpgradableReadGuard, RwLockWriteGuard,
 };
 pub use primitives::semaphore::{Semaphore, SemaphorePermit};
+pub use primitives::sync;
 
 /// Whether this build has the `instrument` feature.
 pub const INSTRUMENTED: bool = cfg!(feature = "instrument");
@@ -123,6 +129,17 @@ pub fn set_on_cycle(on_cycle: OnCycle) {
     runtime::check::set_on_cycle(on_cycle);
     #[cfg(not(feature = "instrument"))]
     let _ = on_cycle;
+}
+
+/// Checks that the calling thread holds no lock at all (before a blocking call, say: a
+/// channel receive, a join, a request). If it holds one, that is a
+/// [`FailedAssertion`] finding listing what it holds, acted on like any other
+/// (`LOCKCHECK_ON_CYCLE`) and failing `lockcheck check`. Without the `instrument` feature it
+/// does nothing. Each lock has its own `assert_held` and `assert_not_held`.
+#[inline]
+#[track_caller]
+pub fn assert_no_locks_held() {
+    primitives::assertion::no_locks(std::panic::Location::caller());
 }
 
 /// The locks the calling thread holds now, oldest first (empty without the `instrument`

@@ -21,3 +21,27 @@ fn guards_are_parking_lots_own_types() {
     let cv = parking_lot::Condvar::new();
     let _: &lockcheck::Condvar = &cv;
 }
+
+#[test]
+fn the_sync_family_is_std_sized() {
+    use lockcheck::sync;
+    assert_eq!(size_of::<sync::Mutex<u64>>(), size_of::<std::sync::Mutex<u64>>());
+    assert_eq!(size_of::<sync::Mutex<()>>(), size_of::<std::sync::Mutex<()>>());
+    assert_eq!(size_of::<sync::RwLock<u64>>(), size_of::<std::sync::RwLock<u64>>());
+    assert_eq!(size_of::<sync::Condvar>(), size_of::<std::sync::Condvar>());
+    assert_eq!(size_of::<sync::OnceLock<u64>>(), size_of::<std::sync::OnceLock<u64>>());
+    assert_eq!(size_of::<sync::LazyLock<u64>>(), size_of::<std::sync::LazyLock<u64>>());
+    assert_eq!(size_of::<sync::MutexGuard<'_, u64>>(), size_of::<std::sync::MutexGuard<'_, u64>>());
+}
+
+#[test]
+fn the_sync_family_s_guards_and_condvar_are_std_s_own() {
+    fn takes_std_guard(_: std::sync::MutexGuard<'_, u8>) {}
+    fn takes_std_read_guard(_: std::sync::RwLockReadGuard<'_, u8>) {}
+    let m = lockcheck::sync::Mutex::new(0u8);
+    takes_std_guard(m.lock().unwrap());
+    let rw = lockcheck::sync::RwLock::new(0u8);
+    takes_std_read_guard(rw.read().unwrap());
+    let cv = std::sync::Condvar::new();
+    let _: &lockcheck::sync::Condvar = &cv;
+}

@@ -133,6 +133,9 @@ fn related(finding: &Finding) -> Vec<(&Site, String)> {
                 t.holds.iter().map(move |l| (&l.site, format!("`{}` held by thread `{}`", l.lock.class, t.thread)))
             })
             .collect(),
+        Finding::FailedAssertion(a) => {
+            a.held.iter().map(|h| (&h.site, format!("`{}` held, taken here", h.lock))).collect()
+        }
         Finding::Misuse(_) => Vec::new(),
     }
 }
@@ -219,6 +222,12 @@ fn fingerprint(finding: &Finding) -> String {
         }
         Finding::Misuse(m) => {
             parts.extend([m.what.lines().next().unwrap_or_default().to_owned(), m.held.lock.class.clone()])
+        }
+        Finding::FailedAssertion(a) => {
+            // Its file, not its line: an assertion is identified by what and where, and lines
+            // move with every edit above them.
+            parts.extend([a.assertion.name().to_owned(), a.site.file.clone()]);
+            parts.extend(a.lock.as_ref().map(|l| l.class.clone()));
         }
     }
     format!("{:016x}", fnv1a(parts.join("\u{1f}").as_bytes()))

@@ -6,6 +6,7 @@
 //! in-process detector, the watchdog and the `lockcheck` CLI all call the same code. This is
 //! the bottom layer; it names no other module of the crate.
 
+mod assertion;
 pub mod frames;
 mod hang;
 pub mod merge;

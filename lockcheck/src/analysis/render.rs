@@ -6,6 +6,7 @@
 
 use std::fmt::{self, Write as _};
 
+use crate::analysis::assertion;
 use crate::analysis::report::{Cycle, Edge, Finding, Graph, HeldLock, LockRef, Report};
 
 /// The rule that opens every finding, as wide as lockdep's.
@@ -87,6 +88,7 @@ fn summary(finding: &Finding) -> String {
             let (lock, thread) = (&m.held.lock.class, &m.thread);
             format!("lock misuse: {what} ({lock}, thread {thread})")
         }
+        Finding::FailedAssertion(a) => assertion::summary(a),
     };
     match finding.primary_site() {
         Some(site) => format!("SUMMARY: {what} at {site}"),
@@ -130,6 +132,7 @@ fn finding(finding: &Finding, f: &mut fmt::Formatter<'_>) -> fmt::Result {
             let (thread, lock, mode) = (&m.thread, &m.held.lock.class, m.held.mode.verb());
             writeln!(f, "{}\nthread `{thread}`, lock `{lock}` ({mode}) acquired at {}", m.what, m.held.site)?;
         }
+        Finding::FailedAssertion(a) => assertion::body(a, f)?,
     }
     f.write_str(&summary(finding))
 }
@@ -235,7 +238,7 @@ fn stack(frames: &[String], f: &mut fmt::Formatter<'_>) -> fmt::Result {
 
 /// Writes `rows` indented, each column padded to its widest cell; with a `min_width`, every
 /// column is as wide as the widest cell and at least that, so the columns read evenly.
-fn table(f: &mut fmt::Formatter<'_>, rows: &[Vec<String>], min_width: usize) -> fmt::Result {
+pub(crate) fn table(f: &mut fmt::Formatter<'_>, rows: &[Vec<String>], min_width: usize) -> fmt::Result {
     let mut widths = vec![0; rows.iter().map(Vec::len).max().unwrap_or(0)];
     for row in rows {
         for (w, cell) in widths.iter_mut().zip(row) {
@@ -289,7 +292,7 @@ fn graph_name(graph: Graph) -> (&'static str, &'static str) {
 }
 
 /// `1 time`, `2 times`: the noun's last word gets the plural.
-fn count(n: impl fmt::Display, noun: &str) -> String {
+pub(crate) fn count(n: impl fmt::Display, noun: &str) -> String {
     let n = n.to_string();
     let s = if n == "1" { "" } else { "s" };
     format!("{n} {noun}{s}")

@@ -11,9 +11,10 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LockKind {
-    /// [`Mutex`](crate::Mutex).
+    /// [`Mutex`](crate::Mutex), [`sync::Mutex`](crate::sync::Mutex), and the initialisation
+    /// of a [`sync::OnceLock`](crate::sync::OnceLock) or [`sync::LazyLock`](crate::sync::LazyLock).
     Mutex,
-    /// [`RwLock`](crate::RwLock).
+    /// [`RwLock`](crate::RwLock), [`sync::RwLock`](crate::sync::RwLock).
     RwLock,
     /// [`ReentrantMutex`](crate::ReentrantMutex).
     Reentrant,
@@ -230,6 +231,52 @@ pub struct Misuse {
     pub held: HeldLock,
 }
 
+/// Which held-lock assertion a [`FailedAssertion`] is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Assertion {
+    /// `assert_held`: the thread holds the lock, in any mode.
+    Held,
+    /// `assert_held_read`: the thread holds the reader-writer lock for reading.
+    HeldRead,
+    /// `assert_held_write`: the thread holds the reader-writer lock for writing.
+    HeldWrite,
+    /// `assert_not_held`: the thread does not hold the lock.
+    NotHeld,
+    /// `assert_no_locks_held`: the thread holds no lock at all.
+    NoLocksHeld,
+}
+
+impl Assertion {
+    /// The method that makes this assertion.
+    pub fn name(self) -> &'static str {
+        match self {
+            Assertion::Held => "assert_held",
+            Assertion::HeldRead => "assert_held_read",
+            Assertion::HeldWrite => "assert_held_write",
+            Assertion::NotHeld => "assert_not_held",
+            Assertion::NoLocksHeld => "assert_no_locks_held",
+        }
+    }
+}
+
+/// A held-lock assertion (lockdep's `lockdep_assert_held`) that did not hold.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FailedAssertion {
+    /// What was asserted.
+    pub assertion: Assertion,
+    /// The lock it was asserted about (`None` for `assert_no_locks_held`).
+    pub lock: Option<LockRef>,
+    /// Where.
+    pub site: Site,
+    /// The thread.
+    pub thread: String,
+    /// Every lock the thread held at that moment.
+    pub held: Vec<HeldLock>,
+    /// How many times it failed there.
+    pub count: u64,
+}
+
 /// One thing lockcheck found.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -246,6 +293,8 @@ pub enum Finding {
     Stall(Hang),
     /// A lock used in a way that is wrong but not a deadlock.
     Misuse(Misuse),
+    /// A held-lock assertion that did not hold.
+    FailedAssertion(FailedAssertion),
 }
 
 impl Finding {
@@ -253,7 +302,10 @@ impl Finding {
     pub fn is_failure(&self) -> bool {
         match self {
             Finding::PotentialDeadlock(cycle) => cycle.guarded_by.is_none(),
-            Finding::SelfDeadlock(_) | Finding::RankViolation(_) | Finding::ActualDeadlock(_) => true,
+            Finding::SelfDeadlock(_)
+            | Finding::RankViolation(_)
+            | Finding::ActualDeadlock(_)
+            | Finding::FailedAssertion(_) => true,
             Finding::Stall(_) | Finding::Misuse(_) => false,
         }
     }
@@ -269,6 +321,7 @@ impl Finding {
             Finding::ActualDeadlock(_) => "DEADLOCK",
             Finding::Stall(_) => "STALL",
             Finding::Misuse(_) => "LOCK MISUSE",
+            Finding::FailedAssertion(_) => "HELD-LOCK ASSERTION FAILED",
         }
     }
 
@@ -282,6 +335,7 @@ impl Finding {
                 h.threads.iter().find_map(|t| t.waits_for.as_ref().map(|w| &w.site))
             }
             Finding::Misuse(m) => Some(&m.held.site),
+            Finding::FailedAssertion(a) => Some(&a.site),
         }
     }
 }

@@ -22,6 +22,12 @@ mod imp {
     pub struct WaitTimeoutResult(bool);
 
     impl WaitTimeoutResult {
+        /// The result of a wait that did (`true`) or did not time out.
+        #[inline]
+        pub(crate) fn new(timed_out: bool) -> WaitTimeoutResult {
+            WaitTimeoutResult(timed_out)
+        }
+
         /// `true` if the wait ended because the timeout passed.
         #[inline]
         pub fn timed_out(self) -> bool {

@@ -1,11 +1,13 @@
-//! The locks users hold: `Mutex`, `RwLock`, `ReentrantMutex`, `Condvar`, `Semaphore` and the
-//! raw locks behind them. Without the `instrument` feature they are parking_lot's own; with it,
+//! The locks users hold: `Mutex`, `RwLock`, `ReentrantMutex`, `Condvar`, `Semaphore`, the
+//! `sync` family with std's API, and the raw locks behind them. Without the `instrument` feature they are parking_lot's own; with it,
 //! the raw locks run the acquisition protocol of `runtime/` around parking_lot's. The top
 //! layer: nothing in the crate below it names it.
 
+pub(crate) mod assertion;
 pub(crate) mod condvar;
 pub(crate) mod mutex;
 pub(crate) mod raw;
 pub(crate) mod remutex;
 pub(crate) mod rwlock;
 pub(crate) mod semaphore;
+pub mod sync;

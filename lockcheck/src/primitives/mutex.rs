@@ -66,6 +66,11 @@ impl<T> Mutex<T> {
 }
 
 impl<T: ?Sized> Mutex<T> {
+    crate::primitives::assertion::held_assertions!(|this| {
+        // SAFETY: `raw` is only read for the lock's metadata; the lock state is not touched.
+        raw::mutex_meta(unsafe { this.inner.raw() })
+    });
+
     /// Acquires the mutex, blocking until it is free.
     #[inline]
     #[track_caller]

@@ -62,6 +62,19 @@ mod imp {
         <RawRwLock as lock_api::RawRwLockUpgrade>::lock_upgradable(raw)
     }
 
+    /// What the held-lock assertions know of a mutex: nothing, without instrumentation.
+    #[inline(always)]
+    pub fn mutex_meta(_: &RawMutex) -> &'static crate::primitives::assertion::Meta {
+        &()
+    }
+
+    /// What the held-lock assertions know of a reader-writer lock: nothing, without
+    /// instrumentation.
+    #[inline(always)]
+    pub fn rwlock_meta(_: &RawRwLock) -> &'static crate::primitives::assertion::Meta {
+        &()
+    }
+
     /// A blocking call from user code; nothing to mark without instrumentation.
     pub struct FreshCall;
 
@@ -111,6 +124,18 @@ mod imp {
     }
 
     pub use crate::runtime::check::hint_site;
+
+    /// The mutex's metadata, for the held-lock assertions.
+    #[inline(always)]
+    pub fn mutex_meta(raw: &RawMutex) -> &LockMeta {
+        &raw.meta
+    }
+
+    /// The reader-writer lock's metadata, for the held-lock assertions.
+    #[inline(always)]
+    pub fn rwlock_meta(raw: &RawRwLock) -> &LockMeta {
+        &raw.meta
+    }
 
     #[inline]
     pub fn fresh() -> crate::runtime::check::FreshCall {
@@ -694,6 +719,7 @@ mod imp {
 }
 
 pub(crate) use imp::{
-    fresh, hint_site, lock_fresh, mutex, read_fresh, read_recursive_fresh, rwlock, upgradable_fresh, write_fresh,
+    fresh, hint_site, lock_fresh, mutex, mutex_meta, read_fresh, read_recursive_fresh, rwlock, rwlock_meta,
+    upgradable_fresh, write_fresh,
 };
 pub use imp::{RawMutex, RawRwLock};

@@ -70,6 +70,11 @@ impl<T> ReentrantMutex<T> {
 }
 
 impl<T: ?Sized> ReentrantMutex<T> {
+    crate::primitives::assertion::held_assertions!(|this| {
+        // SAFETY: `raw` is only read for the lock's metadata; the lock state is not touched.
+        raw::mutex_meta(unsafe { this.inner.raw() })
+    });
+
     /// Acquires the mutex, blocking unless this thread already owns it.
     #[inline]
     #[track_caller]

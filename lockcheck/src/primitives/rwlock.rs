@@ -70,6 +70,11 @@ impl<T> RwLock<T> {
 }
 
 impl<T: ?Sized> RwLock<T> {
+    crate::primitives::assertion::rw_held_assertions!(|this| {
+        // SAFETY: `raw` is only read for the lock's metadata; the lock state is not touched.
+        raw::rwlock_meta(unsafe { this.inner.raw() })
+    });
+
     /// Shared access, blocking while a writer holds the lock or waits for it.
     #[inline]
     #[track_caller]

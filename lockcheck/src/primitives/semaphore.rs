@@ -76,6 +76,17 @@ impl Semaphore {
         }
     }
 
+    crate::primitives::assertion::held_assertions!(|this| this.meta());
+
+    /// What the held-lock assertions know of this semaphore.
+    #[inline(always)]
+    fn meta(&self) -> &crate::primitives::assertion::Meta {
+        #[cfg(feature = "instrument")]
+        return &self.meta;
+        #[cfg(not(feature = "instrument"))]
+        &()
+    }
+
     /// Takes one permit, waiting until one is available.
     #[inline]
     #[track_caller]

@@ -39,7 +39,7 @@ static ENABLED: AtomicU8 = AtomicU8::new(0);
 static ON_CYCLE: AtomicU8 = AtomicU8::new(0);
 
 #[inline]
-fn enabled() -> bool {
+pub(crate) fn enabled() -> bool {
     // Relaxed: the flag is derived from the environment, the same value whoever stores it.
     match ENABLED.load(Ordering::Relaxed) {
         1 => true,
@@ -514,7 +514,7 @@ fn act(fresh: &[Finding], fresh_call: bool) {
     }
 }
 
-fn held_lock(held: &Held) -> HeldLock {
+pub(crate) fn held_lock(held: &Held) -> HeldLock {
     HeldLock {
         lock: registry::lock_ref(held.class(), Some(held.id), held.rank()),
         mode: held.mode,
@@ -558,6 +558,10 @@ fn record(finding: Finding) -> Option<Finding> {
             seen.count += 1;
             None
         }
+        (Some(Finding::FailedAssertion(seen)), _) => {
+            seen.count += 1;
+            None
+        }
         (Some(_), _) => None,
         (None, _) => {
             others.push(finding.clone());
@@ -576,7 +580,20 @@ fn same_problem(a: &Finding, b: &Finding) -> bool {
                 && a.held.iter().zip(&b.held).all(|(x, y)| x.lock.class == y.lock.class && x.site == y.site)
         }
         (Finding::SelfDeadlock(a), Finding::SelfDeadlock(b)) => a.site == b.site && a.held.site == b.held.site,
+        (Finding::FailedAssertion(a), Finding::FailedAssertion(b)) => {
+            a.site == b.site
+                && a.assertion == b.assertion
+                && a.lock.as_ref().map(|l| &l.class) == b.lock.as_ref().map(|l| &l.class)
+        }
         _ => a == b,
+    }
+}
+
+/// Stores a finding raised at a call from user code (a failed assertion) and, when it is
+/// new, acts on it as `LOCKCHECK_ON_CYCLE` says: it may panic, there and then.
+pub(crate) fn raise(finding: Finding) {
+    if let Some(fresh) = record(finding) {
+        act(&[fresh], true);
     }
 }
 

@@ -575,6 +575,12 @@ impl Thread {
         }
     }
 
+    /// Whether the stack is every lock this thread holds: `false` once an acquisition went
+    /// untracked past [`MAX_DEPTH`] (the count is never taken back, so this stays `false`).
+    pub fn complete(&self) -> bool {
+        self.untracked == 0
+    }
+
     /// The held entry for `id`, if this thread holds it.
     pub fn find(&self, id: u32) -> Option<&Held> {
         self.stack().iter().rev().find(|h| h.id == id)

@@ -1,12 +1,15 @@
 //! The in-process detector: lock and thread ids (`registry`), each thread's held stack and
 //! its cache of checked contexts (`held`), the acquisition protocol every raw lock follows
-//! (`check`), the live lock-order graphs (`graph`), owner hints and the watchdog thread
-//! (`owner`, `watchdog`), the thread that prints findings (`reporter`), and the collector
-//! thread that drains the rings into the trace file (`collector`).
+//! (`check`), the held-lock assertions (`assertion`), the live lock-order graphs (`graph`),
+//! owner hints and the watchdog thread (`owner`, `watchdog`), the thread that prints findings
+//! (`reporter`), and the collector thread that drains the rings into the trace file
+//! (`collector`).
 //!
 //! It uses `record/` for events and stacks, `trace/` to write, and `analysis/` to judge; the
 //! primitives above it are its only callers.
 
+#[cfg(feature = "instrument")]
+pub(crate) mod assertion;
 #[cfg(feature = "instrument")]
 pub(crate) mod check;
 #[cfg(feature = "instrument")]

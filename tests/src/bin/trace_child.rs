@@ -162,6 +162,12 @@ fn main() {
             });
             println!("events_lost={}", lockcheck::report().events_lost);
         }
+        "assert" => {
+            // A std-style lock, and an assertion that fails while it is held.
+            let asserted = lockcheck::sync::Mutex::named("child-asserted", 0u64);
+            let _held = asserted.lock().unwrap();
+            asserted.assert_not_held();
+        }
         other => panic!("unknown scenario {other}"),
     }
 }
