@@ -361,17 +361,38 @@ fn with_recorder(record: impl FnOnce(&mut Recorder), gone: impl FnOnce()) {
     record(unsafe { &mut *ptr });
 }
 
-/// Creates and registers this thread's ring, or marks the thread as not recording.
+/// Starts recording on the calling thread as thread `tid`, if recording is on and it has not
+/// started yet. The runtime calls this when a thread registers, at its first lock and before
+/// it holds one, so that making the ring is never paid inside a critical section.
+#[cold]
+pub(crate) fn start_thread(tid: u32) {
+    if RECORDER.with(Cell::get).is_null() {
+        start_as(tid);
+    }
+}
+
+/// Creates and registers this thread's ring, or marks the thread as not recording: for a
+/// thread whose first event came before it registered.
 #[cold]
 #[inline(never)]
 fn start() -> Option<*mut Recorder> {
-    let Some(consumer) = consumer::attached() else {
+    let tid = consumer::attached().map_or(0, |consumer| (consumer.thread_id)());
+    // Registering the thread (just now, through `thread_id`) starts its recorder.
+    match RECORDER.with(Cell::get) {
+        ptr if ptr.is_null() => start_as(tid),
+        ptr => (ptr.addr() > GONE).then_some(ptr),
+    }
+}
+
+/// Creates and registers this thread's ring as thread `tid`, or marks the thread as not
+/// recording.
+fn start_as(tid: u32) -> Option<*mut Recorder> {
+    if consumer::attached().is_none() {
         RECORDER.with(|r| r.set(std::ptr::without_provenance_mut(OFF)));
         return None;
-    };
+    }
     let config = crate::config::get();
     let (spsc, producer) = Spsc::new(config.ring_capacity);
-    let tid = (consumer.thread_id)();
     let ring = Arc::new(Ring {
         spsc,
         tid,

@@ -379,6 +379,8 @@ impl Thread {
     #[inline(never)]
     fn register(&mut self) {
         self.tid = registry::register_thread(current_thread_name());
+        // The thread's first lock, not held yet: the time to make its ring.
+        crate::record::ring::start_thread(self.tid);
         // Touching the guard registers its destructor. During teardown it may be gone
         // already; the thread's exit is then not watched, which is all it can mean.
         let _ = EXIT.try_with(|_| ());

@@ -52,6 +52,16 @@ fn first_registration() -> bool {
     crate::runtime::collector::start()
 }
 
+/// Runs [`first_registration`] before `main`.
+#[cfg(feature = "instrument")]
+// SAFETY (of running before `main`): this only reads the environment, creates the trace file
+// and spawns lockcheck's own threads, none of which needs anything `main` sets up; it never
+// panics (failures are one warning line), and nothing else in the crate runs before it.
+#[ctor::ctor(unsafe)]
+fn start_before_main() {
+    first_registration();
+}
+
 /// The next lock instance id (0 means "not registered").
 static NEXT_LOCK_ID: AtomicU32 = AtomicU32::new(1);
 

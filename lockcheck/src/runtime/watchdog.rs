@@ -415,3 +415,62 @@ fn thread_state(seen: &Seen, now: Instant, blocked_by: Option<String>) -> Thread
         stack: seen.stack.as_ref().map(stack::resolve_raw).unwrap_or_default(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::cell::RefCell;
+    use std::panic::Location;
+
+    use super::*;
+    use crate::analysis::report::LockKind;
+
+    /// What a stepped wait did, in order.
+    #[derive(Debug, PartialEq)]
+    enum Step {
+        TimedBlock(Duration),
+        Block,
+    }
+
+    #[test]
+    fn a_long_wait_takes_its_stack_while_it_still_waits() {
+        let meta = LockMeta::new(LockKind::Mutex, Some("stepped"), None, None);
+        let acq = Acquire::new(1, registry::class_word(1, None), Mode::Exclusive, LockKind::Mutex, Location::caller());
+        let started = Instant::now();
+        let steps = RefCell::new(Vec::new());
+        let stack_after = Duration::from_micros(20);
+        let (acquired, stack) = wait(
+            &meta,
+            &acq,
+            started,
+            None,
+            Some(started + stack_after),
+            || {
+                steps.borrow_mut().push(Step::Block);
+                true
+            },
+            // The lock stays busy past the first step: the thread takes its stack, then blocks
+            // again, and only that second block acquires.
+            |until| {
+                steps.borrow_mut().push(Step::TimedBlock(until - started));
+                false
+            },
+        );
+        assert!(acquired);
+        let steps = steps.into_inner();
+        assert_eq!(steps.first(), Some(&Step::TimedBlock(stack_after)), "{steps:?}");
+        assert_eq!(steps.last(), Some(&Step::Block), "{steps:?}");
+        if stack::enabled() {
+            assert!(stack.is_some_and(|s| !s.addresses().is_empty()), "taken between the two blocks");
+        }
+    }
+
+    #[test]
+    fn a_wait_that_ends_before_the_step_takes_no_stack() {
+        let meta = LockMeta::new(LockKind::Mutex, Some("short"), None, None);
+        let acq = Acquire::new(2, registry::class_word(2, None), Mode::Exclusive, LockKind::Mutex, Location::caller());
+        let started = Instant::now();
+        let (acquired, stack) =
+            wait(&meta, &acq, started, None, Some(started + Duration::from_micros(20)), || unreachable!(), |_| true);
+        assert!(acquired && stack.is_none());
+    }
+}
