@@ -299,6 +299,12 @@ impl Collector {
             self.finished = true;
         }
         self.write(|out| out.flush());
+        if kind == Flush::Exit && self.classes.is_empty() && self.threads.is_empty() {
+            // Started before `main`, the collector created a trace for a process that never
+            // took a lock (a build tool, the `lockcheck` command itself): it leaves none.
+            self.out = None;
+            let _ = std::fs::remove_file(&self.path);
+        }
     }
 
     /// Declares the stacks interned since the last call (long waits', new order edges'),
