@@ -99,6 +99,10 @@ pub struct Stats {
     pub events: u64,
     /// Events lost by the recorder: event-based columns are then incomplete.
     pub events_lost: u64,
+    /// Stacks the recorders took inside the waits counted here (long waits, for the trace).
+    pub own_wait_stacks: u64,
+    /// What taking them cost, in ns: lockcheck's own time, included in the wait figures.
+    pub own_wait_stack_ns: u64,
     /// Traces read only in part.
     pub warnings: Vec<String>,
 }
@@ -293,6 +297,8 @@ pub fn stats(inputs: &[PathBuf], options: &StatsOptions) -> Result<Stats, Error>
         traces: traces.len(),
         events: traces.iter().map(|t| t.data.events).sum(),
         events_lost: traces.iter().map(|t| t.data.events_lost()).sum(),
+        own_wait_stacks: traces.iter().map(|t| t.data.own_time.wait_stacks).sum(),
+        own_wait_stack_ns: traces.iter().map(|t| t.data.own_time.wait_stack_ns).sum(),
         warnings: traces.iter().flat_map(load::Trace::warnings).collect(),
     })
 }
@@ -368,6 +374,14 @@ pub fn render_text(stats: &Stats) -> String {
         if stats.traces == 1 { "trace" } else { "traces" },
         stats.events
     );
+    if stats.own_wait_stacks > 0 {
+        out += &format!(
+            "waits include lockcheck's own time: {} {} taken while waiting, {} in all\n",
+            stats.own_wait_stacks,
+            if stats.own_wait_stacks == 1 { "stack" } else { "stacks" },
+            duration(stats.own_wait_stack_ns)
+        );
+    }
     if stats.events_lost > 0 {
         out += &format!(
             "lockcheck: warning: {} events were lost (a ring was full): acquisitions, contended and wait totals \

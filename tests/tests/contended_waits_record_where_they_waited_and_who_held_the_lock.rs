@@ -28,13 +28,19 @@ fn contended_waits_record_where_they_waited_and_who_held_the_lock() {
     assert!(long.len() >= 5, "{waits:?}");
 
     let holder = thread(&data, "holder");
+    // The waiter takes its stack while it still waits, 20 µs into the wait: a round in which
+    // it was descheduled before blocking (a loaded machine) can wait long and still find the
+    // lock free at that moment, and take none. Most rounds block, and take one.
+    let stacked = long.iter().filter(|(_, stack, _)| stack.is_some()).count();
+    assert!(stacked >= 5, "{waits:?}");
     for (_, stack, who) in &long {
         let who = who.expect("a wait for an exclusive owner names it");
         assert_eq!(who.thread, holder);
         let site = &data.sites[&who.site];
         assert!(site.file.ends_with("trace_child.rs") && site.line == holder_line, "{site:?}, line {holder_line}");
 
-        let frames = &data.stacks[&stack.expect("a 2 ms wait is past the 20 µs default")];
+        let Some(stack) = stack else { continue };
+        let frames = &data.stacks[stack];
         assert!(frames[0].contains("trace_child::wait_for_the_ledger"), "innermost first: {frames:#?}");
         assert!(frames[0].contains("trace_child.rs:"), "{frames:#?}");
         assert!(!frames.iter().any(|f| f.contains("lockcheck::")), "lockcheck's frames are trimmed: {frames:#?}");

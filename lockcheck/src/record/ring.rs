@@ -33,7 +33,7 @@ use super::consumer;
 use crate::analysis::report::Mode;
 use crate::record::event::{Event, Kind, Record};
 use crate::record::stack::{self, RawStack};
-use crate::trace::LockCounters;
+use crate::trace::{LockCounters, OwnTime};
 use spsc::{Push, Spsc};
 
 /// One thread's ring and what the collector needs to know beside its records.
@@ -460,6 +460,28 @@ pub(crate) fn wait_stack_after() -> Option<Duration> {
     let mut after = None;
     with_recorder(|r| after = r.wants_stack().then(|| Duration::from_nanos(r.stack_after_ns)), || {});
     after
+}
+
+/// Stacks taken inside recorded waits, and their nanoseconds in all (see [`own_time`]).
+static OWN_WAIT_STACKS: AtomicU64 = AtomicU64::new(0);
+static OWN_WAIT_STACK_NS: AtomicU64 = AtomicU64::new(0);
+
+/// Counts a stack a waiting thread took for the trace, and how long it took: lockcheck's own
+/// time inside that wait.
+#[cold]
+pub(crate) fn own_wait_stack(nanos: u64) {
+    // Relaxed: totals read at snapshots; nothing is published with them.
+    OWN_WAIT_STACKS.fetch_add(1, Ordering::Relaxed);
+    OWN_WAIT_STACK_NS.fetch_add(nanos, Ordering::Relaxed);
+}
+
+/// lockcheck's own time inside the waits recorded so far.
+pub(crate) fn own_time() -> OwnTime {
+    // Relaxed: see `own_wait_stack`; the two may be a stack apart, which a snapshot allows.
+    OwnTime {
+        wait_stacks: OWN_WAIT_STACKS.load(Ordering::Relaxed),
+        wait_stack_ns: OWN_WAIT_STACK_NS.load(Ordering::Relaxed),
+    }
 }
 
 /// A held lock was released.

@@ -310,11 +310,14 @@ fn wait(
     let started = Instant::now();
     let deadline = timeout.and_then(|t| t.deadline(started));
     let stack_at = ring::wait_stack_after().and_then(|after| started.checked_add(after));
-    let (ok, stack) = watchdog::wait(meta, acq, started, deadline, stack_at, block, block_until);
+    let stepped = watchdog::wait(meta, acq, started, deadline, stack_at, block, block_until);
     let nanos = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
     // A stack taken for the watchdog alone (the trace wanted none) stays out of the trace.
-    let stack = stack.filter(|_| stack_at.is_some());
-    (ok, Waited { nanos, holder, stack })
+    let stack = stepped.stack.filter(|_| stack_at.is_some());
+    if stack.is_some() {
+        ring::own_wait_stack(stepped.stack_ns);
+    }
+    (stepped.acquired, Waited { nanos, holder, stack })
 }
 
 /// A `try_lock`: never blocks, so it is not checked and adds no edge into the lock; once

@@ -30,7 +30,7 @@ use crate::record::stack;
 use crate::runtime::registry;
 use crate::runtime::{check, graph, held};
 use crate::trace::{
-    self, BatchEncoder, ClassDecl, Header, LockCounters, LockDecl, RawStackDecl, ThreadDecl, TraceWriter,
+    self, BatchEncoder, ClassDecl, Header, LockCounters, LockDecl, OwnTime, RawStackDecl, ThreadDecl, TraceWriter,
 };
 use modules::Modules;
 use records::Counted;
@@ -205,6 +205,7 @@ struct Collector {
     /// The overflow totals last written, to write only the locks whose totals changed.
     last_overflow: HashMap<u32, LockCounters>,
     last_findings: Vec<Finding>,
+    last_own_time: OwnTime,
     last_edges: Vec<OrderEdge>,
     finished: bool,
 }
@@ -256,6 +257,7 @@ impl Collector {
             last_dropped: Vec::new(),
             last_overflow: HashMap::new(),
             last_findings: Vec::new(),
+            last_own_time: OwnTime::default(),
             last_edges: Vec::new(),
             finished: false,
         })
@@ -402,6 +404,12 @@ impl Collector {
             self.write(|out| out.counters(&counters));
         }
         self.last_overflow = overflow;
+
+        let own = ring::own_time();
+        if own != self.last_own_time {
+            self.write(|out| out.own_time(&own));
+            self.last_own_time = own;
+        }
 
         let findings = check::recorded();
         if findings != self.last_findings {

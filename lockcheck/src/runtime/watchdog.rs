@@ -51,8 +51,17 @@ fn threshold() -> Option<Duration> {
     }
 }
 
-/// Blocks on a contended lock with the wait published; returns whether it acquired, and the
-/// stack the waiter took while it waited, if it took one.
+/// How a stepped wait ended.
+pub(crate) struct Stepped {
+    /// Whether it acquired the lock.
+    pub acquired: bool,
+    /// The stack the waiter took while it waited, if it took one.
+    pub stack: Option<RawStack>,
+    /// How long taking it took: lockcheck's own time inside the wait.
+    pub stack_ns: u64,
+}
+
+/// Blocks on a contended lock with the wait published.
 ///
 /// `block` waits as the caller asked (for good, or until its own timeout); `block_until`
 /// waits until an instant, and `deadline` is the caller's own deadline, if any. The wait is
@@ -68,34 +77,38 @@ pub(crate) fn wait(
     stack_at: Option<Instant>,
     block: impl FnOnce() -> bool,
     mut block_until: impl FnMut(Instant) -> bool,
-) -> (bool, Option<RawStack>) {
+) -> Stepped {
     let slot = threshold().and_then(|threshold| Some((publish(meta, acq, started, deadline.is_some())?, threshold)));
     let _published = slot.as_ref().map(|(slot, _)| Published(slot));
     let watchdog_step = slot.as_ref().and_then(|(_, threshold)| started.checked_add(*threshold / 2));
     let mut steps = [stack_at, watchdog_step];
     steps.sort_unstable_by_key(|step| step.map(|at| (false, at)).unwrap_or((true, started)));
-    let mut stack = None;
+    let mut out = Stepped { acquired: false, stack: None, stack_ns: 0 };
     for step in steps.into_iter().flatten() {
         if let Some(deadline) = deadline.filter(|&d| d <= step) {
-            return (block_until(deadline), stack);
+            out.acquired = block_until(deadline);
+            return out;
         }
         if block_until(step) {
-            return (true, stack);
+            out.acquired = true;
+            return out;
         }
-        if stack.is_none() {
-            stack = stack::capture();
+        if out.stack.is_none() {
+            let capture = Instant::now();
+            out.stack = stack::capture();
+            out.stack_ns = u64::try_from(capture.elapsed().as_nanos()).unwrap_or(u64::MAX);
         }
         if Some(step) == watchdog_step {
             if let Some((slot, _)) = &slot {
-                slot.publish_stack(stack);
+                slot.publish_stack(out.stack);
             }
         }
     }
-    let ok = match deadline {
+    out.acquired = match deadline {
         Some(deadline) => block_until(deadline),
         None => block(),
     };
-    (ok, stack)
+    out
 }
 
 /// One thread's wait slot: written by its thread on the contended path, read by the
@@ -438,7 +451,7 @@ mod tests {
         let started = Instant::now();
         let steps = RefCell::new(Vec::new());
         let stack_after = Duration::from_micros(20);
-        let (acquired, stack) = wait(
+        let Stepped { acquired, stack, .. } = wait(
             &meta,
             &acq,
             started,
@@ -469,7 +482,7 @@ mod tests {
         let meta = LockMeta::new(LockKind::Mutex, Some("short"), None, None);
         let acq = Acquire::new(2, registry::class_word(2, None), Mode::Exclusive, LockKind::Mutex, Location::caller());
         let started = Instant::now();
-        let (acquired, stack) =
+        let Stepped { acquired, stack, .. } =
             wait(&meta, &acq, started, None, Some(started + Duration::from_micros(20)), || unreachable!(), |_| true);
         assert!(acquired && stack.is_none());
     }

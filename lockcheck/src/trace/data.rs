@@ -5,7 +5,8 @@ use std::io::Read;
 use std::path::Path;
 
 use super::{
-    Chunk, ClassDecl, Event, Header, LockCounters, LockDecl, ModuleDecl, OrderEdge, RawFrame, TraceError, TraceReader,
+    Chunk, ClassDecl, Event, Header, LockCounters, LockDecl, ModuleDecl, OrderEdge, OwnTime, RawFrame, TraceError,
+    TraceReader,
 };
 use crate::analysis::report::{Finding, Site};
 
@@ -32,6 +33,8 @@ pub struct TraceData {
     pub raw_stacks: BTreeMap<u32, Vec<RawFrame>>,
     /// The loaded objects raw stacks name, by id.
     pub modules: BTreeMap<u32, ModuleDecl>,
+    /// lockcheck's own time inside the recorded waits (included in them).
+    pub own_time: OwnTime,
     /// Exact per-lock counters, by lock id.
     pub counters: BTreeMap<u32, LockCounters>,
     /// Events dropped because a ring was full, by thread id.
@@ -102,6 +105,7 @@ impl TraceData {
                 Chunk::RawStack(s) => {
                     data.raw_stacks.insert(s.id, s.frames);
                 }
+                Chunk::OwnTime(own) => data.own_time = own,
                 Chunk::Events(batch) => {
                     for event in batch.events() {
                         match event {

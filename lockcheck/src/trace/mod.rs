@@ -35,6 +35,7 @@
 //! | 12 | stack | id, frame count, frames (strings, innermost first): a symbolised stack (versions 2 and 3) |
 //! | 13 | module | id, path, load bias, build id (length, bytes): a loaded object stack addresses belong to |
 //! | 14 | raw stack | id, frame count, frames (module id + 1, or 0 if none; address within the module, or absolute), innermost first |
+//! | 15 | own time | lockcheck's own work inside the waits recorded: stacks taken, and their nanoseconds in all (cumulative) |
 //!
 //! An event is one byte — kind (bits 0–2), mode (bits 3–5), "same lock as the previous
 //! event" (bit 6), "a wait's stack and holder follow" (bit 7) — then, unless bit 6 is set, the
@@ -101,6 +102,7 @@ pub(crate) mod kind {
     pub const STACK: u8 = 12;
     pub const MODULE: u8 = 13;
     pub const RAW_STACK: u8 = 14;
+    pub const OWN_TIME: u8 = 15;
 }
 
 /// Why a trace could not be read (completely).
@@ -244,6 +246,17 @@ pub struct RawStackDecl {
     pub frames: Vec<RawFrame>,
 }
 
+/// lockcheck's own work inside the waits a trace records: a long wait's stack is taken by the
+/// waiting thread while it waits, and when the lock comes free meanwhile, the wait lasts that
+/// much longer than the program's own. Readers say so next to wait figures.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct OwnTime {
+    /// Stacks taken inside waits.
+    pub wait_stacks: u64,
+    /// Their nanoseconds, in all.
+    pub wait_stack_ns: u64,
+}
+
 /// Who held the lock a contended acquisition waited for, as the waiter saw it when it began
 /// to wait.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -356,6 +369,8 @@ pub enum Chunk {
     Module(ModuleDecl),
     /// A stack declared as return addresses.
     RawStack(RawStackDecl),
+    /// lockcheck's own time inside recorded waits, so far.
+    OwnTime(OwnTime),
     /// The process flushed at exit.
     End,
     /// A chunk kind this version does not know (skipped).

@@ -8,8 +8,8 @@ use super::codec::{checksum, unzigzag, Decoder};
 use super::writer::code;
 use super::{kind, kind_from_code, mode_from_code, Chunk, ClassDecl, Event, EventKind, Header, Holder, LockCounters};
 use super::{
-    LockDecl, ModuleDecl, RawFrame, RawStackDecl, SiteDecl, StackDecl, ThreadDecl, TraceError, FRAME_LEN, MAGIC,
-    MAX_CHUNK_LEN,
+    LockDecl, ModuleDecl, OwnTime, RawFrame, RawStackDecl, SiteDecl, StackDecl, ThreadDecl, TraceError, FRAME_LEN,
+    MAGIC, MAX_CHUNK_LEN,
 };
 use super::{OLDEST_VERSION, PREAMBLE_LEN, VERSION};
 use crate::analysis::report::Site;
@@ -214,6 +214,7 @@ fn decode(kind: u8, payload: Vec<u8>, offset: u64, version: u16) -> Result<Chunk
             }
             Chunk::RawStack(RawStackDecl { id, frames })
         }
+        kind::OWN_TIME => Chunk::OwnTime(OwnTime { wait_stacks: d.varint()?, wait_stack_ns: d.varint()? }),
         other => return Ok(Chunk::Unknown { kind: other, len: payload.len() as u32 }),
     };
     if !d.is_empty() {

@@ -140,6 +140,7 @@ fn sample() -> Vec<u8> {
     w.counters(&[(1, LockCounters { acquisitions: 9, contended: 2, wait_ns: 1_500 })]).unwrap();
     w.findings(&[finding()]).unwrap();
     w.edges(&[edge()]).unwrap();
+    w.own_time(&OwnTime { wait_stacks: 3, wait_stack_ns: 31_000 }).unwrap();
     w.end().unwrap();
     w.into_inner()
 }
@@ -148,7 +149,7 @@ fn sample() -> Vec<u8> {
 fn every_chunk_and_event_kind_round_trips() {
     let bytes = sample();
     let chunks: Vec<Chunk> = TraceReader::new(&bytes[..]).unwrap().map(Result::unwrap).collect();
-    assert_eq!(chunks.len(), 17);
+    assert_eq!(chunks.len(), 18);
     assert!(
         matches!(&chunks[0], Chunk::Header(h) if h.pid == 4242 && h.program == "bank" && h.start_unix_ns == 1 << 60)
     );
@@ -174,6 +175,7 @@ fn every_chunk_and_event_kind_round_trips() {
     assert_eq!(data.modules[&2], module());
     assert_eq!(data.raw_stacks[&7], raw_stack().frames);
     assert_eq!(data.header.as_ref().unwrap().cwd, "/src/bank");
+    assert_eq!(data.own_time, OwnTime { wait_stacks: 3, wait_stack_ns: 31_000 });
     assert_eq!(data.events_lost(), 18);
     assert_eq!(data.class_of(1).unwrap().label, "accounts");
     assert_eq!(data.counters[&1].contended, 2);
@@ -198,7 +200,7 @@ fn a_trace_cut_anywhere_reads_up_to_its_last_complete_chunk() {
             Some(other) => panic!("cut at {cut}: {other}"),
         }
         assert!(data.events == 0 || data.events == full.events, "batches are all or nothing");
-        assert!(whole <= 17);
+        assert!(whole <= 18);
     }
     assert!(matches!(TraceReader::new(&bytes[..5]), Err(TraceError::Truncated { offset: 0 })));
     assert!(matches!(TraceReader::new(&[][..]), Err(TraceError::Truncated { offset: 0 })));

@@ -5,7 +5,9 @@ use std::io::{self, Write};
 
 use super::codec::{checksum, opt_code, put_opt, put_str, put_varint, put_varint_at, zigzag};
 use super::{kind, kind_code, mode_code, ClassDecl, Event, EventKind, Header, LockCounters, LockDecl, OrderEdge};
-use super::{Holder, ModuleDecl, RawStackDecl, SiteDecl, StackDecl, ThreadDecl, MAGIC, MAX_CHUNK_LEN, VERSION};
+use super::{
+    Holder, ModuleDecl, OwnTime, RawStackDecl, SiteDecl, StackDecl, ThreadDecl, MAGIC, MAX_CHUNK_LEN, VERSION,
+};
 use crate::analysis::report::Finding;
 
 /// Writes a trace: the preamble on creation, then one call per chunk. Each chunk reaches `out`
@@ -310,6 +312,13 @@ impl<W: Write> TraceWriter<W> {
             put_varint(&mut self.buf, frame.address);
         }
         self.chunk(kind::RAW_STACK)
+    }
+
+    /// lockcheck's own time inside recorded waits, so far.
+    pub fn own_time(&mut self, own: &OwnTime) -> io::Result<()> {
+        put_varint(&mut self.buf, own.wait_stacks);
+        put_varint(&mut self.buf, own.wait_stack_ns);
+        self.chunk(kind::OWN_TIME)
     }
 
     /// An events chunk; `time_ns` is when the batch was collected, since the trace started.

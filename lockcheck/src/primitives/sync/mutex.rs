@@ -69,7 +69,7 @@ impl<T> Mutex<T> {
     #[inline]
     #[track_caller]
     const fn build(name: Option<&'static str>, rank: Option<u32>, value: T) -> Mutex<T> {
-        let raw = raw::mutex(crate::LockKind::Mutex, name, rank, Location::caller());
+        let raw = raw::mutex(crate::analysis::report::LockKind::Mutex, name, rank, Location::caller());
         Mutex { poison: poison::Flag::new(), inner: lock_api::Mutex::from_raw(raw, value) }
     }
 }

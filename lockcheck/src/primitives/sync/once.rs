@@ -34,7 +34,7 @@ pub struct OnceLock<T> {
     inner: std::sync::OnceLock<T>,
     /// Held by the thread that initialises the cell, for as long as its initialiser runs.
     #[cfg(feature = "instrument")]
-    gate: crate::Mutex<()>,
+    gate: crate::primitives::mutex::Mutex<()>,
 }
 
 impl<T> OnceLock<T> {
@@ -45,7 +45,7 @@ impl<T> OnceLock<T> {
         OnceLock {
             inner: std::sync::OnceLock::new(),
             #[cfg(feature = "instrument")]
-            gate: crate::Mutex::new(()),
+            gate: crate::primitives::mutex::Mutex::new(()),
         }
     }
 
@@ -57,7 +57,7 @@ impl<T> OnceLock<T> {
         OnceLock {
             inner: std::sync::OnceLock::new(),
             #[cfg(feature = "instrument")]
-            gate: crate::Mutex::named(name, ()),
+            gate: crate::primitives::mutex::Mutex::named(name, ()),
         }
     }
 
@@ -70,7 +70,7 @@ impl<T> OnceLock<T> {
         OnceLock {
             inner: std::sync::OnceLock::new(),
             #[cfg(feature = "instrument")]
-            gate: crate::Mutex::ranked(name, rank, ()),
+            gate: crate::primitives::mutex::Mutex::ranked(name, rank, ()),
         }
     }
 
