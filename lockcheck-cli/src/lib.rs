@@ -18,11 +18,13 @@ pub mod dot;
 mod error;
 pub mod flame;
 pub mod format;
+pub mod html;
 pub mod load;
 pub mod run;
 pub mod stats;
 pub mod suppress;
 pub mod symbolize;
+pub mod timeline;
 mod units;
 
 pub use error::Error;
