@@ -29,19 +29,17 @@ pub(super) struct EventWriter<W: Write> {
 }
 
 impl<W: Write> EventWriter<W> {
-    /// Opens the document: the clock's base and what may have been left out, then the
-    /// event array.
-    pub(super) fn new(out: W, base_unix_ns: u64, min_len_ns: u64, left_out: u64) -> io::Result<EventWriter<W>> {
+    /// Opens the document and its event array.
+    pub(super) fn new(out: W) -> io::Result<EventWriter<W>> {
         let mut out = BufWriter::with_capacity(1 << 20, out);
-        let other = json!({
-            "clock": "ts: microseconds since the earliest traced process started; that start, in ns since the Unix epoch, is start_unix_ns",
-            "start_unix_ns": base_unix_ns,
-            "placement": "events carry no clock: each wait and hold keeps its measured length and is placed at the earliest time consistent with its thread's order and the time the collector took its batch (every 100 ms or sooner)",
-            "left_out": left_out,
-            "left_out_shorter_than_ns": min_len_ns,
-        });
-        writeln!(out, "{{\"displayTimeUnit\":\"ns\",\"otherData\":{other},\"traceEvents\":[")?;
+        out.write_all(b"{\"traceEvents\":[\n")?;
         Ok(EventWriter { out, written: 0, slices: 0, tracks: Vec::new(), names: Vec::new() })
+    }
+
+    /// Slices written so far.
+    #[inline]
+    pub(super) fn slices(&self) -> u64 {
+        self.slices
     }
 
     fn next(&mut self) -> io::Result<()> {
@@ -193,9 +191,17 @@ impl<W: Write> EventWriter<W> {
         Ok(())
     }
 
-    /// Closes the document; returns the slices written.
-    pub(super) fn finish(mut self) -> io::Result<u64> {
-        self.out.write_all(b"\n]}\n")?;
+    /// Closes the event array, then says what the clock is (its base: `base_unix_ns`) and
+    /// what was left out; returns the slices written.
+    pub(super) fn finish(mut self, base_unix_ns: u64, min_len_ns: u64, left_out: u64) -> io::Result<u64> {
+        let other = json!({
+            "clock": "ts: microseconds since the earliest traced process started; that start, in ns since the Unix epoch, is start_unix_ns",
+            "start_unix_ns": base_unix_ns,
+            "placement": "events carry no clock: each wait and hold keeps its measured length and is placed at the earliest time consistent with its thread's order and the time the collector took its batch (every 100 ms or sooner)",
+            "left_out": left_out,
+            "left_out_shorter_than_ns": min_len_ns,
+        });
+        write!(self.out, "\n],\"displayTimeUnit\":\"ns\",\"otherData\":{other}}}\n")?;
         self.out.flush()?;
         Ok(self.slices)
     }

@@ -7,7 +7,8 @@
 //! - after the thread's previous event, and after its previous batch was collected;
 //! - a wait ends at least its length after the thread's previous event (the wait began
 //!   after it); a sampled release at least its hold after its acquisition;
-//! - never after its own batch was collected.
+//! - never after its own batch was collected, unless its measured length would then reach
+//!   back before the trace started: the measurement wins.
 //!
 //! Waits and holds keep their measured lengths; where they sit inside a collection period
 //! is this earliest-consistent estimate.
@@ -51,14 +52,35 @@ struct ThreadClock {
     floor: u64,
     /// Where the thread's previous event was placed.
     cursor: u64,
-    /// Locks it holds: when and where each was taken.
-    held: HashMap<u32, (u64, u32)>,
+    /// Locks it holds: which, when and where each was taken, most recent last. A thread
+    /// holds few locks and releases the latest first, so a search from the end is short.
+    held: Vec<(u32, u64, u32)>,
 }
+
+impl ThreadClock {
+    #[inline]
+    fn take(&mut self, lock: u32, at: u64, site: u32) {
+        // A lock whose release was lost is still listed: taking it again replaces it.
+        self.release(lock);
+        self.held.push((lock, at, site));
+    }
+
+    #[inline]
+    fn release(&mut self, lock: u32) -> Option<(u64, u32)> {
+        let i = self.held.iter().rposition(|&(l, _, _)| l == lock)?;
+        let (_, at, site) = self.held.remove(i);
+        Some((at, site))
+    }
+}
+
+/// Thread ids up to this index a vector; any other (a damaged trace's) a map.
+const DENSE_THREADS: u32 = 1 << 16;
 
 /// One trace's clocks, one per thread.
 #[derive(Default)]
 pub(super) struct Layout {
-    threads: HashMap<u32, ThreadClock>,
+    dense: Vec<ThreadClock>,
+    sparse: HashMap<u32, ThreadClock>,
     /// The latest batch collection time seen.
     pub(super) last_batch: u64,
 }
@@ -69,7 +91,15 @@ impl Layout {
     #[inline]
     pub(super) fn place(&mut self, batch: u64, event: &Event) -> Option<Slice> {
         self.last_batch = self.last_batch.max(batch);
-        let clock = self.threads.entry(event.thread).or_default();
+        let clock = if event.thread < DENSE_THREADS {
+            let i = event.thread as usize;
+            if i >= self.dense.len() {
+                self.dense.resize_with(i + 1, ThreadClock::default);
+            }
+            &mut self.dense[i]
+        } else {
+            self.sparse.entry(event.thread).or_default()
+        };
         if batch != clock.batch {
             (clock.floor, clock.batch) = (clock.batch, batch);
         }
@@ -77,25 +107,26 @@ impl Layout {
         let at = |earliest: u64| earliest.max(floor).max(cursor).min(batch.max(cursor));
         match event.kind {
             EventKind::Acquired { site, wait_ns, .. } => {
-                let end = at(cursor.saturating_add(wait_ns.unwrap_or(0)));
+                let wait = wait_ns.unwrap_or(0);
+                let end = at(cursor.saturating_add(wait)).max(wait);
                 clock.cursor = end;
-                clock.held.insert(event.lock, (end, site));
-                wait_ns.map(|w| Slice::Wait { start: end.saturating_sub(w), end, site, timed_out: false })
+                clock.take(event.lock, end, site);
+                wait_ns.map(|w| Slice::Wait { start: end - w, end, site, timed_out: false })
             }
             EventKind::TimedOut { site, wait_ns, .. } => {
-                let end = at(cursor.saturating_add(wait_ns));
+                let end = at(cursor.saturating_add(wait_ns)).max(wait_ns);
                 clock.cursor = end;
-                Some(Slice::Wait { start: end.saturating_sub(wait_ns), end, site, timed_out: true })
+                Some(Slice::Wait { start: end - wait_ns, end, site, timed_out: true })
             }
             EventKind::Released { hold_ns } => {
-                let taken = clock.held.remove(&event.lock);
+                let taken = clock.release(event.lock);
                 let earliest = match (taken, hold_ns) {
                     (Some((t, _)), Some(h)) => t.saturating_add(h),
                     _ => cursor,
                 };
-                let end = at(earliest);
+                let end = at(earliest).max(hold_ns.unwrap_or(0));
                 clock.cursor = end;
-                hold_ns.map(|h| Slice::Hold { start: end.saturating_sub(h), end, site: taken.map(|(_, s)| s) })
+                hold_ns.map(|h| Slice::Hold { start: end - h, end, site: taken.map(|(_, s)| s) })
             }
             EventKind::TryFailed { .. } => {
                 clock.cursor = at(cursor);

@@ -7,11 +7,12 @@
 //! process, events are placed as [`layout`] explains: the waits' and holds' lengths are
 //! measured, their positions are the earliest consistent with the trace.
 //!
-//! Output streams: nothing per event is kept. Traces are read twice, once to count the
-//! slices (by length) and once to write them; when there are more than
+//! Output streams: nothing per event is kept. Traces are read twice, once to measure the
+//! slices' lengths (see [`budget`]) and once to write them; when there are more than
 //! [`TimelineOptions::max_slices`], the shortest are left out and the file says how many and
 //! below which length, so that a 100M-event trace still opens.
 
+mod budget;
 mod events;
 mod layout;
 
@@ -54,7 +55,7 @@ impl Default for TimelineOptions {
 pub struct Written {
     /// Wait and hold slices written.
     pub slices: u64,
-    /// Slices in the window left out because they were shorter than `min_len_ns`.
+    /// Slices in the window left out: shorter than `min_len_ns`, or past the limit.
     pub left_out: u64,
     /// The shortest slice length kept, in ns (0: every slice kept).
     pub min_len_ns: u64,
@@ -68,6 +69,9 @@ pub fn parse_time(option: &'static str, text: &str) -> Result<u64, Error> {
     let text = text.trim();
     let split = text.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(text.len());
     let (number, unit) = text.split_at(split);
+    let value: f64 = number
+        .parse()
+        .map_err(|_| Error::Option { option, message: format!("`{text}` is not a time (like 1.5s or 200ms)") })?;
     let scale = match unit.trim() {
         "ns" => 1.0,
         "us" | "µs" => 1e3,
@@ -75,9 +79,6 @@ pub fn parse_time(option: &'static str, text: &str) -> Result<u64, Error> {
         "s" | "" => 1e9,
         other => return Err(Error::Option { option, message: format!("unknown unit `{other}` (ns, us, ms or s)") }),
     };
-    let value: f64 = number
-        .parse()
-        .map_err(|_| Error::Option { option, message: format!("`{text}` is not a time (like 1.5s or 200ms)") })?;
     Ok((value * scale).round() as u64)
 }
 
@@ -94,31 +95,32 @@ pub fn timeline(inputs: &[PathBuf], options: &TimelineOptions, out: impl Write) 
     let window = Window { from: options.from.unwrap_or(0), to: options.to.unwrap_or(u64::MAX) };
     let offsets: Vec<u64> = starts.iter().map(|s| s - base).collect();
 
-    // First read: how many slices of each length (by power of two) the window holds.
-    let mut counts = [0u64; 65];
-    let mut layouts: Vec<Layout> = Vec::new();
-    load::load_timed(&files, &options.load, |index, _, batch, event| {
+    // First read: how long the slices in the window are, to leave out the shortest.
+    let counts = budget::lengths(&files, options, |index, batch, event, layouts: &mut Vec<Layout>| {
         while layouts.len() <= index {
             layouts.push(Layout::default());
         }
-        if let Some(slice) = layouts[index].place(batch, event) {
-            if window.holds(slice, offsets[index]) {
-                counts[bucket(slice.len())] += 1;
-            }
-        }
+        let slice = layouts[index].place(batch, event)?;
+        window.holds(slice, offsets[index]).then(|| slice.len())
     })?;
-    let (min_len_ns, left_out) = threshold(&counts, options.max_slices);
+    let min_len_ns = budget::threshold(&counts, options.max_slices);
 
-    // Second read: write them.
-    let mut writer = EventWriter::new(out, base, min_len_ns, left_out).map_err(Error::Output)?;
+    // Second read: write them, the shortest left out, and never more than the limit (the
+    // first read may have estimated).
+    let mut writer = EventWriter::new(out).map_err(Error::Output)?;
     let mut layouts: Vec<Layout> = Vec::new();
-    let mut failure = None;
+    let (mut failure, mut left_out) = (None, 0u64);
     let traces = load::load_timed(&files, &options.load, |index, data, batch, event| {
         while layouts.len() <= index {
             layouts.push(Layout::default());
         }
         let Some(slice) = layouts[index].place(batch, event) else { return };
-        if slice.len() >= min_len_ns && window.holds(slice, offsets[index]) && failure.is_none() {
+        if !window.holds(slice, offsets[index]) {
+            return;
+        }
+        if slice.len() < min_len_ns || writer.slices() >= options.max_slices {
+            left_out += 1;
+        } else if failure.is_none() {
             failure = writer.slice(index, offsets[index], data, event, slice).err();
         }
     })?;
@@ -131,7 +133,7 @@ pub fn timeline(inputs: &[PathBuf], options: &TimelineOptions, out: impl Write) 
         let instants = (window.from..=window.to).contains(&at);
         writer.process(index, &trace.data, offsets[index], end, instants).map_err(Error::Output)?;
     }
-    let slices = writer.finish().map_err(Error::Output)?;
+    let slices = writer.finish(base, min_len_ns, left_out).map_err(Error::Output)?;
     let mut warnings: Vec<String> = traces.iter().flat_map(load::Trace::warning).collect();
     let lost: u64 = traces.iter().map(|t| t.data.events_lost()).sum();
     if lost > 0 {
@@ -154,28 +156,6 @@ impl Window {
         let (start, end) = slice.span();
         offset + end >= self.from && offset + start <= self.to
     }
-}
-
-/// The power-of-two bucket of a length: 0 for 0, else 1 + its highest bit.
-#[inline]
-fn bucket(len: u64) -> usize {
-    (u64::BITS - len.leading_zeros()) as usize
-}
-
-/// The shortest length to keep so that at most `max` slices remain, and how many are left
-/// out: whole buckets, from the shortest, until the rest fit.
-fn threshold(counts: &[u64; 65], max: u64) -> (u64, u64) {
-    let mut kept: u64 = counts.iter().sum();
-    let mut left_out = 0;
-    for (b, &n) in counts.iter().enumerate() {
-        if kept <= max {
-            let min_len = if b == 0 { 0 } else { 1u64 << (b - 1) };
-            return (min_len, left_out);
-        }
-        kept -= n;
-        left_out += n;
-    }
-    (u64::MAX, left_out)
 }
 
 /// When the trace at `path` started, in ns since the Unix epoch: its first chunk.
@@ -201,15 +181,5 @@ mod tests {
         assert_eq!(parse_time("--from", "2").unwrap(), 2_000_000_000);
         assert!(parse_time("--to", "soon").is_err());
         assert!(parse_time("--to", "5 parsecs").is_err());
-    }
-
-    #[test]
-    fn the_shortest_slices_go_first() {
-        let mut counts = [0u64; 65];
-        (counts[bucket(5)], counts[bucket(100)], counts[bucket(5000)]) = (10, 10, 10);
-        assert_eq!(threshold(&counts, 30), (0, 0));
-        assert_eq!(threshold(&counts, 25), (8, 10));
-        assert_eq!(threshold(&counts, 10), (128, 20));
-        assert_eq!(threshold(&counts, 0).1, 30);
     }
 }

@@ -256,6 +256,20 @@ pub fn order_trace(dir: &Path, name: &str, from: &str, to: &str) -> PathBuf {
     path
 }
 
+/// A trace, `dir/name.lctrace`, of process `pid` started at `start_unix_ns`, whose thread
+/// `worker` waited `wait_ns` for lock `accounts` once, right at the start.
+pub fn waiting_process(dir: &Path, name: &str, start_unix_ns: u64, pid: u32, wait_ns: u64) -> PathBuf {
+    let mut trace = TraceBuilder::default();
+    trace.started(start_unix_ns, pid);
+    let thread = trace.thread("worker");
+    let lock = trace.lock("accounts", None);
+    let site = trace.site("src/bank.rs", 18);
+    trace.hold(thread, lock, site, Some(wait_ns), None);
+    let path = dir.join(format!("{name}.lctrace"));
+    trace.write(&path);
+    path
+}
+
 /// Reads every XML event of `text`: quick-xml fails on unbalanced or mismatched tags.
 pub fn well_formed(text: &str) -> Result<(), quick_xml::Error> {
     let mut reader = quick_xml::Reader::from_str(text);
