@@ -4,7 +4,7 @@
 //! graph, the contention table and the wait and hold flamegraphs.
 //!
 //! Every string that comes from a trace (lock names, thread names, file paths, stack frames,
-//! source lines) goes through [`escape`]: a trace cannot inject markup into the page.
+//! source lines) goes through `escape`: a trace cannot inject markup into the page.
 //!
 //! One read of the traces feeds everything: the findings, the stats and both flamegraphs
 //! accumulate as the events stream by.

@@ -4,11 +4,11 @@
 //!
 //! All processes share one clock: a trace's times count from its process's start, whose
 //! wall-clock time its header records; the timeline's zero is the earliest start. Within a
-//! process, events are placed as [`layout`] explains: the waits' and holds' lengths are
-//! measured, their positions are the earliest consistent with the trace.
+//! process, events are placed as `layout.rs` explains: the waits' and holds' lengths are
+//! measured, their positions are the earliest consistent with the trace (`layout.rs`).
 //!
 //! Output streams: nothing per event is kept. Traces are read twice, once to measure the
-//! slices' lengths (see [`budget`]) and once to write them; when there are more than
+//! slices' lengths (`budget.rs`) and once to write them; when there are more than
 //! [`TimelineOptions::max_slices`], the shortest are left out and the file says how many and
 //! below which length, so that a 100M-event trace still opens.
 
