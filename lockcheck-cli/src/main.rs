@@ -69,14 +69,8 @@ fn run(cli: Cli) -> anyhow::Result<Verdict> {
                 }
                 None => timeline::timeline(&inputs.paths, &options, io::stdout().lock())?,
             };
-            for warning in &written.warnings {
-                eprintln!("lockcheck: warning: {warning}");
-            }
-            if written.left_out > 0 {
-                eprintln!(
-                    "lockcheck: {} slices shorter than {} ns left out to keep the file loadable (narrow with --from/--to, or raise --max-slices)",
-                    written.left_out, written.min_len_ns
-                );
+            for notice in written.notices() {
+                eprintln!("lockcheck: {notice}");
             }
             Ok(Verdict::Clean)
         }

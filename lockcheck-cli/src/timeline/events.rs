@@ -11,8 +11,9 @@ use serde_json::json;
 
 use super::layout::Slice;
 
-/// A thread's hold track is its id plus this: thread ids are small and dense.
-const HOLD_TRACK: u64 = 1 << 32;
+/// A thread's hold track is its id plus this: thread ids are small and dense, and the sum
+/// stays a positive 32-bit number, which every reader of the format takes as a thread id.
+const HOLD_TRACK: u64 = 1 << 30;
 
 /// Writes the events one by one.
 pub(super) struct EventWriter<W: Write> {
@@ -118,9 +119,9 @@ impl<W: Write> EventWriter<W> {
         write!(self.out, "{{\"ph\":\"X\",\"cat\":\"{cat}\",\"name\":{name},\"pid\":{pid},\"tid\":{tid},\"ts\":{ts},\"dur\":{dur},\"args\":{{{args}}}}}")
     }
 
-    /// Names trace `index`'s process and tracks, and writes its findings as instants at
-    /// `end` (its last collection: the trace records when a finding was written, not when it
-    /// was found) when `instants` holds.
+    /// Names trace `index`'s process and tracks, and writes its findings as instants when
+    /// `instants` holds: at `end` (its last collection: the trace records when a finding was
+    /// written, not when it was found), or later when a watchdog report's waits say so.
     pub(super) fn process(
         &mut self,
         index: usize,
@@ -157,18 +158,27 @@ impl<W: Write> EventWriter<W> {
         if !instants {
             return Ok(());
         }
+        // A watchdog report comes at least as long after the trace started as the waits it
+        // reports, and may come after the last batch (the process aborts right after it).
+        let longest = |f: &Finding| match f {
+            Finding::ActualDeadlock(h) | Finding::Stall(h) => {
+                h.threads.iter().map(|t| t.waiting_ms.saturating_mul(1_000_000)).max().unwrap_or(0)
+            }
+            _ => 0,
+        };
+        let reported = data.findings.iter().map(longest).fold(end, u64::max);
         for finding in &data.findings {
             self.next()?;
             let summary = finding.summary();
             let instant = json!({
                 "ph": "i", "s": "p", "cat": "finding", "name": finding.headline(), "pid": pid, "tid": 0,
-                "ts": micros_value(offset + end),
+                "ts": micros_value(offset + reported),
                 "args": {"summary": summary.strip_prefix("SUMMARY: ").unwrap_or(&summary), "failing": finding.is_failure(),
                          "time": "written to the trace by then (findings carry no time of their own)"},
             });
             write!(self.out, "{instant}")?;
             if let Finding::ActualDeadlock(hang) | Finding::Stall(hang) = finding {
-                self.hang(pid, data, offset + end, hang)?;
+                self.hang(pid, data, offset + reported, hang)?;
             }
         }
         Ok(())
@@ -179,7 +189,7 @@ impl<W: Write> EventWriter<W> {
         for thread in &hang.threads {
             let Some(waits) = &thread.waits_for else { continue };
             let Some((&tid, _)) = data.threads.iter().find(|(_, name)| **name == thread.thread) else { continue };
-            let len = thread.waiting_ms.saturating_mul(1_000_000).min(at);
+            let len = thread.waiting_ms.saturating_mul(1_000_000);
             self.next()?;
             let slice = json!({
                 "ph": "X", "cat": "watchdog", "name": format!("blocked on {}", waits.lock.class), "pid": pid, "tid": tid,

@@ -63,6 +63,22 @@ pub struct Written {
     pub warnings: Vec<String>,
 }
 
+impl Written {
+    /// What to tell the user, one line each: incomplete traces, lost events, and the slices
+    /// left out to keep the file loadable.
+    pub fn notices(&self) -> Vec<String> {
+        let mut lines: Vec<String> = self.warnings.iter().map(|w| format!("warning: {w}")).collect();
+        if self.left_out > 0 {
+            lines.push(format!(
+                "{} slices shorter than {} ns left out to keep the file loadable (narrow with --from/--to, or \
+                 raise --max-slices)",
+                self.left_out, self.min_len_ns
+            ));
+        }
+        lines
+    }
+}
+
 /// Parses a time for `--from`/`--to`: a number with a unit (`ns`, `us`, `µs`, `ms`, `s`),
 /// seconds without one.
 pub fn parse_time(option: &'static str, text: &str) -> Result<u64, Error> {
