@@ -4,7 +4,9 @@
 use std::path::PathBuf;
 
 use crate::analysis::{self, Analysis};
-use crate::load::{self, LoadOptions};
+use lockcheck::trace::{Event, TraceData};
+
+use crate::load::{self, LoadOptions, Trace};
 use crate::suppress::{self, Suppressed, Suppressions};
 use crate::{Error, Verdict};
 
@@ -48,6 +50,16 @@ impl Checked {
 
 /// Reads and merges `inputs`, then applies the suppressions.
 pub fn check(inputs: &[PathBuf], options: &CheckOptions) -> Result<Checked, Error> {
+    Ok(check_with(inputs, options, |_, _, _| {})?.0)
+}
+
+/// [`check`], passing every event to `on_event` as it is read (see [`load::load`]), and
+/// returning the traces read too: for readers that compute more in the same pass.
+pub(crate) fn check_with(
+    inputs: &[PathBuf],
+    options: &CheckOptions,
+    on_event: impl FnMut(usize, &TraceData, &Event),
+) -> Result<(Checked, Vec<Trace>), Error> {
     // Read suppressions first: a bad file should fail before a long analysis.
     let path = match (&options.suppressions, options.suppress) {
         (_, false) => None,
@@ -58,9 +70,9 @@ pub fn check(inputs: &[PathBuf], options: &CheckOptions) -> Result<Checked, Erro
         Some(path) => suppress::load(path)?,
         None => Suppressions::default(),
     };
-    let traces = load::load(inputs, &options.load, |_, _, _| {})?;
+    let traces = load::load(inputs, &options.load, on_event)?;
     let mut analysis = analysis::analyse(&traces);
     let (report, suppressed) = suppressions.apply(std::mem::take(&mut analysis.report));
     analysis.report = report;
-    Ok(Checked { analysis, suppressed, suppressions: path })
+    Ok((Checked { analysis, suppressed, suppressions: path }, traces))
 }

@@ -28,9 +28,13 @@ pub enum Command {
         /// Trace files, or directories of traces.
         #[command(flatten)]
         inputs: Inputs,
-        /// Output format.
+        /// Output format; html: one self-contained page with the findings drawn, the class
+        /// graph, the contention table and flamegraphs.
         #[arg(long, value_enum, default_value_t)]
-        format: TextOrJson,
+        format: ReportFormat,
+        /// Where to write it (default: standard output).
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
     },
     /// The CI verdict: exit 1 if a finding remains after suppressions.
     Check {
@@ -90,6 +94,25 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t)]
         format: TextOrJson,
     },
+    /// A timeline for Perfetto or chrome://tracing (Chrome trace event JSON): contended waits
+    /// and sampled holds per thread, findings as instants, every process on one clock.
+    Timeline {
+        /// Trace files, or directories of traces.
+        #[command(flatten)]
+        inputs: Inputs,
+        /// Where to write it (default: standard output).
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// Start of the window, since the earliest process started (1.5s, 200ms, 30us).
+        #[arg(long, value_name = "TIME")]
+        from: Option<String>,
+        /// End of the window, since the earliest process started.
+        #[arg(long, value_name = "TIME")]
+        to: Option<String>,
+        /// At most this many wait and hold slices; beyond, the shortest are left out.
+        #[arg(long, value_name = "N", default_value_t = 2_000_000)]
+        max_slices: u64,
+    },
     /// Run a command with tracing on, then check every trace it wrote.
     Run {
         /// Where the command's traces go (default: a fresh temporary directory, kept).
@@ -104,6 +127,9 @@ pub enum Command {
         /// Also write a wait flamegraph (SVG) of the traces here.
         #[arg(long, value_name = "FILE")]
         flamegraph: Option<PathBuf>,
+        /// Also write the HTML report of the traces here.
+        #[arg(long, value_name = "FILE")]
+        html: Option<PathBuf>,
         /// The command, after `--`.
         #[arg(last = true, required = true, value_name = "COMMAND")]
         command: Vec<OsString>,
@@ -126,6 +152,18 @@ pub enum TextOrJson {
     Text,
     /// For programs.
     Json,
+}
+
+/// `report`'s output format.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// For people, in a terminal.
+    #[default]
+    Text,
+    /// For programs.
+    Json,
+    /// For people, in a browser: one self-contained page.
+    Html,
 }
 
 impl From<TextOrJson> for Format {

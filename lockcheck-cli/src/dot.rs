@@ -38,8 +38,10 @@ pub struct ClassEdge {
 /// How an edge takes part in a cycle.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-enum InCycle {
+pub(crate) enum InCycle {
+    /// On a cycle a gate lock serialises.
     Guarded,
+    /// On a cycle that can deadlock.
     Deadlock,
 }
 
@@ -58,18 +60,23 @@ pub struct ClassGraph {
 /// Reads `inputs` and merges their class lock-order edges.
 pub fn graph(inputs: &[PathBuf], options: &GraphOptions) -> Result<ClassGraph, Error> {
     let traces = load::load(inputs, &options.load, |_, _, _| {})?;
-    let mut graph = ClassGraph { analysis: analysis::analyse(&traces), ..ClassGraph::default() };
-    for class in traces.iter().flat_map(|t| t.data.classes.values()) {
-        let rank = graph.classes.entry(class.label.clone()).or_default();
-        *rank = rank.or(class.rank);
-    }
-    for edge in traces.iter().flat_map(|t| &t.data.edges) {
-        graph.add(edge);
-    }
-    Ok(graph)
+    Ok(ClassGraph::merge(&traces, analysis::analyse(&traces)))
 }
 
 impl ClassGraph {
+    /// The class graph of `traces`, its cycles those of `analysis`.
+    pub(crate) fn merge(traces: &[load::Trace], analysis: Analysis) -> ClassGraph {
+        let mut graph = ClassGraph { analysis, ..ClassGraph::default() };
+        for class in traces.iter().flat_map(|t| t.data.classes.values()) {
+            let rank = graph.classes.entry(class.label.clone()).or_default();
+            *rank = rank.or(class.rank);
+        }
+        for edge in traces.iter().flat_map(|t| &t.data.edges) {
+            graph.add(edge);
+        }
+        graph
+    }
+
     fn add(&mut self, edge: &OrderEdge) {
         for (class, first) in [(&edge.from, &edge.first.from), (&edge.to, &edge.first.to)] {
             let rank = self.classes.entry(class.clone()).or_default();
@@ -86,7 +93,7 @@ impl ClassGraph {
     }
 
     /// Edges that lie on a reported cycle, and how.
-    fn cycle_edges(&self) -> BTreeMap<(String, String), InCycle> {
+    pub(crate) fn cycle_edges(&self) -> BTreeMap<(String, String), InCycle> {
         let mut out = BTreeMap::new();
         for finding in &self.analysis.report.findings {
             let Finding::PotentialDeadlock(cycle) = finding else { continue };
@@ -102,7 +109,7 @@ impl ClassGraph {
     }
 
     /// Classes that guard a reported cycle.
-    fn gates(&self) -> BTreeSet<String> {
+    pub(crate) fn gates(&self) -> BTreeSet<String> {
         let cycles = self.analysis.report.findings.iter().filter_map(|f| match f {
             Finding::PotentialDeadlock(c) => c.guarded_by.as_ref().map(|g| g.class.clone()),
             _ => None,

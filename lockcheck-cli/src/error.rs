@@ -40,6 +40,17 @@ pub enum Error {
         /// What is wrong with it.
         message: String,
     },
+    /// An option's value is invalid.
+    #[error("{option}: {message}")]
+    Option {
+        /// The option, as typed (`--from`).
+        option: &'static str,
+        /// What is wrong with its value.
+        message: String,
+    },
+    /// Writing the output failed (a closed pipe among others, which `main` treats as success).
+    #[error("writing the output: {0}")]
+    Output(#[source] io::Error),
     /// Rendering the flamegraph failed.
     #[error("flamegraph: {0}")]
     Flamegraph(String),

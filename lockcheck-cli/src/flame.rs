@@ -138,27 +138,50 @@ fn add<K: Eq + std::hash::Hash>(weights: &mut HashMap<K, u64>, key: K, ns: u64) 
 
 /// Reads `inputs` and folds their contention into stacks weighted by `options.metric`.
 pub fn folded(inputs: &[PathBuf], options: &FlameOptions) -> Result<Folded, Error> {
-    let metric = options.metric;
-    let mut accs: Vec<TraceAcc> = Vec::new();
-    let traces = load::load(inputs, &options.load, |index, _, event| {
-        while accs.len() <= index {
-            accs.push(TraceAcc::default());
-        }
-        accs[index].event(metric, event);
-    })?;
-    let mut stacks = HashMap::new();
-    for (trace, acc) in traces.iter().zip(&accs) {
-        acc.fold_into(&trace.data, &mut stacks);
+    let mut acc = FoldAcc::new(options.metric);
+    let traces = load::load(inputs, &options.load, |index, _, event| acc.event(index, event))?;
+    Ok(acc.finish(&traces))
+}
+
+/// The weights of one read of every trace, for readers that compute more than one
+/// flamegraph in the same pass (the HTML report): feed it every event, then
+/// [`FoldAcc::finish`].
+pub(crate) struct FoldAcc {
+    metric: Metric,
+    accs: Vec<TraceAcc>,
+}
+
+impl FoldAcc {
+    /// Weighs by `metric`.
+    pub(crate) fn new(metric: Metric) -> FoldAcc {
+        FoldAcc { metric, accs: Vec::new() }
     }
-    let mut lines: Vec<String> =
-        stacks.into_iter().filter(|&(_, ns)| ns > 0).map(|(stack, ns)| format!("{stack} {ns}")).collect();
-    lines.sort();
-    Ok(Folded {
-        lines,
-        metric,
-        events_lost: traces.iter().map(|t| t.data.events_lost()).sum(),
-        warnings: traces.iter().flat_map(load::Trace::warnings).collect(),
-    })
+
+    /// Adds an event of trace `index`.
+    #[inline]
+    pub(crate) fn event(&mut self, index: usize, event: &Event) {
+        while self.accs.len() <= index {
+            self.accs.push(TraceAcc::default());
+        }
+        self.accs[index].event(self.metric, event);
+    }
+
+    /// The folded stacks of `traces`, whose events went through [`FoldAcc::event`].
+    pub(crate) fn finish(self, traces: &[load::Trace]) -> Folded {
+        let mut stacks = HashMap::new();
+        for (trace, acc) in traces.iter().zip(&self.accs) {
+            acc.fold_into(&trace.data, &mut stacks);
+        }
+        let mut lines: Vec<String> =
+            stacks.into_iter().filter(|&(_, ns)| ns > 0).map(|(stack, ns)| format!("{stack} {ns}")).collect();
+        lines.sort();
+        Folded {
+            lines,
+            metric: self.metric,
+            events_lost: traces.iter().map(|t| t.data.events_lost()).sum(),
+            warnings: traces.iter().flat_map(load::Trace::warnings).collect(),
+        }
+    }
 }
 
 /// Draws `folded` as an SVG flamegraph into `out`, under a root frame that says what it

@@ -6,6 +6,8 @@
 //! | subcommand | function |
 //! |---|---|
 //! | `report`, `check` | [`check::check`] (reads, merges, suppresses) → [`format::render`] |
+//! | `report --format html`, `run --html` | [`html::pictures`] (one read for everything) → [`html::render`] |
+//! | `timeline` | [`timeline::timeline`] (streams) |
 //! | `stats` | [`stats::stats`] → [`stats::render_text`] |
 //! | `flamegraph` | [`flame::folded`] → [`flame::svg`] |
 //! | `graph` | [`dot::graph`] → [`dot::ClassGraph::dot`] or [`dot::ClassGraph::to_json`], [`dot::ClassGraph::suggest_ranks`] |
@@ -18,11 +20,13 @@ pub mod dot;
 mod error;
 pub mod flame;
 pub mod format;
+pub mod html;
 pub mod load;
 pub mod run;
 pub mod stats;
 pub mod suppress;
 pub mod symbolize;
+pub mod timeline;
 mod units;
 
 pub use error::Error;

@@ -96,6 +96,16 @@ pub fn load(
     options: &LoadOptions,
     mut on_event: impl FnMut(usize, &TraceData, &Event),
 ) -> Result<Vec<Trace>, Error> {
+    load_timed(inputs, options, |index, data, _, event| on_event(index, data, event))
+}
+
+/// [`load`], each event passed with the time its batch was collected, in ns since its trace
+/// started (see [`TraceData::load_timed_with`]).
+pub fn load_timed(
+    inputs: &[PathBuf],
+    options: &LoadOptions,
+    mut on_event: impl FnMut(usize, &TraceData, u64, &Event),
+) -> Result<Vec<Trace>, Error> {
     let files = expand(inputs)?;
     let bar = progress_bar(options, files.len());
     let mut traces = Vec::with_capacity(files.len());
@@ -103,12 +113,12 @@ pub fn load(
     let mut symbolizer = Symbolizer::default();
     for (index, path) in files.into_iter().enumerate() {
         bar.set_message(short_name(&path));
-        let data = TraceData::load_with(&path, |data, event| {
+        let data = TraceData::load_timed_with(&path, |data, time_ns, event| {
             events += 1;
             if events % PROGRESS_EVERY == 0 {
                 bar.set_message(format!("{} ({}M events)", short_name(&path), events >> 20));
             }
-            on_event(index, data, event);
+            on_event(index, data, time_ns, event);
         });
         let mut data = data.map_err(|problem| Error::Trace { path: path.clone(), problem })?;
         let symbol_warnings = symbolizer.symbolize(&mut data);

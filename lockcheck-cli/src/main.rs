@@ -7,9 +7,9 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Parser;
-use lockcheck_cli::cli::{Cli, Command, TextOrJson};
-use lockcheck_cli::format::{self, RenderOptions};
-use lockcheck_cli::{check, dot, flame, run, stats, Verdict};
+use lockcheck_cli::cli::{Cli, Command, ReportFormat, TextOrJson};
+use lockcheck_cli::format::{self, Format, RenderOptions};
+use lockcheck_cli::{check, dot, flame, html, run, stats, timeline, Verdict};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -36,12 +36,43 @@ fn run(cli: Cli) -> anyhow::Result<Verdict> {
         options
     };
     match cli.command {
-        Command::Report { inputs, format } => {
+        Command::Report { inputs, format, output } => {
             let mut options = check::CheckOptions::default();
             options.suppress = false;
+            let text = match format {
+                ReportFormat::Html => {
+                    let mut html = html::HtmlOptions::default();
+                    html.check = options;
+                    let pictures = html::pictures(&inputs.paths, &html)?;
+                    write_to(output.as_deref(), html::render(&pictures).as_bytes())?;
+                    return Ok(pictures.verdict());
+                }
+                ReportFormat::Text => Format::Text,
+                ReportFormat::Json => Format::Json,
+            };
             let checked = check::check(&inputs.paths, &options)?;
-            out(&format::render(&checked.analysis, &checked.suppressed, &render(format.into())))?;
+            let colour = output.is_none() && colour;
+            let mut options = render(text);
+            options.colour = colour;
+            write_to(output.as_deref(), format::render(&checked.analysis, &checked.suppressed, &options).as_bytes())?;
             Ok(checked.verdict())
+        }
+        Command::Timeline { inputs, output, from, to, max_slices } => {
+            let mut options = timeline::TimelineOptions::default();
+            options.from = from.map(|t| timeline::parse_time("--from", &t)).transpose()?;
+            options.to = to.map(|t| timeline::parse_time("--to", &t)).transpose()?;
+            options.max_slices = max_slices;
+            let written = match &output {
+                Some(path) => {
+                    let file = std::fs::File::create(path).with_context(|| path.display().to_string())?;
+                    timeline::timeline(&inputs.paths, &options, file)?
+                }
+                None => timeline::timeline(&inputs.paths, &options, io::stdout().lock())?,
+            };
+            for notice in written.notices() {
+                eprintln!("lockcheck: {notice}");
+            }
+            Ok(Verdict::Clean)
         }
         Command::Check { inputs, format, suppressions } => {
             let mut options = check::CheckOptions::default();
@@ -89,9 +120,10 @@ fn run(cli: Cli) -> anyhow::Result<Verdict> {
             }
             Ok(Verdict::from_failing(graph.analysis.report.has_failures()))
         }
-        Command::Run { trace_dir, format, suppressions, flamegraph, command } => {
+        Command::Run { trace_dir, format, suppressions, flamegraph, html: page, command } => {
             let mut options = run::RunOptions::default();
             (options.command, options.trace_dir, options.check.suppressions) = (command, trace_dir, suppressions);
+            let check_options = options.check.clone();
             let outcome = run::run(&options)?;
             // The command's own failure first: it explains what follows (no trace, say).
             if let Some(failure) = outcome.command_failure() {
@@ -110,6 +142,12 @@ fn run(cli: Cli) -> anyhow::Result<Verdict> {
                     Ok(()) => write_to(Some(&path), &svg)?,
                     Err(e) => eprintln!("lockcheck: warning: no flamegraph: {e}"),
                 }
+            }
+            if let Some(path) = page {
+                let mut html = html::HtmlOptions::default();
+                html.check = check_options;
+                let pictures = html::pictures(std::slice::from_ref(&outcome.trace_dir), &html)?;
+                write_to(Some(&path), html::render(&pictures).as_bytes())?;
             }
             Ok(outcome.verdict())
         }

@@ -218,17 +218,39 @@ struct ClassAcc {
 
 /// Reads `inputs` and computes one [`Row`] per lock class.
 pub fn stats(inputs: &[PathBuf], options: &StatsOptions) -> Result<Stats, Error> {
-    let mut accs: Vec<TraceAcc> = Vec::new();
-    let traces = load::load(inputs, &options.load, |index, data, event| {
-        while accs.len() <= index {
-            accs.push(TraceAcc::default());
-        }
-        accs[index].event(data, event);
-    })?;
-    accs.resize_with(traces.len(), TraceAcc::default);
+    let mut acc = StatsAcc::default();
+    let traces = load::load(inputs, &options.load, |index, data, event| acc.event(index, data, event))?;
+    Ok(acc.finish(&traces, options))
+}
 
+/// The sums of one read of every trace, for readers that compute more than the stats in
+/// the same pass (the HTML report): feed it every event, then [`StatsAcc::finish`].
+#[derive(Default)]
+pub(crate) struct StatsAcc {
+    accs: Vec<TraceAcc>,
+}
+
+impl StatsAcc {
+    /// Adds an event of trace `index`.
+    #[inline]
+    pub(crate) fn event(&mut self, index: usize, data: &TraceData, event: &Event) {
+        while self.accs.len() <= index {
+            self.accs.push(TraceAcc::default());
+        }
+        self.accs[index].event(data, event);
+    }
+
+    /// The stats of `traces`, whose events went through [`StatsAcc::event`].
+    pub(crate) fn finish(self, traces: &[load::Trace], options: &StatsOptions) -> Stats {
+        let mut accs = self.accs;
+        accs.resize_with(traces.len(), TraceAcc::default);
+        rows(traces, &accs, options)
+    }
+}
+
+fn rows(traces: &[load::Trace], accs: &[TraceAcc], options: &StatsOptions) -> Stats {
     let mut classes: BTreeMap<String, ClassAcc> = BTreeMap::new();
-    for (trace, acc) in traces.iter().zip(&accs) {
+    for (trace, acc) in traces.iter().zip(accs) {
         let data = &trace.data;
         let class_of = |lock: u32| data.class_of(lock).map_or_else(|| format!("lock #{lock}"), |c| c.label.clone());
         let mut events: HashMap<u32, &Acc> = HashMap::new();
@@ -292,7 +314,7 @@ pub fn stats(inputs: &[PathBuf], options: &StatsOptions) -> Result<Stats, Error>
         rows.truncate(top);
     }
 
-    Ok(Stats {
+    Stats {
         rows,
         traces: traces.len(),
         events: traces.iter().map(|t| t.data.events).sum(),
@@ -300,7 +322,7 @@ pub fn stats(inputs: &[PathBuf], options: &StatsOptions) -> Result<Stats, Error>
         own_wait_stacks: traces.iter().map(|t| t.data.own_time.wait_stacks).sum(),
         own_wait_stack_ns: traces.iter().map(|t| t.data.own_time.wait_stack_ns).sum(),
         warnings: traces.iter().flat_map(load::Trace::warnings).collect(),
-    })
+    }
 }
 
 /// The stats as an aligned table, each waited-for lock followed by its top waiter sites.

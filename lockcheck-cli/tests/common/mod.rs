@@ -110,6 +110,8 @@ pub struct TraceBuilder {
     findings: Vec<Finding>,
     dropped: u64,
     unfinished: bool,
+    start_unix_ns: u64,
+    pid: u32,
 }
 
 impl TraceBuilder {
@@ -177,6 +179,11 @@ impl TraceBuilder {
         self.dropped = n;
     }
 
+    /// Says the process started at `unix_ns` (default 0) and had id `pid` (default 1).
+    pub fn started(&mut self, unix_ns: u64, pid: u32) {
+        (self.start_unix_ns, self.pid) = (unix_ns, pid);
+    }
+
     /// Leaves out the end marker, as a killed process does.
     pub fn unfinished(&mut self) {
         self.unfinished = true;
@@ -187,8 +194,8 @@ impl TraceBuilder {
         let mut w = TraceWriter::new(BufWriter::new(File::create(path).unwrap())).unwrap();
         let header = Header {
             program: "synthetic".into(),
-            pid: 1,
-            start_unix_ns: 0,
+            pid: self.pid.max(1),
+            start_unix_ns: self.start_unix_ns,
             hold_sample: 1,
             ring_capacity: 1024,
             cwd: String::new(),
@@ -249,6 +256,20 @@ pub fn order_trace(dir: &Path, name: &str, from: &str, to: &str) -> PathBuf {
     path
 }
 
+/// A trace, `dir/name.lctrace`, of process `pid` started at `start_unix_ns`, whose thread
+/// `worker` waited `wait_ns` for lock `accounts` once, right at the start.
+pub fn waiting_process(dir: &Path, name: &str, start_unix_ns: u64, pid: u32, wait_ns: u64) -> PathBuf {
+    let mut trace = TraceBuilder::default();
+    trace.started(start_unix_ns, pid);
+    let thread = trace.thread("worker");
+    let lock = trace.lock("accounts", None);
+    let site = trace.site("src/bank.rs", 18);
+    trace.hold(thread, lock, site, Some(wait_ns), None);
+    let path = dir.join(format!("{name}.lctrace"));
+    trace.write(&path);
+    path
+}
+
 /// Reads every XML event of `text`: quick-xml fails on unbalanced or mismatched tags.
 pub fn well_formed(text: &str) -> Result<(), quick_xml::Error> {
     let mut reader = quick_xml::Reader::from_str(text);
@@ -276,4 +297,43 @@ pub fn assert_fixture(name: &str, actual: &str) {
     let expected = std::fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("{}: {e} (run with LOCKCHECK_BLESS=1 to create it)", path.display()));
     assert_eq!(expected, actual, "output differs from {} (LOCKCHECK_BLESS=1 rewrites it)", path.display());
+}
+
+/// An HTML page parsed as a browser parses it (html5ever), with the parse errors it met.
+pub fn parse_html(text: &str) -> markup5ever_rcdom::RcDom {
+    use html5ever::tendril::TendrilSink;
+    html5ever::parse_document(markup5ever_rcdom::RcDom::default(), Default::default()).one(text)
+}
+
+/// Every element of the tree under `node` with the local name `tag`, in document order.
+pub fn elements(node: &markup5ever_rcdom::Handle, tag: &str) -> Vec<markup5ever_rcdom::Handle> {
+    let mut found = Vec::new();
+    if let markup5ever_rcdom::NodeData::Element { name, .. } = &node.data {
+        if &*name.local == tag {
+            found.push(node.clone());
+        }
+    }
+    for child in node.children.borrow().iter() {
+        found.extend(elements(child, tag));
+    }
+    found
+}
+
+/// The value of `node`'s attribute `attr`, if it is an element that has it.
+pub fn attribute(node: &markup5ever_rcdom::Handle, attr: &str) -> Option<String> {
+    let markup5ever_rcdom::NodeData::Element { attrs, .. } = &node.data else { return None };
+    let value = attrs.borrow().iter().find(|a| &*a.name.local == attr).map(|a| a.value.to_string());
+    value
+}
+
+/// The text under `node`, as a browser's `textContent` (script and style text included).
+pub fn text_content(node: &markup5ever_rcdom::Handle) -> String {
+    let mut out = String::new();
+    if let markup5ever_rcdom::NodeData::Text { contents } = &node.data {
+        out.push_str(&contents.borrow());
+    }
+    for child in node.children.borrow().iter() {
+        out.push_str(&text_content(child));
+    }
+    out
 }

@@ -72,6 +72,26 @@ impl TraceData {
         reader: TraceReader<R>,
         mut on_event: impl FnMut(&TraceData, &Event),
     ) -> Result<TraceData, TraceError> {
+        TraceData::read_timed_with(reader, |data, _, event| on_event(data, event))
+    }
+
+    /// Reads a trace file like [`TraceData::load_with`], passing each event with the time its
+    /// batch was collected ([`EventBatch::time_ns`](super::EventBatch::time_ns)): events
+    /// carry no clock of their own (recording reads none), so this is when the event had
+    /// happened by.
+    pub fn load_timed_with(
+        path: impl AsRef<Path>,
+        on_event: impl FnMut(&TraceData, u64, &Event),
+    ) -> Result<TraceData, TraceError> {
+        TraceData::read_timed_with(TraceReader::open(path)?, on_event)
+    }
+
+    /// [`TraceData::read_with`], each event passed with its batch's collection time (see
+    /// [`TraceData::load_timed_with`]).
+    pub fn read_timed_with<R: Read>(
+        reader: TraceReader<R>,
+        mut on_event: impl FnMut(&TraceData, u64, &Event),
+    ) -> Result<TraceData, TraceError> {
         let mut data = TraceData::default();
         for chunk in reader {
             let chunk = match chunk {
@@ -111,7 +131,7 @@ impl TraceData {
                         match event {
                             Ok(event) => {
                                 data.events += 1;
-                                on_event(&data, &event);
+                                on_event(&data, batch.time_ns, &event);
                             }
                             Err(e) => data.warning = Some(e),
                         }
