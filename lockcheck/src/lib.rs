@@ -86,6 +86,8 @@ pub use primitives::rwlock::{
 };
 pub use primitives::semaphore::{Semaphore, SemaphorePermit};
 pub use primitives::sync;
+#[cfg(feature = "tokio")]
+pub use primitives::tokio;
 
 /// Whether this build has the `instrument` feature.
 pub const INSTRUMENTED: bool = cfg!(feature = "instrument");
