@@ -21,6 +21,7 @@
 //! holds while its task waits for an async one is an edge into the async lock, and an async
 //! lock the task holds while the thread blocks on a sync one is an edge into the sync lock.
 
+use std::cell::RefCell;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, LazyLock};
 
@@ -130,20 +131,44 @@ fn shard(key: &Key) -> &'static RawLock<Shard> {
     &HOLDERS[(hash >> 60) as usize % SHARDS]
 }
 
+thread_local! {
+    /// The holder this thread looked up last: a task runs on one thread for a whole poll, and
+    /// takes its locks within one, so this saves the shard lookup. Holding the `Arc` keeps the
+    /// set from being swept, so the cache never names a set the map has dropped.
+    static LAST: RefCell<Option<(Key, Arc<TaskHeld>)>> = const { RefCell::new(None) };
+}
+
+/// The held set of `key`, if it has one; `insert` makes one if not.
+#[inline]
+fn lookup(key: Key, insert_if_missing: bool) -> Option<Arc<TaskHeld>> {
+    let cached = LAST.try_with(|last| match &*last.borrow() {
+        Some((k, holder)) if *k == key => Some(Arc::clone(holder)),
+        _ => None,
+    });
+    if let Ok(Some(holder)) = cached {
+        return Some(holder);
+    }
+    let holder = {
+        let mut shard = shard(&key).lock();
+        match shard.holders.get(&key) {
+            Some(holder) => Arc::clone(holder),
+            None if insert_if_missing => insert(&mut shard, key),
+            None => return None,
+        }
+    };
+    // Replaced outside the shard lock: the set it drops may be the last reference to one.
+    let _ = LAST.try_with(|last| last.replace(Some((key, Arc::clone(&holder)))));
+    Some(holder)
+}
+
 /// The running holder's held set, made on first use (`None` during thread teardown).
 pub(crate) fn current() -> Option<Arc<TaskHeld>> {
-    let key = current_key()?;
-    let mut shard = shard(&key).lock();
-    if let Some(holder) = shard.holders.get(&key) {
-        return Some(Arc::clone(holder));
-    }
-    Some(insert(&mut shard, key))
+    lookup(current_key()?, true)
 }
 
 /// The running holder's held set if it holds something: what a sync acquisition looks at.
 pub(crate) fn current_holding() -> Option<Arc<TaskHeld>> {
-    let key = current_key()?;
-    let holder = shard(&key).lock().holders.get(&key).map(Arc::clone)?;
+    let holder = lookup(current_key()?, false)?;
     (!holder.with(|t| t.stack().is_empty())).then_some(holder)
 }
 
