@@ -27,7 +27,7 @@ use crate::runtime::check::{self, Fresh};
 use crate::runtime::held::{self, Acquire, Held, Verdict};
 use crate::runtime::registry::LockMeta;
 use crate::runtime::task::{self, TaskHeld};
-use crate::runtime::{graph, watchdog};
+use crate::runtime::{crossing, graph, watchdog};
 
 /// An async acquisition checked and about to take its permit.
 pub(crate) struct Pending {
@@ -40,8 +40,9 @@ pub(crate) struct Pending {
 /// future (its first poll), where the running task is the one that will hold the lock.
 #[inline]
 pub(crate) fn begin(meta: &LockMeta, mode: Mode, site: &'static Location<'static>) -> Option<Pending> {
-    let pending = begin_try(meta, mode, site)?;
-    let findings = judge_on(&pending.holder, &pending.acq);
+    let (pending, thread) = start(meta, mode, site)?;
+    let mut findings = judge_on(&pending.holder, &pending.acq, &thread);
+    findings.extend(crossing::check(pending.holder.tid, &thread, &pending.acq));
     check::act_on(findings, Fresh::Call);
     Some(pending)
 }
@@ -50,12 +51,22 @@ pub(crate) fn begin(meta: &LockMeta, mode: Mode, site: &'static Location<'static
 /// it; once held, it is an edge source like any other.
 #[inline]
 pub(crate) fn begin_try(meta: &LockMeta, mode: Mode, site: &'static Location<'static>) -> Option<Pending> {
+    let (pending, thread) = start(meta, mode, site)?;
+    let findings: Vec<Finding> = crossing::check(pending.holder.tid, &thread, &pending.acq).into_iter().collect();
+    check::act_on(findings, Fresh::Call);
+    Some(pending)
+}
+
+/// The acquisition about to happen, and the sync locks this thread holds now; `None` when
+/// instrumentation is off.
+#[inline]
+fn start(meta: &LockMeta, mode: Mode, site: &'static Location<'static>) -> Option<(Pending, Vec<Held>)> {
     if !check::enabled() {
         return None;
     }
     let holder = task::current()?;
     let (id, class_word) = meta.ids();
-    Some(Pending { acq: Acquire::new(id, class_word, mode, meta.kind, site), holder })
+    Some((Pending { acq: Acquire::new(id, class_word, mode, meta.kind, site), holder }, thread_held()))
 }
 
 /// The sync locks this thread holds now (empty without an allocation when it holds none).
@@ -63,13 +74,13 @@ fn thread_held() -> Vec<Held> {
     held::with(|t| t.stack().to_vec()).unwrap_or_default()
 }
 
-/// Checks `acq` against `holder`'s held set with the sync locks this thread holds on top of
-/// it (taken since the task last awaited: they are held through this wait), as a thread's
-/// acquisition is checked against its stack. Returns the new findings, not yet acted on.
-fn judge_on(holder: &TaskHeld, acq: &Acquire) -> Vec<Finding> {
-    let thread = thread_held();
+/// Checks `acq` against `holder`'s held set with the sync locks this thread holds (`thread`)
+/// on top of it (taken since the task last awaited: they are held through this wait), as a
+/// thread's acquisition is checked against its stack. Returns the new findings, not yet
+/// acted on.
+fn judge_on(holder: &TaskHeld, acq: &Acquire, thread: &[Held]) -> Vec<Finding> {
     holder.with(|t| {
-        for held in &thread {
+        for held in thread {
             t.push_copy(held);
         }
         let found = match t.check(acq) {
@@ -93,7 +104,7 @@ fn judge_on(holder: &TaskHeld, acq: &Acquire) -> Vec<Finding> {
 #[inline(never)]
 pub(crate) fn sync_under_task(acq: &Acquire, fresh: Fresh) {
     let Some(holder) = task::current_holding() else { return };
-    let findings = judge_on(&holder, acq);
+    let findings = judge_on(&holder, acq, &thread_held());
     check::act_on(findings, fresh);
 }
 

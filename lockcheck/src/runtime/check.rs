@@ -568,7 +568,7 @@ fn rank_violation(tid: u32, stack: &[Held], acq: &Acquire) -> Finding {
 static OTHERS: RawLock<Vec<Finding>> = RawLock::new(Vec::new());
 
 /// Stores a finding; returns it when it is new (a cycle is new when the graph says so).
-fn record(finding: Finding) -> Option<Finding> {
+pub(crate) fn record(finding: Finding) -> Option<Finding> {
     if matches!(finding, Finding::PotentialDeadlock(_)) {
         return Some(finding);
     }

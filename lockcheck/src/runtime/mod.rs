@@ -2,8 +2,8 @@
 //! its cache of checked contexts (`held`), the acquisition protocol every raw lock follows
 //! (`check`), the held-lock assertions (`assertion`), the live lock-order graphs (`graph`),
 //! owner hints and the watchdog thread (`owner`, `watchdog`), with the `tokio` feature the
-//! held sets of tasks (`task`) and the async acquisition protocol (`async_lock`), the thread that prints findings
-//! (`reporter`), and the collector thread that drains the rings into the trace file
+//! held sets of tasks (`task`), the async acquisition protocol (`async_lock`) and sync guards
+//! seen across an `.await` (`crossing`), the thread that prints findings (`reporter`), and the collector thread that drains the rings into the trace file
 //! (`collector`).
 //!
 //! It uses `record/` for events and stacks, `trace/` to write, and `analysis/` to judge; the
@@ -17,6 +17,8 @@ pub(crate) mod async_lock;
 pub(crate) mod check;
 #[cfg(feature = "instrument")]
 pub(crate) mod collector;
+#[cfg(all(feature = "instrument", feature = "tokio"))]
+pub(crate) mod crossing;
 #[cfg(feature = "instrument")]
 pub(crate) mod graph;
 #[cfg(feature = "instrument")]

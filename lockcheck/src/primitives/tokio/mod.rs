@@ -13,6 +13,8 @@
 //!   violation, or a new order closing a cycle is reported **before the task hangs**;
 //! - an async lock the task holds while its thread blocks on a sync lock is an edge into the
 //!   sync lock, and a sync lock held while awaiting an async one is an edge into that;
+//! - a `!Send` sync guard held across an `.await` (a current-thread runtime, a `LocalSet`) is
+//!   reported when another task takes an async lock on the thread while it is still held;
 //! - the watchdog sees async waits: tasks waiting for each other's locks in a cycle are an
 //!   actual deadlock (tasks, what each holds and where it took it, where each waits), handled
 //!   as `LOCKCHECK_ON_DEADLOCK` says; a long wait on a holder that is not waiting is a stall
