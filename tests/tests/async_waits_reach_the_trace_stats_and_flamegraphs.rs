@@ -1,9 +1,12 @@
 //! Async locks are recorded like sync ones: their acquisitions, and a contended async wait
-//! with how long it lasted, reach the trace, and `lockcheck stats` counts them.
+//! with how long it lasted and which task held the lock, reach the trace; `lockcheck stats`
+//! counts them and `lockcheck flamegraph` weighs the wait, by where it waited and by the
+//! holder task.
 
 use std::time::Duration;
 
 use lockcheck::tokio::Mutex;
+use lockcheck_cli::flame::{self, FlameOptions, Metric};
 use lockcheck_cli::stats::{self, StatsOptions};
 use lockcheck_tests::child;
 
@@ -26,19 +29,27 @@ async fn scenario() {
 }
 
 #[test]
-fn async_waits_reach_the_trace_and_stats() {
+fn async_waits_reach_the_trace_stats_and_flamegraphs() {
     if child::is_child() {
         let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_time().build().unwrap();
         return runtime.block_on(scenario());
     }
     let trace = lockcheck_tests::traces::temp_dir("tokio-trace").join("tokio.lctrace");
     let trace_env = trace.to_str().expect("a UTF-8 temp path");
-    let out =
-        child::run("async_waits_reach_the_trace_and_stats", &[("LOCKCHECK_TRACE", trace_env)], Duration::from_secs(20));
+    let out = child::run(
+        "async_waits_reach_the_trace_stats_and_flamegraphs",
+        &[("LOCKCHECK_TRACE", trace_env)],
+        Duration::from_secs(20),
+    );
     out.check(out.succeeded(), "the child runs to the end");
-    let stats = stats::stats(&[trace], &StatsOptions::default()).expect("the trace reads");
+    let stats = stats::stats(std::slice::from_ref(&trace), &StatsOptions::default()).expect("the trace reads");
     let row = stats.rows.iter().find(|r| r.class == "tk-trace-queue").expect("the async lock has a row");
     assert_eq!(row.acquisitions, 3, "lock, lock after the wait, try_lock: {row:?}");
     assert_eq!(row.contended, 1, "{row:?}");
     assert!(row.wait_total_ns >= (HOLD_MS / 2) * 1_000_000, "the wait lasted about the hold: {row:?}");
+    let mut by_holder = FlameOptions::default();
+    by_holder.metric = Metric::Hold;
+    let folded = flame::folded(&[trace], &by_holder).expect("the trace reads");
+    let line = folded.lines.iter().find(|l| l.contains("lock:tk-trace-queue")).expect("the wait is in the flamegraph");
+    assert!(line.starts_with("task "), "weighed under the holder task: {line}");
 }
