@@ -29,44 +29,31 @@ use crate::runtime::registry::LockMeta;
 use crate::runtime::task::{self, TaskHeld};
 use crate::runtime::{crossing, graph, watchdog};
 
-/// An async acquisition checked and about to take its permit.
+/// An async acquisition about to take its permit.
 pub(crate) struct Pending {
     acq: Acquire,
     holder: Arc<TaskHeld>,
+    /// The sync locks the thread held when the acquisition began: they are held through any
+    /// wait it makes (taken since the task last awaited).
+    thread: Vec<Held>,
 }
 
-/// A blocking async acquisition (`lock`, `read`, `write`, `acquire`), checked before the
-/// lock future can wait; `None` when instrumentation is off. Call it from inside the lock
-/// future (its first poll), where the running task is the one that will hold the lock.
+/// An async acquisition about to start (`lock`, `read`, `write`, `acquire` and their `try_`
+/// forms); `None` when instrumentation is off. Call it from inside the lock future (its first
+/// poll), where the running task is the one that will hold the lock; a blocking acquisition
+/// then goes through [`Pending::check_and_take`] before it can wait.
 #[inline]
 pub(crate) fn begin(meta: &LockMeta, mode: Mode, site: &'static Location<'static>) -> Option<Pending> {
-    let (pending, thread) = start(meta, mode, site)?;
-    let mut findings = judge_on(&pending.holder, &pending.acq, &thread);
-    findings.extend(crossing::check(pending.holder.tid, &thread, &pending.acq));
-    check::act_on(findings, Fresh::Call);
-    Some(pending)
-}
-
-/// An acquisition that cannot wait (`try_lock`, `try_acquire`): not checked, and no edge into
-/// it; once held, it is an edge source like any other.
-#[inline]
-pub(crate) fn begin_try(meta: &LockMeta, mode: Mode, site: &'static Location<'static>) -> Option<Pending> {
-    let (pending, thread) = start(meta, mode, site)?;
-    let findings: Vec<Finding> = crossing::check(pending.holder.tid, &thread, &pending.acq).into_iter().collect();
-    check::act_on(findings, Fresh::Call);
-    Some(pending)
-}
-
-/// The acquisition about to happen, and the sync locks this thread holds now; `None` when
-/// instrumentation is off.
-#[inline]
-fn start(meta: &LockMeta, mode: Mode, site: &'static Location<'static>) -> Option<(Pending, Vec<Held>)> {
     if !check::enabled() {
         return None;
     }
     let holder = task::current()?;
     let (id, class_word) = meta.ids();
-    Some((Pending { acq: Acquire::new(id, class_word, mode, meta.kind, site), holder }, thread_held()))
+    let pending = Pending { acq: Acquire::new(id, class_word, mode, meta.kind, site), holder, thread: thread_held() };
+    if let Some(crossed) = crossing::check(pending.holder.tid, &pending.thread, &pending.acq) {
+        check::act_on(vec![crossed], Fresh::Call);
+    }
+    Some(pending)
 }
 
 /// The sync locks this thread holds now (empty without an allocation when it holds none).
@@ -74,28 +61,47 @@ fn thread_held() -> Vec<Held> {
     held::with(|t| t.stack().to_vec()).unwrap_or_default()
 }
 
-/// Checks `acq` against `holder`'s held set with the sync locks this thread holds (`thread`)
-/// on top of it (taken since the task last awaited: they are held through this wait), as a
-/// thread's acquisition is checked against its stack. Returns the new findings, not yet
-/// acted on.
-fn judge_on(holder: &TaskHeld, acq: &Acquire, thread: &[Held]) -> Vec<Finding> {
-    holder.with(|t| {
-        for held in thread {
-            t.push_copy(held);
+/// What checking an acquisition against a held set found.
+enum Checked {
+    /// A context seen before, clean.
+    Clean,
+    /// A context seen before, part of a finding: count the pass.
+    Hit(u64),
+    /// A new context, and what its checks found (recorded, not yet acted on).
+    New(Vec<Finding>),
+}
+
+impl Checked {
+    /// Whether the acquisition may go ahead before anything is acted on.
+    fn quiet(&self) -> bool {
+        !matches!(self, Checked::New(found) if !found.is_empty())
+    }
+
+    /// Counts the pass or acts on the findings, with no lockcheck state borrowed.
+    fn act(self) {
+        match self {
+            Checked::Clean => {}
+            Checked::Hit(key) => graph::hit(key),
+            Checked::New(found) => check::act_on(found, Fresh::Call),
         }
-        let found = match t.check(acq) {
-            Verdict::Known => Vec::new(),
-            Verdict::KnownFinding(key) => {
-                graph::hit(key);
-                Vec::new()
-            }
-            Verdict::New(key) => check::judge(t, acq, key),
-        };
-        for held in thread.iter().rev() {
-            t.pop(held.id);
-        }
-        found
-    })
+    }
+}
+
+/// Checks `acq` against the held set `t` with the sync locks this thread holds (`thread`) on
+/// top of it, as a thread's acquisition is checked against its stack.
+fn check_on(t: &mut held::Thread, acq: &Acquire, thread: &[Held]) -> Checked {
+    for held in thread {
+        t.push_copy(held);
+    }
+    let checked = match t.check(acq) {
+        Verdict::Known => Checked::Clean,
+        Verdict::KnownFinding(key) => Checked::Hit(key),
+        Verdict::New(key) => Checked::New(check::judge(t, acq, key)),
+    };
+    for held in thread.iter().rev() {
+        t.pop(held.id);
+    }
+    checked
 }
 
 /// A sync acquisition about to block on a thread whose running task holds async locks: those
@@ -104,8 +110,11 @@ fn judge_on(holder: &TaskHeld, acq: &Acquire, thread: &[Held]) -> Vec<Finding> {
 #[inline(never)]
 pub(crate) fn sync_under_task(acq: &Acquire, fresh: Fresh) {
     let Some(holder) = task::current_holding() else { return };
-    let findings = judge_on(&holder, acq, &thread_held());
-    check::act_on(findings, fresh);
+    let thread = thread_held();
+    match holder.with(|t| check_on(t, acq, &thread)) {
+        Checked::New(found) => check::act_on(found, fresh),
+        checked => checked.act(),
+    }
 }
 
 /// A contended async wait under way: published for the watchdog for as long as it lives.
@@ -116,6 +125,31 @@ pub(crate) struct Waiting {
 }
 
 impl Pending {
+    /// Checks the acquisition before it can wait: self-deadlock, rank and lock order against
+    /// the task's held set and the thread's sync locks, findings acted on as
+    /// `LOCKCHECK_ON_CYCLE` says. When nothing needs acting on first, `take` (which must not
+    /// wait) takes the lock in the same visit to the held set: the steady state's one visit.
+    /// `Err` gives the acquisition back, checked, for the wait.
+    #[inline]
+    pub(crate) fn check_and_take(self, meta: &LockMeta, take: impl FnOnce() -> bool) -> Result<Hold, Pending> {
+        let (checked, taken) = self.holder.with(|t| {
+            let checked = check_on(t, &self.acq, &self.thread);
+            let taken = checked.quiet() && take();
+            if taken {
+                t.push(&self.acq, true);
+            }
+            (checked, taken)
+        });
+        checked.act();
+        if !taken {
+            return Err(self);
+        }
+        task::pushed();
+        watchdog::acquired(meta, self.holder.tid, &self.acq);
+        ring::acquired(self.acq.id, self.acq.mode, self.acq.site);
+        Ok(Hold { holder: self.holder, id: self.acq.id, mode: self.acq.mode })
+    }
+
     /// The lock was busy: the wait starts. Keep the result alive until the permit is taken
     /// (it lives in the lock future, so a future dropped while waiting unpublishes it).
     #[cold]
@@ -123,7 +157,7 @@ impl Pending {
         let holder =
             meta.owner.read().exclusive.filter(|&(tid, ..)| tid != self.holder.tid).map(|(tid, _, site)| (tid, site));
         let mut held = self.holder.entries();
-        held.extend(thread_held());
+        held.extend_from_slice(&self.thread);
         Waiting {
             started: Instant::now(),
             holder,

@@ -58,8 +58,7 @@ impl TaskHeld {
     /// Pushes an acquired async lock.
     pub fn push(&self, acq: &Acquire, blocking: bool) {
         self.with(|t| t.push(acq, blocking));
-        // Relaxed: a hint for sync acquisitions (see `any_held`).
-        HELD_BY_TASKS.fetch_add(1, Ordering::Relaxed);
+        pushed();
     }
 
     /// Takes a released async lock out, wherever the release happens.
@@ -85,6 +84,13 @@ impl TaskHeld {
 /// is not 0, so a program that never holds an async lock pays one load of a line nobody
 /// writes.
 static HELD_BY_TASKS: AtomicUsize = AtomicUsize::new(0);
+
+/// Counts an entry pushed onto a holder's held set directly (under [`TaskHeld::with`]).
+#[inline]
+pub(crate) fn pushed() {
+    // Relaxed: a hint for sync acquisitions (see `any_held`).
+    HELD_BY_TASKS.fetch_add(1, Ordering::Relaxed);
+}
 
 /// Whether any task holds an async lock (a hint: see [`HELD_BY_TASKS`]).
 #[inline(always)]

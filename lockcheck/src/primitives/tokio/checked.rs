@@ -7,7 +7,7 @@
 use std::future::Future;
 use std::panic::Location;
 
-use tokio::sync::{AcquireError, TryAcquireError};
+use tokio::sync::{AcquireError, SemaphorePermit, TryAcquireError};
 
 use crate::analysis::report::{LockKind, Mode};
 use crate::runtime::async_lock::{self, Hold};
@@ -57,6 +57,11 @@ impl CheckedSemaphore {
             self.semaphore.acquire_many(n).await?.forget();
             return Ok(None);
         };
+        let take_now = || self.semaphore.try_acquire_many(n).map(SemaphorePermit::forget).is_ok();
+        let pending = match pending.check_and_take(&self.meta, take_now) {
+            Ok(hold) => return Ok(Some(hold)),
+            Err(pending) => pending,
+        };
         // Polled by hand to see whether the first poll waits: only then is the wait timed
         // and published. tokio's own future does the queueing, as fair as tokio's locks.
         let mut acquire = std::pin::pin!(self.semaphore.acquire_many(n));
@@ -80,7 +85,7 @@ impl CheckedSemaphore {
         mode: Mode,
         site: &'static Location<'static>,
     ) -> Result<Option<Hold>, TryAcquireError> {
-        let pending = async_lock::begin_try(&self.meta, mode, site);
+        let pending = async_lock::begin(&self.meta, mode, site);
         match self.semaphore.try_acquire_many(n) {
             Ok(permit) => {
                 permit.forget();
