@@ -4,12 +4,11 @@
 //! ```text
 //! lock future, first poll ─ off? ─────────────► tokio's semaphore, unchecked
 //!   │ on
-//! begin: the task's held set + the sync locks this thread holds now; context cached? ─► go
+//! begin: the running task's held set, the sync locks this thread holds now
+//! check_and_take: context cached? ── yes, and the permit free ──► pushed, in the same visit
 //!   │ no (cold): self-deadlock, rank, lock-order graph → findings → LOCKCHECK_ON_CYCLE
 //!   │          (all before the first `.await`: a task re-locking what it holds is reported
 //!   │           before it hangs)
-//! try the permit ── taken ─────────────────────► acquired
-//!   │ busy
 //! waiting: published for the watchdog in a slot the future owns; the holder noted
 //!   │ (the future dropped here: the slot goes with it, nothing was pushed)
 //! acquired: onto the task's held set, owner hint, record in this thread's ring
