@@ -68,7 +68,7 @@ impl TaskHeld {
             _ => t.release(id),
         });
         if released.is_some() {
-            // Relaxed: see `push`.
+            // Relaxed: see `pushed`.
             HELD_BY_TASKS.fetch_sub(1, Ordering::Relaxed);
         }
         released
