@@ -74,3 +74,13 @@ async fn semaphore_api() {
     assert_eq!(Semaphore::new(Semaphore::MAX_PERMITS).available_permits(), Semaphore::MAX_PERMITS);
     assert_eq!(Semaphore::const_new(1).available_permits(), 1);
 }
+
+#[test]
+fn blocking_api() {
+    let m = Arc::new(Mutex::new(1));
+    *m.blocking_lock() += 1;
+    assert_eq!(*Arc::clone(&m).blocking_lock_owned(), 2);
+    let l = RwLock::new(1);
+    *l.blocking_write() += 1;
+    assert_eq!(*l.blocking_read(), 2);
+}

@@ -110,6 +110,29 @@ impl CheckedSemaphore {
     }
 }
 
+/// Runs `future` to its end on this thread, parked between polls: the `blocking_*` methods,
+/// for code outside the runtime (tokio's own use its internal executor of the same kind).
+pub(crate) fn block_on<F: Future>(future: F) -> F::Output {
+    /// Wakes the thread that waits in `block_on`.
+    struct Unpark(std::thread::Thread);
+
+    impl std::task::Wake for Unpark {
+        fn wake(self: std::sync::Arc<Self>) {
+            self.0.unpark();
+        }
+    }
+
+    let waker = std::task::Waker::from(std::sync::Arc::new(Unpark(std::thread::current())));
+    let mut cx = std::task::Context::from_waker(&waker);
+    let mut future = std::pin::pin!(future);
+    loop {
+        if let std::task::Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+            return output;
+        }
+        std::thread::park();
+    }
+}
+
 impl Drop for CheckedSemaphore {
     fn drop(&mut self) {
         self.meta.retire();

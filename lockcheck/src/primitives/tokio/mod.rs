@@ -42,7 +42,8 @@
 //! ```
 //!
 //! The guards deref to the data and unlock on drop, from whichever task or thread drops
-//! them; tokio's guard methods (`map`, `downgrade`, `mutex`) are not provided.
+//! them; tokio's guard methods (`map`, `downgrade`, `mutex`) are not provided. The
+//! `blocking_*` methods, for synchronous code, are checked like an `.await` by the thread.
 
 /// What tokio's `Mutex` and `RwLock` share, in both modes: the `const` constructors (`new`,
 /// `const_new`, `named`, `ranked`), `into_inner`, `get_mut`, `Default`, `From` and `Debug`

@@ -100,6 +100,27 @@ impl<T: ?Sized> Mutex<T> {
         }
     }
 
+    /// Locks the mutex from synchronous code, blocking the thread until it is free (tokio's
+    /// panics when called from async code; instrumented, this one does not tell).
+    #[inline]
+    #[track_caller]
+    pub fn blocking_lock(&self) -> MutexGuard<'_, T> {
+        #[cfg(not(feature = "instrument"))]
+        return self.inner.blocking_lock();
+        #[cfg(feature = "instrument")]
+        super::checked::block_on(self.lock())
+    }
+
+    /// [`lock_owned`](Self::lock_owned) from synchronous code, blocking the thread.
+    #[inline]
+    #[track_caller]
+    pub fn blocking_lock_owned(self: Arc<Self>) -> OwnedMutexGuard<T> {
+        #[cfg(not(feature = "instrument"))]
+        return Mutex::into_tokio(self).blocking_lock_owned();
+        #[cfg(feature = "instrument")]
+        super::checked::block_on(self.lock_owned())
+    }
+
     /// [`lock_owned`](Self::lock_owned) if the mutex is free, without waiting.
     #[inline]
     #[track_caller]

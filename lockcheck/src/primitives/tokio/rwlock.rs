@@ -89,6 +89,27 @@ impl<T: ?Sized> RwLock<T> {
         }
     }
 
+    /// Locks for reading from synchronous code, blocking the thread (tokio's panics when
+    /// called from async code; instrumented, this one does not tell).
+    #[inline]
+    #[track_caller]
+    pub fn blocking_read(&self) -> RwLockReadGuard<'_, T> {
+        #[cfg(not(feature = "instrument"))]
+        return self.inner.blocking_read();
+        #[cfg(feature = "instrument")]
+        super::checked::block_on(self.read())
+    }
+
+    /// Locks for writing from synchronous code, blocking the thread.
+    #[inline]
+    #[track_caller]
+    pub fn blocking_write(&self) -> RwLockWriteGuard<'_, T> {
+        #[cfg(not(feature = "instrument"))]
+        return self.inner.blocking_write();
+        #[cfg(feature = "instrument")]
+        super::checked::block_on(self.write())
+    }
+
     /// Locks for reading if that needs no wait.
     #[inline]
     #[track_caller]
