@@ -39,6 +39,8 @@
 //!
 //! - `instrument`: checks and recording. Put it on the dev-dependency only:
 //!   `[dev-dependencies] lockcheck = { version = "0.1", features = ["instrument"] }`.
+//! - `tokio`: `lockcheck::tokio`, tokio's async `Mutex`, `RwLock` and `Semaphore` with tokio's
+//!   API, held by the task (tokio's own types without `instrument`).
 //!
 //! # Environment (read once, at first use; a bad value warns and keeps the default)
 //!
@@ -86,6 +88,8 @@ pub use primitives::rwlock::{
 };
 pub use primitives::semaphore::{Semaphore, SemaphorePermit};
 pub use primitives::sync;
+#[cfg(feature = "tokio")]
+pub use primitives::tokio;
 
 /// Whether this build has the `instrument` feature.
 pub const INSTRUMENTED: bool = cfg!(feature = "instrument");
@@ -143,7 +147,8 @@ pub fn assert_no_locks_held() {
 }
 
 /// The locks the calling thread holds now, oldest first (empty without the `instrument`
-/// feature). Useful in a debugger or a failing test: lockdep's "held locks" list.
+/// feature); with the `tokio` feature, the async locks of the task running on it (or of its
+/// `block_on`) come first. Useful in a debugger or a failing test: lockdep's "held locks" list.
 pub fn held_locks() -> Vec<HeldLock> {
     #[cfg(feature = "instrument")]
     {

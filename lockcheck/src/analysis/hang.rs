@@ -73,7 +73,11 @@ fn describe(hang: &Hang, thread: &ThreadState, f: &mut fmt::Formatter<'_>) -> fm
     }
     if thread.stack.is_empty() {
         if thread.waits_for.is_some() {
-            writeln!(f, "  stack: not captured (LOCKCHECK_STACKS=0, or not yet published)")?;
+            // A tokio task suspended in `.await` has no stack: its wait site says where it is.
+            writeln!(
+                f,
+                "  stack: not captured (LOCKCHECK_STACKS=0, not yet published, or a task suspended in `.await`)"
+            )?;
         }
     } else {
         writeln!(f, "  stack:")?;

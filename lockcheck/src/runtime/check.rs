@@ -191,6 +191,12 @@ pub(crate) fn lock(
     // access: the fast path runs inside it (a CAS, which never calls back into lockcheck). A
     // registered lock means instrumentation is on: locks register only when it is.
     let site = user_site(meta, site);
+    // With async locks held by some task, the running task's may be edges into this lock:
+    // the slow path looks (`before_blocking`). Compiled out without the `tokio` feature.
+    #[cfg(feature = "tokio")]
+    if crate::runtime::task::any_held() {
+        return lock_slow(meta, mode, site, fresh, try_fast, block, block_until);
+    }
     if let Some((id, class_word)) = meta.registered() {
         let acq = Acquire::new(id, class_word, mode, meta.kind, site);
         let fast = held::with_leaf(
@@ -450,35 +456,50 @@ fn before_blocking(acq: &Acquire, fresh: Fresh) {
         Some(Verdict::KnownFinding(key)) => graph::hit(key),
         Some(Verdict::New(key)) => examine(acq, key, fresh),
     }
+    #[cfg(feature = "tokio")]
+    if crate::runtime::task::any_held() {
+        crate::runtime::async_lock::sync_under_task(acq, fresh);
+    }
 }
 
 /// The first sight of an acquisition context: every check, then the findings acted on.
 #[cold]
 #[inline(never)]
 fn examine(acq: &Acquire, key: u64, fresh_call: Fresh) {
-    let Some(findings) = held::with(|t| {
-        let tid = t.tid();
-        let mut found = Vec::new();
-        if let Some(held) = t.find(acq.id) {
-            if let Some(how) = held::reacquire(acq.kind, held.mode, acq.mode) {
-                found.push(self_deadlock(tid, held, acq, how));
-            }
-        }
-        if held::rank_offenders(t.stack(), acq) {
-            found.push(rank_violation(tid, t.stack(), acq));
-        }
-        let observed = graph::observe(tid, key, t.stack(), acq);
-        // A context with a self or rank problem is never cached: each pass is counted.
-        if found.is_empty() {
-            t.remember(key, observed.in_finding);
-        }
-        found.extend(observed.findings);
-        found
-    }) else {
+    let Some(findings) = held::with(|t| judge(t, acq, key)) else {
         return;
     };
-    let fresh: Vec<Finding> = findings.into_iter().filter_map(record).collect();
-    act(&fresh, fresh_call == Fresh::Call || FRESH.get());
+    act_on(findings, fresh_call);
+}
+
+/// Every check of an acquisition whose context `key` the held set `t` has never seen:
+/// self-deadlock, rank, the lock-order graph. Returns what it found, recorded but not acted
+/// on (the caller acts once it has let go of `t`).
+#[cold]
+pub(crate) fn judge(t: &mut held::Thread, acq: &Acquire, key: u64) -> Vec<Finding> {
+    let tid = t.tid();
+    let mut found = Vec::new();
+    if let Some(held) = t.find(acq.id) {
+        if let Some(how) = held::reacquire(acq.kind, held.mode, acq.mode) {
+            found.push(self_deadlock(tid, held, acq, how));
+        }
+    }
+    if held::rank_offenders(t.stack(), acq) {
+        found.push(rank_violation(tid, t.stack(), acq));
+    }
+    let observed = graph::observe(tid, key, t.stack(), acq);
+    // A context with a self or rank problem is never cached: each pass is counted.
+    if found.is_empty() {
+        t.remember(key, observed.in_finding);
+    }
+    found.extend(observed.findings);
+    found.into_iter().filter_map(record).collect()
+}
+
+/// Acts on findings [`judge`] returned, as `LOCKCHECK_ON_CYCLE` says; `fresh_call` as for
+/// [`Fresh`]. Called with no lockcheck state borrowed.
+pub(crate) fn act_on(findings: Vec<Finding>, fresh_call: Fresh) {
+    act(&findings, fresh_call == Fresh::Call || FRESH.get());
 }
 
 /// The suppressions in force in-process: the file `LOCKCHECK_SUPPRESSIONS` names, else the
@@ -550,7 +571,7 @@ fn rank_violation(tid: u32, stack: &[Held], acq: &Acquire) -> Finding {
 static OTHERS: RawLock<Vec<Finding>> = RawLock::new(Vec::new());
 
 /// Stores a finding; returns it when it is new (a cycle is new when the graph says so).
-fn record(finding: Finding) -> Option<Finding> {
+pub(crate) fn record(finding: Finding) -> Option<Finding> {
     if matches!(finding, Finding::PotentialDeadlock(_)) {
         return Some(finding);
     }
@@ -635,13 +656,19 @@ pub(crate) fn thread_exit(tid: u32, stack: &[Held]) {
     }
 }
 
-/// The calling thread's held locks, oldest first.
+/// The calling thread's held locks, oldest first; with the `tokio` feature, the async locks
+/// of the task running on it (or of its `block_on`) first.
 pub(crate) fn held_locks() -> Vec<HeldLock> {
-    held::with(|t| {
+    #[cfg(feature = "tokio")]
+    let mut all = crate::runtime::async_lock::held_by_current();
+    #[cfg(not(feature = "tokio"))]
+    let mut all = Vec::new();
+    let thread = held::with(|t| {
         if t.permits != 0 {
             t.take_remote_releases();
         }
-        t.stack().iter().map(held_lock).collect()
-    })
-    .unwrap_or_default()
+        t.stack().iter().map(held_lock).collect::<Vec<_>>()
+    });
+    all.extend(thread.unwrap_or_default());
+    all
 }

@@ -271,6 +271,23 @@ impl Thread {
         }
     }
 
+    /// The held set of a holder that is not a thread (a task, see `task.rs`), registered as
+    /// `tid` already.
+    #[cfg(feature = "tokio")]
+    pub fn boxed(tid: u32) -> Box<Thread> {
+        let mut t = Box::new(Thread::new());
+        t.tid = tid;
+        t
+    }
+
+    /// Pushes a copy of an entry held elsewhere (a thread's lock, under the task running on
+    /// it), chained onto this stack as a push would chain it.
+    #[cfg(feature = "tokio")]
+    pub fn push_copy(&mut self, held: &Held) {
+        let acq = Acquire::new(held.id, held.class_word, held.mode, LockKind::Mutex, held.site);
+        self.push(&acq, held.blocking);
+    }
+
     /// The held locks, oldest first.
     #[inline(always)]
     pub fn stack(&self) -> &[Held] {

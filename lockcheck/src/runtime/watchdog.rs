@@ -24,7 +24,7 @@
 //! the facts the analysis combines were true at one same instant.
 
 use std::cell::OnceCell;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::panic::Location;
 use std::ptr::NonNull;
 use std::sync::{Arc, Once};
@@ -147,7 +147,8 @@ struct LockPtr(NonNull<LockMeta>);
 // SAFETY: a `LockMeta` is `Sync` (atomics and immutable data). The pointer is only
 // dereferenced under the slot's lock while the slot says its thread waits for that lock, and
 // the waiting thread borrows the lock for the whole wait and clears the slot, under the same
-// lock, before that borrow ends.
+// lock, before that borrow ends. An async wait's slot is cleared by its `AsyncWait`, which
+// lives in the lock future, and the future borrows (or owns an `Arc` of) the lock.
 unsafe impl Send for LockPtr {}
 
 impl Slot {
@@ -165,6 +166,48 @@ impl Drop for Published<'_> {
     fn drop(&mut self) {
         self.0.state.lock().wait = None;
     }
+}
+
+/// An async wait (cargo feature `tokio`), published for as long as it lives: the lock
+/// future owns it, so a future dropped while it waits (`timeout`, `select!`) leaves no wait
+/// behind. The slot is the future's own; the watchdog prunes it once this is gone.
+#[cfg(feature = "tokio")]
+pub(crate) struct AsyncWait(Arc<Slot>);
+
+#[cfg(feature = "tokio")]
+impl Drop for AsyncWait {
+    fn drop(&mut self) {
+        self.0.state.lock().wait = None;
+    }
+}
+
+/// Publishes that holder `tid` (a task) starts waiting for `meta` while holding `held`;
+/// `None` when the watchdog is off.
+///
+/// A suspended task has no stack to take: the report gives where it waits (the lock
+/// future's call site) and where it took what it holds.
+#[cfg(feature = "tokio")]
+#[cold]
+pub(crate) fn publish_async(meta: &LockMeta, acq: &Acquire, tid: u32, held: Vec<Held>) -> Option<AsyncWait> {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    /// Async waits are numbered process-wide: one task can wait in several futures at once
+    /// (`join!`), so (task, number) must tell them apart.
+    static NEXT_WAIT: AtomicU64 = AtomicU64::new(1);
+    threshold()?;
+    start();
+    let slot = Arc::new(Slot::default());
+    {
+        let mut state = slot.state.lock();
+        state.tid = tid;
+        // Relaxed: only unique numbers are needed.
+        state.seq = NEXT_WAIT.fetch_add(1, Ordering::Relaxed);
+        state.held = held;
+        state.stack_taken = true;
+        let since = Instant::now();
+        state.wait = Some(Wait { lock: LockPtr(NonNull::from(meta)), acq: *acq, since, timed: false });
+    }
+    SLOTS.lock().push(Arc::clone(&slot));
+    Some(AsyncWait(slot))
 }
 
 /// Every thread's wait slot; a slot whose thread is gone (only this list holds it) is pruned
@@ -189,6 +232,13 @@ fn publish(meta: &LockMeta, acq: &Acquire, since: Instant, timed: bool) -> Optio
             state.held.clear();
             state.held.extend_from_slice(t.stack());
         })?;
+        // Async locks the running task holds are held through this wait too (see `task.rs`).
+        #[cfg(feature = "tokio")]
+        if crate::runtime::task::any_held() {
+            if let Some(task) = crate::runtime::task::current_holding() {
+                state.held.extend(task.entries());
+            }
+        }
         state.seq += 1;
         state.stack = None;
         state.stack_taken = false;
@@ -238,8 +288,8 @@ struct Seen {
 /// The watchdog thread's state.
 struct Watchdog {
     threshold: Duration,
-    /// Each waiting thread's wait sequence number at the previous scan.
-    previous: HashMap<u32, u64>,
+    /// Each wait seen at the previous scan: (thread or task, wait sequence number).
+    previous: HashSet<(u32, u64)>,
     /// Waits already reported as stalls: (thread, wait sequence number).
     stalls: HashSet<(u32, u64)>,
     /// Deadlocks already reported (warn mode): each thread with the lock and site it waits at.
@@ -252,7 +302,7 @@ const STACK_GRACE: Duration = Duration::from_secs(1);
 
 impl Watchdog {
     fn new(threshold: Duration) -> Watchdog {
-        Watchdog { threshold, previous: HashMap::new(), stalls: HashSet::new(), deadlocks: HashSet::new() }
+        Watchdog { threshold, previous: HashSet::new(), stalls: HashSet::new(), deadlocks: HashSet::new() }
     }
 
     fn run(mut self) {
@@ -267,7 +317,7 @@ impl Watchdog {
         let now = Instant::now();
         let seen = copy_slots();
         // Only waits unchanged since the previous scan are known to be unbroken.
-        let steady: Vec<&Seen> = seen.iter().filter(|s| self.previous.get(&s.tid) == Some(&s.seq)).collect();
+        let steady: Vec<&Seen> = seen.iter().filter(|s| self.previous.contains(&(s.tid, s.seq))).collect();
         self.previous = seen.iter().map(|s| (s.tid, s.seq)).collect();
 
         let waiters: Vec<Waiter> = steady.iter().map(|s| waiter(s)).collect();
@@ -296,7 +346,7 @@ impl Watchdog {
                 self.stall(s, &seen, now);
             }
         }
-        self.stalls.retain(|(tid, seq)| self.previous.get(tid) == Some(seq));
+        self.stalls.retain(|wait| self.previous.contains(wait));
     }
 
     fn deadlock(&mut self, members: &[&Seen], threads: Vec<ThreadState>) {
