@@ -67,12 +67,7 @@ impl Semaphore {
             permits: parking_lot::Mutex::new(permits),
             freed: parking_lot::Condvar::new(),
             #[cfg(feature = "instrument")]
-            meta: crate::runtime::registry::LockMeta::new(
-                crate::analysis::report::LockKind::Semaphore,
-                name,
-                rank,
-                Some(Location::caller()),
-            ),
+            meta: crate::runtime::registry::LockMeta::semaphore(name, rank, Some(Location::caller()), permits),
         }
     }
 
@@ -165,6 +160,13 @@ impl Semaphore {
 
     /// Adds `n` permits.
     pub fn add_permits(&self, n: usize) {
+        #[cfg(feature = "instrument")]
+        self.meta.lose_exclusion();
+        self.put_back(n);
+    }
+
+    /// Returns `n` permits taken earlier.
+    fn put_back(&self, n: usize) {
         *self.permits.lock() += n;
         self.freed.notify_all();
     }
@@ -181,10 +183,6 @@ impl Semaphore {
             *permits -= n;
         }
         ok
-    }
-
-    fn release(&self, n: usize) {
-        self.add_permits(n);
     }
 }
 
@@ -283,6 +281,8 @@ impl<'a> SemaphorePermit<'a> {
 
     /// Keeps the permits out of the semaphore for good.
     pub fn forget(mut self) {
+        #[cfg(feature = "instrument")]
+        self.semaphore.meta.lose_exclusion();
         self.untrack();
         self.permits = 0;
     }
@@ -303,7 +303,7 @@ impl Drop for SemaphorePermit<'_> {
     fn drop(&mut self) {
         if self.permits > 0 {
             self.untrack();
-            self.semaphore.release(self.permits);
+            self.semaphore.put_back(self.permits);
         }
     }
 }

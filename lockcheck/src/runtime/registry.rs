@@ -8,7 +8,7 @@
 #![cfg_attr(not(feature = "instrument"), allow(dead_code))] // Used by instrumentation only.
 
 use std::panic::Location;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::LazyLock;
 
 use parking_lot::Mutex as RawLock;
@@ -33,6 +33,10 @@ pub(crate) struct LockMeta {
     /// Who holds the lock, for the watchdog's stall reports.
     #[cfg(feature = "instrument")]
     pub owner: crate::runtime::watchdog::Owner,
+    /// Whether holding the lock excludes every other holder, beyond what its kind says: set
+    /// only for a semaphore created with one permit, cleared for good by its first
+    /// `add_permits` or `forget` (see [`lose_exclusion`](Self::lose_exclusion)).
+    one_permit: AtomicBool,
 }
 
 /// Process-wide start-up, run by the first lock registration: the collector (when tracing),
@@ -71,7 +75,42 @@ impl LockMeta {
             kind,
             #[cfg(feature = "instrument")]
             owner: crate::runtime::watchdog::Owner::new(),
+            one_permit: AtomicBool::new(false),
         }
+    }
+
+    /// A semaphore's description: with `permits == 1` it excludes like a mutex, so it is a
+    /// gate (see `graph.rs`) until its permit count changes.
+    pub const fn semaphore(
+        name: Option<&'static str>,
+        rank: Option<u32>,
+        site: Option<&'static Location<'static>>,
+        permits: usize,
+    ) -> LockMeta {
+        let meta = LockMeta::new(LockKind::Semaphore, name, rank, site);
+        LockMeta { one_permit: AtomicBool::new(permits == 1), ..meta }
+    }
+
+    /// A semaphore's permit count changed (`add_permits`, `forget`): it no longer excludes,
+    /// so edges seen from now on do not count it as a gate. Once per semaphore at most.
+    #[cfg(feature = "instrument")]
+    pub fn lose_exclusion(&self) {
+        // SeqCst, and the graph lock `revoke_gate` takes: against a registration in progress
+        // (see `register`), one of the two sees the other's write.
+        if self.one_permit.swap(false, Ordering::SeqCst) {
+            self.lose_exclusion_slow();
+        }
+    }
+
+    #[cfg(feature = "instrument")]
+    #[cold]
+    #[inline(never)]
+    fn lose_exclusion_slow(&self) {
+        crate::runtime::graph::revoke_gate(|| {
+            // Acquire: pairs with `register`'s Release; read under the graph lock, after
+            // which a registration that has not published its id yet sees the flag cleared.
+            Some(self.id.load(Ordering::Acquire)).filter(|&id| id != 0)
+        });
     }
 
     /// This lock's instance id and class word (see [`class_word`](Self::class_word)),
@@ -125,6 +164,11 @@ impl LockMeta {
         // winner's class, stored before its successful Release.
         match self.id.compare_exchange(0, fresh, Ordering::Release, Ordering::Acquire) {
             Ok(_) => {
+                #[cfg(feature = "instrument")]
+                if self.kind == LockKind::Semaphore {
+                    // Under the graph lock: see `lose_exclusion`.
+                    crate::runtime::graph::note_gate(fresh, || self.one_permit.load(Ordering::SeqCst));
+                }
                 #[cfg(feature = "instrument")]
                 if tracing {
                     REGISTRY.lock().new_locks.push((fresh, LockInfo { class, rank: self.rank, kind: self.kind }));
