@@ -214,6 +214,7 @@ impl Semaphore {
 #[cfg(feature = "instrument")]
 impl Semaphore {
     #[inline]
+    #[track_caller]
     fn blocking(&self, n: usize, site: &'static Location<'static>, block: impl FnOnce()) {
         // Only `acquire` and `acquire_many` get here: always a fresh call from user code.
         let fresh = crate::runtime::check::Fresh::Call;
@@ -234,6 +235,7 @@ impl Semaphore {
     }
 
     #[inline]
+    #[track_caller]
     fn timed(
         &self,
         n: usize,
