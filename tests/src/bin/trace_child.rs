@@ -1,5 +1,5 @@
 //! A program that records a trace in one of several ways, for the trace tests: run as
-//! `trace_child <scenario> [ops]` with `LOCKCHECK_TRACE` set by the test.
+//! `trace_child <scenario> [ops] [threads]` with `LOCKCHECK_TRACE` set by the test.
 
 use std::sync::Barrier;
 use std::time::Duration;
@@ -139,13 +139,19 @@ fn main() {
         "kinds" => every_kind(),
         "waits" => contended_waits(),
         "tls" => {
-            std::thread::spawn(move || {
-                // Registered before lockcheck's thread-locals, so destroyed after them.
-                LOCKS_ON_DROP.with(|_| {});
-                private(ops);
-            })
-            .join()
-            .unwrap();
+            let threads: usize = args.next().map_or(1, |n| n.parse().expect("a number of threads"));
+            let workers: Vec<_> = (0..threads)
+                .map(|_| {
+                    std::thread::spawn(move || {
+                        // Registered before lockcheck's thread-locals, so destroyed after them.
+                        LOCKS_ON_DROP.with(|_| {});
+                        private(ops);
+                    })
+                })
+                .collect();
+            for worker in workers {
+                worker.join().unwrap();
+            }
         }
         "burst" => {
             private(ops);
