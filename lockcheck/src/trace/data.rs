@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::Path;
 
+use super::sequence::Sequence;
 use super::{
     Chunk, ClassDecl, Event, Header, LockCounters, LockDecl, ModuleDecl, OrderEdge, RawFrame, TraceError, TraceReader,
 };
@@ -42,6 +43,10 @@ pub struct TraceData {
     pub edges: Vec<OrderEdge>,
     /// Events read.
     pub events: u64,
+    /// Events chunks that appeared more than once: each was read once (version 4).
+    pub duplicate_batches: u64,
+    /// Events chunks missing between those read, by their sequence numbers (version 4).
+    pub missing_batches: u64,
     /// Whether the process flushed at exit (an end chunk was the last one read).
     pub complete: bool,
     /// Why reading stopped early: the data above is what came before the damage.
@@ -70,6 +75,7 @@ impl TraceData {
         mut on_event: impl FnMut(&TraceData, &Event),
     ) -> Result<TraceData, TraceError> {
         let mut data = TraceData::default();
+        let mut sequence = Sequence::default();
         for chunk in reader {
             let chunk = match chunk {
                 Ok(chunk) => chunk,
@@ -103,6 +109,9 @@ impl TraceData {
                     data.raw_stacks.insert(s.id, s.frames);
                 }
                 Chunk::Events(batch) => {
+                    if batch.sequence.is_some_and(|n| !sequence.admit(n)) {
+                        continue;
+                    }
                     for event in batch.events() {
                         match event {
                             Ok(event) => {
@@ -123,6 +132,8 @@ impl TraceData {
                 Chunk::End | Chunk::Unknown { .. } => {}
             }
         }
+        data.duplicate_batches = sequence.duplicates();
+        data.missing_batches = sequence.missing();
         Ok(data)
     }
 

@@ -26,7 +26,7 @@
 //! | 3 | class | id, label, named, kind, rank, creation site |
 //! | 4 | lock | id, class id, kind, rank |
 //! | 5 | site | id, file, line, column |
-//! | 6 | events | thread, time since start (ns), count, events |
+//! | 6 | events | sequence number (v4: 0, 1, 2, … over the file's events chunks), thread, time since start (ns), count, events |
 //! | 7 | dropped | (thread, events dropped) pairs |
 //! | 8 | counters | (lock, acquisitions, contended, wait ns) — exact, even when events dropped |
 //! | 9 | findings | `Vec<Finding>` as JSON |
@@ -49,14 +49,20 @@
 //! the object file; readers symbolise them from the file at the module's path, when its build
 //! id still matches.
 //!
+//! An events chunk's sequence number lets a reader count a chunk that appears twice once (a
+//! copy is as valid as the original: its checksum holds) and say how many are missing between
+//! the ones it read ([`TraceData::duplicate_batches`], [`TraceData::missing_batches`]).
+//!
 //! Older versions are read as well. Version 3 has no module or raw stack chunks and symbolised
-//! stacks in stack chunks; its header has no working directory. Version 2 differs only in its checksum, FNV-1a-32 (byte
+//! stacks in stack chunks; its header has no working directory, its events chunks no sequence
+//! number. Version 2 differs only in its checksum, FNV-1a-32 (byte
 //! by byte, so slower to compute); version 1 also has no stack chunks and never sets bit 7:
 //! its events have no stacks or holders.
 
 mod codec;
 mod data;
 mod reader;
+mod sequence;
 mod writer;
 
 use std::io;
