@@ -52,8 +52,11 @@ impl Trace {
         let aborted = self.data.findings.iter().any(|f| matches!(f, lockcheck::Finding::ActualDeadlock(_)));
         match (&self.data.warning, self.data.complete || aborted) {
             (Some(damage), _) => Some(format!("{file}: {damage}; analysed up to there")),
+            // The collector writes every 100 ms: a kill loses what was recorded since its last
+            // write (measured in the README, "When a process is killed").
             (None, false) => Some(format!(
-                "{file}: trace has no end marker (the process was killed before it flushed); analysed what it wrote"
+                "{file}: trace has no end marker (the process was killed before it flushed): the events of its \
+                 last ~100 ms may be missing; analysed what it wrote"
             )),
             (None, true) => None,
         }

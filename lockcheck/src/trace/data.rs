@@ -6,7 +6,8 @@ use std::path::Path;
 
 use super::sequence::Sequence;
 use super::{
-    Chunk, ClassDecl, Event, Header, LockCounters, LockDecl, ModuleDecl, OrderEdge, RawFrame, TraceError, TraceReader,
+    Chunk, ClassDecl, Event, EventKind, Header, LockCounters, LockDecl, ModuleDecl, OrderEdge, RawFrame, TraceError,
+    TraceReader,
 };
 use crate::analysis::report::{Finding, Site};
 
@@ -33,7 +34,8 @@ pub struct TraceData {
     pub raw_stacks: BTreeMap<u32, Vec<RawFrame>>,
     /// The loaded objects raw stacks name, by id.
     pub modules: BTreeMap<u32, ModuleDecl>,
-    /// Exact per-lock counters, by lock id.
+    /// Exact per-lock counters, by lock id: the last counters chunk's, plus (version 4) the
+    /// acquisitions of the events written after it, which a trace cut short never counted.
     pub counters: BTreeMap<u32, LockCounters>,
     /// Events dropped because a ring was full, by thread id.
     pub dropped: BTreeMap<u32, u64>,
@@ -76,6 +78,10 @@ impl TraceData {
     ) -> Result<TraceData, TraceError> {
         let mut data = TraceData::default();
         let mut sequence = Sequence::default();
+        // Per lock, the acquisitions of the events read since its last counters entry (see the
+        // format notes): only version 4 guarantees counters follow the events they count.
+        let catch_up = reader.version() >= 4;
+        let mut since_counters: BTreeMap<u32, LockCounters> = BTreeMap::new();
         for chunk in reader {
             let chunk = match chunk {
                 Ok(chunk) => chunk,
@@ -116,6 +122,13 @@ impl TraceData {
                         match event {
                             Ok(event) => {
                                 data.events += 1;
+                                if let (true, EventKind::Acquired { wait_ns, .. }) = (catch_up, event.kind) {
+                                    since_counters.entry(event.lock).or_default().add(&LockCounters {
+                                        acquisitions: 1,
+                                        contended: u64::from(wait_ns.is_some()),
+                                        wait_ns: wait_ns.unwrap_or(0),
+                                    });
+                                }
                                 on_event(&data, &event);
                             }
                             Err(e) => data.warning = Some(e),
@@ -126,11 +139,19 @@ impl TraceData {
                     }
                 }
                 Chunk::Dropped(d) => data.dropped = d.into_iter().collect(),
-                Chunk::Counters(c) => data.counters.extend(c),
+                Chunk::Counters(c) => {
+                    for (lock, _) in &c {
+                        since_counters.remove(lock);
+                    }
+                    data.counters.extend(c);
+                }
                 Chunk::Findings(f) => data.findings = f,
                 Chunk::Edges(e) => data.edges = e,
                 Chunk::End | Chunk::Unknown { .. } => {}
             }
+        }
+        for (lock, newer) in since_counters {
+            data.counters.entry(lock).or_default().add(&newer);
         }
         data.duplicate_batches = sequence.duplicates();
         data.missing_batches = sequence.missing();

@@ -17,7 +17,10 @@
 //! name a stack it never declares; readers then show the event's site. Snapshot chunks are
 //! cumulative: for dropped counts, findings and order edges the last chunk of the kind is the
 //! whole truth; counters chunks carry the locks whose totals changed, so per lock the last
-//! value seen counts.
+//! value seen counts. A counters chunk covers the events chunks before it, not those after:
+//! in a version 4 trace cut short (a killed process never writes its last snapshot), a reader
+//! adds each lock's acquisitions from the events after its last counters entry, so counters
+//! and events agree ([`TraceData::counters`]).
 //!
 //! | kind | chunk | payload |
 //! |---|---|---|
@@ -327,8 +330,9 @@ pub struct LockCounters {
 impl LockCounters {
     /// Adds `other` into `self`.
     pub fn add(&mut self, other: &LockCounters) {
-        self.acquisitions += other.acquisitions;
-        self.contended += other.contended;
+        // Saturating: a damaged trace may claim anything.
+        self.acquisitions = self.acquisitions.saturating_add(other.acquisitions);
+        self.contended = self.contended.saturating_add(other.contended);
         self.wait_ns = self.wait_ns.saturating_add(other.wait_ns);
     }
 }
