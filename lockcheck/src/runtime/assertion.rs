@@ -72,7 +72,7 @@ fn holds_as(mode: Option<Mode>, assertion: Assertion) -> bool {
 #[track_caller]
 fn fail(assertion: Assertion, meta: Option<&LockMeta>, site: &'static Location<'static>, tid: u32, stack: &[Held]) {
     let lock = meta.map(|meta| {
-        let (id, class_word) = meta.ids();
+        let (id, class_word) = meta.ids(site);
         registry::lock_ref(registry::word_class(class_word), Some(id), meta.rank)
     });
     check::raise(Finding::FailedAssertion(FailedAssertion {

@@ -135,7 +135,7 @@ fn begin_at(meta: &LockMeta, mode: Mode, site: &'static Location<'static>) -> Op
     if !enabled() {
         return None;
     }
-    let (id, class_word) = meta.ids();
+    let (id, class_word) = meta.ids(site);
     Some(Acquire::new(id, class_word, mode, meta.kind, site))
 }
 

@@ -114,12 +114,13 @@ impl LockMeta {
     }
 
     /// This lock's instance id and class word (see [`class_word`](Self::class_word)),
-    /// registering it on first use.
+    /// registering it on first use, at `site` (the class of a lock with neither a name nor
+    /// a creation site).
     #[inline]
-    pub fn ids(&self) -> (u32, u64) {
+    pub fn ids(&self, site: &'static Location<'static>) -> (u32, u64) {
         match self.registered() {
             Some(ids) => ids,
-            None => self.register(),
+            None => self.register(site),
         }
     }
 
@@ -148,13 +149,13 @@ impl LockMeta {
 
     #[cold]
     #[inline(never)]
-    fn register(&self) -> (u32, u64) {
+    fn register(&self, first_use: &'static Location<'static>) -> (u32, u64) {
         // Before any id is handed out: the recorder records only once the collector has
         // attached to it, and a thread's first event is about a lock it registered (or saw
         // registered, which happened after this call returned on the registering thread).
         #[cfg(feature = "instrument")]
         let tracing = first_registration();
-        let class = intern_class(self);
+        let class = intern_class(self, first_use);
         let word = class_word(class, self.rank);
         // Relaxed: ids only need to be unique.
         let fresh = NEXT_LOCK_ID.fetch_add(1, Ordering::Relaxed);
@@ -227,7 +228,8 @@ pub(crate) struct LockInfo {
 /// One lock class: every instance with this name, or (unnamed) created at this site.
 #[derive(Clone, Debug)]
 pub(crate) struct ClassInfo {
-    /// The lock's name, or its creation site as `file:line:col`.
+    /// The lock's name, or its creation site as `file:line:col` (see [`class_site_label`]),
+    /// or `first locked at file:line:col` for a raw lock with neither.
     pub label: String,
     /// Whether the label is a name (not a creation site).
     pub named: bool,
@@ -245,6 +247,8 @@ struct Registry {
     /// several `Location` statics, one per codegen unit).
     by_name: FxHashMap<&'static str, u32>,
     by_site: FxHashMap<usize, u32>,
+    /// Classes of locks without a name or a creation site, by first-acquisition site pointer.
+    by_first_use: FxHashMap<usize, u32>,
     by_label: FxHashMap<String, u32>,
     classes: Vec<ClassInfo>,
     threads: Vec<String>,
@@ -255,20 +259,26 @@ struct Registry {
 
 static REGISTRY: LazyLock<RawLock<Registry>> = LazyLock::new(Default::default);
 
-fn intern_class(meta: &LockMeta) -> u32 {
+/// The class of a lock: its name; else its creation site; else, for a raw lock built by
+/// lock_api's `INIT` (`lock_api::Mutex::<lockcheck::RawMutex, _>::new`, which has no caller
+/// to take a site from), the site of its first acquisition — so locks first taken in
+/// different places are different classes, where one `<unnamed lock>` class held them all
+/// and the class graph could have no edge between them.
+fn intern_class(meta: &LockMeta, first_use: &'static Location<'static>) -> u32 {
     let mut reg = REGISTRY.lock();
+    let key = |site: &Location<'_>| site as *const Location<'_> as usize;
     let fast = match (meta.name, meta.site) {
         (Some(name), _) => reg.by_name.get(name),
-        (None, Some(site)) => reg.by_site.get(&(site as *const Location<'_> as usize)),
-        (None, None) => None,
+        (None, Some(site)) => reg.by_site.get(&key(site)),
+        (None, None) => reg.by_first_use.get(&key(first_use)),
     };
     if let Some(&class) = fast {
         return class;
     }
     let label = match (meta.name, meta.site) {
         (Some(name), _) => name.to_owned(),
-        (None, Some(site)) => site_label(site),
-        (None, None) => "<unnamed lock>".to_owned(),
+        (None, Some(site)) => class_site_label(site),
+        (None, None) => format!("first locked at {}", class_site_label(first_use)),
     };
     let class = match reg.by_label.get(&label) {
         Some(&class) => class,
@@ -288,10 +298,29 @@ fn intern_class(meta: &LockMeta) -> u32 {
     };
     match (meta.name, meta.site) {
         (Some(name), _) => reg.by_name.insert(name, class),
-        (None, Some(site)) => reg.by_site.insert(site as *const Location<'_> as usize, class),
-        (None, None) => None,
+        (None, Some(site)) => reg.by_site.insert(key(site), class),
+        (None, None) => reg.by_first_use.insert(key(first_use), class),
     };
     class
+}
+
+/// A site as a class label: `file:line:col`, with a dependency's file named from its crate
+/// (`lock_api-0.4.14/src/mutex.rs`) rather than from wherever cargo unpacked it
+/// (`/home/me/.cargo/registry/src/index.crates.io-1949cf8c6b5b557f/lock_api-0.4.14/…`): the
+/// label then says which crate the lock is in, and is the same on every machine, so traces
+/// of different machines merge. A path of the workspace's own (relative, as cargo passes
+/// them) stays as it is: one workspace's processes must keep agreeing on it.
+pub(crate) fn class_site_label(site: &Location<'_>) -> String {
+    format!("{}:{}:{}", from_crate(site.file()), site.line(), site.column())
+}
+
+/// A source file's path from its crate's directory on, for a crate cargo unpacked from a
+/// registry (`…/registry/src/<index>/<crate>-<version>/<path>`); any other path as it is.
+fn from_crate(file: &str) -> &str {
+    match file.find("/registry/src/") {
+        Some(at) => file[at + "/registry/src/".len()..].split_once('/').map_or(file, |(_, from_crate)| from_crate),
+        None => file,
+    }
 }
 
 /// `file:line:col` of a site.
@@ -336,4 +365,18 @@ pub(crate) fn thread_name(id: u32) -> String {
 /// How reports name a lock of `class`.
 pub(crate) fn lock_ref(class: u32, instance: Option<u32>, rank: Option<u32>) -> crate::analysis::report::LockRef {
     crate::analysis::report::LockRef { class: class_label(class), instance, rank }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::from_crate;
+
+    #[test]
+    fn a_dependencys_file_is_named_from_its_crate() {
+        let unpacked = "/home/me/.cargo/registry/src/index.crates.io-1949cf8c6b5b557f/lock_api-0.4.14/src/mutex.rs";
+        assert_eq!(from_crate(unpacked), "lock_api-0.4.14/src/mutex.rs");
+        assert_eq!(from_crate("src/lib.rs"), "src/lib.rs", "the workspace's own: as cargo passed it");
+        assert_eq!(from_crate("/work/other/src/lib.rs"), "/work/other/src/lib.rs");
+        assert_eq!(from_crate("/x/registry/src/only-an-index"), "/x/registry/src/only-an-index");
+    }
 }
