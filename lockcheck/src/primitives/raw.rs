@@ -729,3 +729,6 @@ pub(crate) use imp::{
     rwlock_meta, upgradable_fresh, write_fresh,
 };
 pub use imp::{RawMutex, RawRwLock};
+
+#[cfg(test)]
+mod tests;
