@@ -156,8 +156,9 @@ fn github(report: &Report, suppressed: &[Suppressed], warnings: &[String]) -> St
     }
     if report.events_lost > 0 {
         out += &format!(
-            "::warning title=lockcheck lost events::{} events were lost (a ring was full); the analysis is incomplete\n",
-            report.events_lost
+            "::warning title=lockcheck lost events::{} events were lost ({}); the analysis is incomplete\n",
+            report.events_lost,
+            lockcheck::Report::LOST_BECAUSE,
         );
     }
     for s in suppressed {

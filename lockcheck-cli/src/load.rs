@@ -23,11 +23,25 @@ pub struct Trace {
 }
 
 impl Trace {
-    /// Everything to tell the user about the trace: [`Trace::warning`], then the modules
-    /// whose frames are left out of its stacks.
+    /// Everything to tell the user about the trace: [`Trace::warning`], events chunks read
+    /// twice or missing (by their sequence numbers), then the modules whose frames are left
+    /// out of its stacks.
     pub fn warnings(&self) -> impl Iterator<Item = String> + '_ {
         let file = self.path.display();
-        self.warning().into_iter().chain(self.symbol_warnings.iter().map(move |w| format!("{file}: {w}")))
+        let (repeated, missing) = (self.data.duplicate_batches, self.data.missing_batches);
+        let repeated = (repeated > 0).then(|| match repeated {
+            1 => format!("{file}: 1 events chunk appears more than once (read once)"),
+            n => format!("{file}: {n} events chunks appear more than once (each read once)"),
+        });
+        let missing = (missing > 0).then(|| match missing {
+            1 => format!("{file}: 1 events chunk is missing between those read: its events are not analysed"),
+            n => format!("{file}: {n} events chunks are missing between those read: their events are not analysed"),
+        });
+        self.warning()
+            .into_iter()
+            .chain(repeated)
+            .chain(missing)
+            .chain(self.symbol_warnings.iter().map(move |w| format!("{file}: {w}")))
     }
 
     /// What to tell the user about the trace's completeness, if anything: a read that stopped
@@ -38,8 +52,11 @@ impl Trace {
         let aborted = self.data.findings.iter().any(|f| matches!(f, lockcheck::Finding::ActualDeadlock(_)));
         match (&self.data.warning, self.data.complete || aborted) {
             (Some(damage), _) => Some(format!("{file}: {damage}; analysed up to there")),
+            // The collector writes every 100 ms: a kill loses what was recorded since its last
+            // write (measured in the README, "When a process is killed").
             (None, false) => Some(format!(
-                "{file}: trace has no end marker (the process was killed before it flushed); analysed what it wrote"
+                "{file}: trace has no end marker (the process was killed before it flushed): the events of its \
+                 last ~100 ms may be missing; analysed what it wrote"
             )),
             (None, true) => None,
         }

@@ -406,9 +406,10 @@ pub fn render_text(stats: &Stats) -> String {
     }
     if stats.events_lost > 0 {
         out += &format!(
-            "lockcheck: warning: {} events were lost (a ring was full): acquisitions, contended and wait totals \
+            "lockcheck: warning: {} events were lost ({}): acquisitions, contended and wait totals \
              are exact; maxima, holds, owner changes and waiter sites are from the events kept\n",
-            stats.events_lost
+            stats.events_lost,
+            lockcheck::Report::LOST_BECAUSE,
         );
     }
     for warning in &stats.warnings {

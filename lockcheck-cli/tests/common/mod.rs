@@ -9,6 +9,8 @@
 
 #![allow(dead_code)] // Each test file uses its own part.
 
+pub mod every_subcommand;
+
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::BufWriter;

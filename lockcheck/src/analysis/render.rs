@@ -24,8 +24,8 @@ use `read_recursive` for the inner read\n";
 const GUARDED: &str = "every edge was taken while holding it, so this cycle cannot deadlock";
 const SINGLE_THREAD: &str = "single thread: every order was taken by one thread; \
 it deadlocks when two threads run these paths at once";
+const INCOMPLETE: &str = "contention figures are incomplete";
 const RANKS: &str = "ranks must strictly increase along the locks a thread holds";
-const LOST: &str = "lost (a ring was full); contention figures are incomplete";
 
 impl Finding {
     /// The one-line `SUMMARY:` text, for CI logs and annotations.
@@ -155,8 +155,8 @@ fn report(report: &Report, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     }
     match report.events_lost {
         0 => Ok(()),
-        1 => write!(f, "\nlockcheck: warning: 1 event was {LOST}"),
-        n => write!(f, "\nlockcheck: warning: {n} events were {LOST}"),
+        1 => write!(f, "\nlockcheck: warning: 1 event was lost ({}); {INCOMPLETE}", Report::LOST_BECAUSE),
+        n => write!(f, "\nlockcheck: warning: {n} events were lost ({}); {INCOMPLETE}", Report::LOST_BECAUSE),
     }
 }
 
@@ -547,8 +547,8 @@ SUMMARY: rank violation: acquiring queue (rank 10) while holding cache (rank 20)
 
     #[test]
     fn report_counts_findings_and_always_warns_about_lost_events() {
-        let warning = "lockcheck: warning: 3 events were lost (a ring was full); \
-                       contention figures are incomplete";
+        let warning = "lockcheck: warning: 3 events were lost (a ring was full, or a thread locked after its \
+                       ring had closed); contention figures are incomplete";
         assert_eq!(Report::default().to_string(), "lockcheck: no findings");
         let empty = Report { findings: vec![], events_lost: 3 };
         assert_eq!(empty.to_string(), format!("lockcheck: no findings\n{warning}"));
@@ -556,7 +556,8 @@ SUMMARY: rank violation: acquiring queue (rank 10) while holding cache (rank 20)
         let findings = vec![Finding::PotentialDeadlock(two_edges()), Finding::PotentialDeadlock(guarded)];
         let text = Report { findings, events_lost: 1 }.to_string();
         assert!(text.starts_with(&format!("{TWO_EDGES}\n\n{RULE}\nlockcheck: GUARDED LOCK-ORDER")));
-        let end = "\n2 findings (1 failing)\nlockcheck: warning: 1 event was lost (a ring was full); ";
+        let end = "\n2 findings (1 failing)\nlockcheck: warning: 1 event was lost (a ring was full, or a thread \
+                   locked after its ring had closed); ";
         assert!(text.ends_with(&format!("{end}contention figures are incomplete")));
     }
 }

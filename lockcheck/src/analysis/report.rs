@@ -345,12 +345,18 @@ impl Finding {
 pub struct Report {
     /// The findings, most severe first.
     pub findings: Vec<Finding>,
-    /// Events the recorder had to drop because a ring was full: the event-based parts of the
-    /// analysis (contention, flamegraphs) are then incomplete.
+    /// Events the recorder had to drop (see [`LOST_BECAUSE`](Self::LOST_BECAUSE)): the
+    /// event-based parts of the analysis (contention, flamegraphs) are then incomplete.
     pub events_lost: u64,
 }
 
 impl Report {
+    /// Why events are lost, as every warning about them says: a thread's ring was full, or
+    /// the thread took a lock after its ring had closed (in a thread-specific destructor that
+    /// ran after lockcheck's, the only place left after thread-local destructors, whose locks
+    /// are recorded).
+    pub const LOST_BECAUSE: &'static str = "a ring was full, or a thread locked after its ring had closed";
+
     /// Whether any finding should fail a CI check.
     pub fn has_failures(&self) -> bool {
         self.findings.iter().any(Finding::is_failure)

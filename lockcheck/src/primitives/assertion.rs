@@ -18,6 +18,7 @@ pub(crate) type Meta = ();
 
 /// Checks `assertion` about the lock of `meta` on the calling thread.
 #[inline(always)]
+#[track_caller]
 pub(crate) fn check(meta: &Meta, assertion: Assertion, site: &'static Location<'static>) {
     #[cfg(feature = "instrument")]
     crate::runtime::assertion::lock(meta, assertion, site);
@@ -27,6 +28,7 @@ pub(crate) fn check(meta: &Meta, assertion: Assertion, site: &'static Location<'
 
 /// Checks that the calling thread holds no lock.
 #[inline(always)]
+#[track_caller]
 pub(crate) fn no_locks(site: &'static Location<'static>) {
     #[cfg(feature = "instrument")]
     crate::runtime::assertion::no_locks(site);

@@ -75,6 +75,12 @@ mod imp {
         &()
     }
 
+    /// Runs a lock_api call; nothing to relay without instrumentation.
+    #[inline(always)]
+    pub fn panics_at_caller<R>(call: impl FnOnce() -> R) -> R {
+        call()
+    }
+
     /// A blocking call from user code; nothing to mark without instrumentation.
     pub struct FreshCall;
 
@@ -123,7 +129,7 @@ mod imp {
         RawRwLock { inner: parking_lot::RawRwLock::INIT, meta: LockMeta::new(LockKind::RwLock, name, rank, Some(site)) }
     }
 
-    pub use crate::runtime::check::hint_site;
+    pub use crate::runtime::check::{hint_site, panics_at_caller};
 
     /// The mutex's metadata, for the held-lock assertions.
     #[inline(always)]
@@ -719,7 +725,10 @@ mod imp {
 }
 
 pub(crate) use imp::{
-    fresh, hint_site, lock_fresh, mutex, mutex_meta, read_fresh, read_recursive_fresh, rwlock, rwlock_meta,
-    upgradable_fresh, write_fresh,
+    fresh, hint_site, lock_fresh, mutex, mutex_meta, panics_at_caller, read_fresh, read_recursive_fresh, rwlock,
+    rwlock_meta, upgradable_fresh, write_fresh,
 };
 pub use imp::{RawMutex, RawRwLock};
+
+#[cfg(test)]
+mod tests;

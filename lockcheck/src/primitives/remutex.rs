@@ -81,7 +81,7 @@ impl<T: ?Sized> ReentrantMutex<T> {
     pub fn lock(&self) -> ReentrantMutexGuard<'_, T> {
         let _fresh = raw::fresh();
         raw::hint_site(Location::caller());
-        self.inner.lock()
+        raw::panics_at_caller(|| self.inner.lock())
     }
 
     /// Acquires the mutex if it is free or already ours, without blocking.
@@ -98,7 +98,7 @@ impl<T: ?Sized> ReentrantMutex<T> {
     pub fn try_lock_for(&self, timeout: Duration) -> Option<ReentrantMutexGuard<'_, T>> {
         let _fresh = raw::fresh();
         raw::hint_site(Location::caller());
-        self.inner.try_lock_for(timeout)
+        raw::panics_at_caller(|| self.inner.try_lock_for(timeout))
     }
 
     /// Acquires the mutex, giving up at `timeout`.
@@ -107,7 +107,7 @@ impl<T: ?Sized> ReentrantMutex<T> {
     pub fn try_lock_until(&self, timeout: Instant) -> Option<ReentrantMutexGuard<'_, T>> {
         let _fresh = raw::fresh();
         raw::hint_site(Location::caller());
-        self.inner.try_lock_until(timeout)
+        raw::panics_at_caller(|| self.inner.try_lock_until(timeout))
     }
 
     /// Whether the mutex is locked now.

@@ -67,12 +67,7 @@ impl Semaphore {
             permits: parking_lot::Mutex::new(permits),
             freed: parking_lot::Condvar::new(),
             #[cfg(feature = "instrument")]
-            meta: crate::runtime::registry::LockMeta::new(
-                crate::analysis::report::LockKind::Semaphore,
-                name,
-                rank,
-                Some(Location::caller()),
-            ),
+            meta: crate::runtime::registry::LockMeta::semaphore(name, rank, Some(Location::caller()), permits),
         }
     }
 
@@ -165,6 +160,13 @@ impl Semaphore {
 
     /// Adds `n` permits.
     pub fn add_permits(&self, n: usize) {
+        #[cfg(feature = "instrument")]
+        self.meta.lose_exclusion();
+        self.put_back(n);
+    }
+
+    /// Returns `n` permits taken earlier.
+    fn put_back(&self, n: usize) {
         *self.permits.lock() += n;
         self.freed.notify_all();
     }
@@ -181,10 +183,6 @@ impl Semaphore {
             *permits -= n;
         }
         ok
-    }
-
-    fn release(&self, n: usize) {
-        self.add_permits(n);
     }
 }
 
@@ -216,6 +214,7 @@ impl Semaphore {
 #[cfg(feature = "instrument")]
 impl Semaphore {
     #[inline]
+    #[track_caller]
     fn blocking(&self, n: usize, site: &'static Location<'static>, block: impl FnOnce()) {
         // Only `acquire` and `acquire_many` get here: always a fresh call from user code.
         let fresh = crate::runtime::check::Fresh::Call;
@@ -236,6 +235,7 @@ impl Semaphore {
     }
 
     #[inline]
+    #[track_caller]
     fn timed(
         &self,
         n: usize,
@@ -283,6 +283,8 @@ impl<'a> SemaphorePermit<'a> {
 
     /// Keeps the permits out of the semaphore for good.
     pub fn forget(mut self) {
+        #[cfg(feature = "instrument")]
+        self.semaphore.meta.lose_exclusion();
         self.untrack();
         self.permits = 0;
     }
@@ -303,7 +305,7 @@ impl Drop for SemaphorePermit<'_> {
     fn drop(&mut self) {
         if self.permits > 0 {
             self.untrack();
-            self.semaphore.release(self.permits);
+            self.semaphore.put_back(self.permits);
         }
     }
 }

@@ -18,9 +18,9 @@
 //! still counted exactly, per lock, in the ring's overflow table. Without `LOCKCHECK_TRACE`
 //! nothing is recorded: the hooks see the thread's "off" marker and return.
 
+mod owner;
 mod spsc;
 
-use std::cell::Cell;
 use std::collections::{HashMap, VecDeque};
 use std::panic::Location;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
@@ -34,6 +34,7 @@ use crate::analysis::report::Mode;
 use crate::record::event::{Event, Kind, Record};
 use crate::record::stack::{self, RawStack};
 use crate::trace::{LockCounters, OwnTime};
+use owner::{GONE, OFF};
 use spsc::{Push, Spsc};
 
 /// One thread's ring and what the collector needs to know beside its records.
@@ -57,7 +58,7 @@ pub(crate) struct Ring {
 impl Ring {
     /// Whether the thread has exited; when `true`, a following drain empties the ring for good.
     pub fn closed(&self) -> bool {
-        // Acquire: pairs with the Release store in `Owner::drop`; every record and count the
+        // Acquire: pairs with the Release store in `owner::close`; every record and count the
         // thread wrote is visible once this reads `true`.
         self.closed.load(Ordering::Acquire)
     }
@@ -302,40 +303,11 @@ impl Recorder {
     }
 }
 
-/// Sentinel values of [`RECORDER`] below which it is not a pointer.
-const OFF: usize = 1;
-const GONE: usize = 2;
-
-thread_local! {
-    /// This thread's recorder: null before its first event, [`OFF`] when not tracing,
-    /// [`GONE`] once the thread's destructors ran, else a pointer owned by [`OWNER`].
-    /// A const-initialised `Cell` of a pointer has no destructor, so reading it is a plain
-    /// thread-local load, valid even inside other thread-local destructors.
-    static RECORDER: Cell<*mut Recorder> = const { Cell::new(std::ptr::null_mut()) };
-    /// Owns the recorder; its destructor closes the ring when the thread exits.
-    static OWNER: Owner = const { Owner(Cell::new(None)) };
-}
-
-struct Owner(Cell<Option<Box<Recorder>>>);
-
-impl Drop for Owner {
-    fn drop(&mut self) {
-        if let Some(recorder) = self.0.take() {
-            RECORDER.with(|r| r.set(std::ptr::without_provenance_mut(GONE)));
-            // Release: pairs with the Acquire in `Ring::closed`; the collector that sees the
-            // ring closed sees every record and count before it.
-            recorder.ring.closed.store(true, Ordering::Release);
-            drop(recorder);
-            consumer::wake();
-        }
-    }
-}
-
 /// Runs `record` on this thread's recorder, creating it on the thread's first event; `gone`
 /// runs instead for events after the thread's destructors (they are counted as dropped).
 #[inline(always)]
 fn with_recorder(record: impl FnOnce(&mut Recorder), gone: impl FnOnce()) {
-    let mut ptr = RECORDER.with(Cell::get);
+    let mut ptr = owner::current();
     // Not recording at all is the commonest case, and the cheapest to rule out.
     if ptr.addr() == OFF {
         return;
@@ -346,7 +318,7 @@ fn with_recorder(record: impl FnOnce(&mut Recorder), gone: impl FnOnce()) {
                 Some(started) => ptr = started,
                 // Not tracing, or too late in the thread's life to start (then it is gone).
                 None => {
-                    return if RECORDER.with(Cell::get).addr() == GONE {
+                    return if owner::current().addr() == GONE {
                         gone()
                     }
                 }
@@ -355,9 +327,9 @@ fn with_recorder(record: impl FnOnce(&mut Recorder), gone: impl FnOnce()) {
             _ => return,
         }
     }
-    // SAFETY: a non-sentinel value is the `Box` in this thread's `OWNER`, which lives until
-    // `Owner::drop` replaces the pointer with GONE before freeing it. Only this thread reads
-    // it and the hooks never re-enter one another, so the borrow is unique.
+    // SAFETY: a non-sentinel value is the recorder this thread's owner keeps (`owner.rs`),
+    // which lives until `owner::close` replaces the pointer with GONE before freeing it. Only
+    // this thread reads it and the hooks never re-enter one another, so the borrow is unique.
     record(unsafe { &mut *ptr });
 }
 
@@ -366,7 +338,7 @@ fn with_recorder(record: impl FnOnce(&mut Recorder), gone: impl FnOnce()) {
 /// it holds one, so that making the ring is never paid inside a critical section.
 #[cold]
 pub(crate) fn start_thread(tid: u32) {
-    if RECORDER.with(Cell::get).is_null() {
+    if owner::current().is_null() {
         start_as(tid);
     }
 }
@@ -378,7 +350,7 @@ pub(crate) fn start_thread(tid: u32) {
 fn start() -> Option<*mut Recorder> {
     let tid = consumer::attached().map_or(0, |consumer| (consumer.thread_id)());
     // Registering the thread (just now, through `thread_id`) starts its recorder.
-    match RECORDER.with(Cell::get) {
+    match owner::current() {
         ptr if ptr.is_null() => start_as(tid),
         ptr => (ptr.addr() > GONE).then_some(ptr),
     }
@@ -388,7 +360,7 @@ fn start() -> Option<*mut Recorder> {
 /// recording.
 fn start_as(tid: u32) -> Option<*mut Recorder> {
     if consumer::attached().is_none() {
-        RECORDER.with(|r| r.set(std::ptr::without_provenance_mut(OFF)));
+        owner::mark(OFF);
         return None;
     }
     let config = crate::config::get();
@@ -408,21 +380,10 @@ fn start_as(tid: u32) -> Option<*mut Recorder> {
         _ if !stack::enabled() => u64::MAX,
         us => us.saturating_mul(1000),
     };
-    let mut recorder =
-        Box::new(Recorder { ring: Arc::clone(&ring), producer, countdown, sample_every, stack_after_ns });
-    let ptr: *mut Recorder = &mut *recorder;
-    match OWNER.try_with(|owner| owner.0.set(Some(recorder))) {
-        Ok(()) => {
-            RINGS.lock().push(ring);
-            RECORDER.with(|r| r.set(ptr));
-            Some(ptr)
-        }
-        Err(_) => {
-            // The thread is already tearing down: its events count as dropped.
-            RECORDER.with(|r| r.set(std::ptr::without_provenance_mut(GONE)));
-            None
-        }
-    }
+    let recorder = Box::new(Recorder { ring: Arc::clone(&ring), producer, countdown, sample_every, stack_after_ns });
+    let ptr = owner::adopt(recorder)?;
+    RINGS.lock().push(ring);
+    Some(ptr)
 }
 
 /// A lock was acquired without waiting.

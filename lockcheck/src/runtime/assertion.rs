@@ -15,6 +15,7 @@ use crate::runtime::registry::{self, LockMeta};
 /// ([`Assertion::Held`], [`HeldRead`](Assertion::HeldRead), [`HeldWrite`](Assertion::HeldWrite)
 /// or [`NotHeld`](Assertion::NotHeld)).
 #[inline]
+#[track_caller]
 pub(crate) fn lock(meta: &LockMeta, assertion: Assertion, site: &'static Location<'static>) {
     if !check::enabled() {
         return;
@@ -38,6 +39,7 @@ pub(crate) fn lock(meta: &LockMeta, assertion: Assertion, site: &'static Locatio
 
 /// Checks that the calling thread holds no lock at all.
 #[inline]
+#[track_caller]
 pub(crate) fn no_locks(site: &'static Location<'static>) {
     if !check::enabled() {
         return;
@@ -67,9 +69,10 @@ fn holds_as(mode: Option<Mode>, assertion: Assertion) -> bool {
 
 #[cold]
 #[inline(never)]
+#[track_caller]
 fn fail(assertion: Assertion, meta: Option<&LockMeta>, site: &'static Location<'static>, tid: u32, stack: &[Held]) {
     let lock = meta.map(|meta| {
-        let (id, class_word) = meta.ids();
+        let (id, class_word) = meta.ids(site);
         registry::lock_ref(registry::word_class(class_word), Some(id), meta.rank)
     });
     check::raise(Finding::FailedAssertion(FailedAssertion {

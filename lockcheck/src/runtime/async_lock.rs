@@ -47,10 +47,10 @@ pub(crate) fn begin(meta: &LockMeta, mode: Mode, site: &'static Location<'static
         return None;
     }
     let holder = task::current()?;
-    let (id, class_word) = meta.ids();
+    let (id, class_word) = meta.ids(site);
     let pending = Pending { acq: Acquire::new(id, class_word, mode, meta.kind, site), holder, thread: thread_held() };
     if let Some(crossed) = crossing::check(pending.holder.tid, &pending.thread, &pending.acq) {
-        check::act_on(vec![crossed], Fresh::Call);
+        check::act_on(vec![crossed], Fresh::Call, false);
     }
     Some(pending)
 }
@@ -81,7 +81,7 @@ impl Checked {
         match self {
             Checked::Clean => {}
             Checked::Hit(key) => graph::hit(key),
-            Checked::New(found) => check::act_on(found, Fresh::Call),
+            Checked::New(found) => check::act_on(found, Fresh::Call, false),
         }
     }
 }
@@ -111,7 +111,7 @@ pub(crate) fn sync_under_task(acq: &Acquire, fresh: Fresh) {
     let Some(holder) = task::current_holding() else { return };
     let thread = thread_held();
     match holder.with(|t| check_on(t, acq, &thread)) {
-        Checked::New(found) => check::act_on(found, fresh),
+        Checked::New(found) => check::act_on(found, fresh, false),
         checked => checked.act(),
     }
 }

@@ -135,7 +135,7 @@ fn begin_at(meta: &LockMeta, mode: Mode, site: &'static Location<'static>) -> Op
     if !enabled() {
         return None;
     }
-    let (id, class_word) = meta.ids();
+    let (id, class_word) = meta.ids(site);
     Some(Acquire::new(id, class_word, mode, meta.kind, site))
 }
 
@@ -178,6 +178,7 @@ pub(crate) fn release_permit(meta: &LockMeta, owner: u32) {
 /// A blocking acquisition: checked before it can block. `block` waits for good;
 /// `block_until` waits until an instant (the watchdog splits long waits).
 #[inline(always)]
+#[track_caller]
 pub(crate) fn lock(
     meta: &LockMeta,
     mode: Mode,
@@ -216,6 +217,7 @@ pub(crate) fn lock(
 /// teardown, or with instrumentation switched off.
 #[cold]
 #[inline(never)]
+#[track_caller]
 fn lock_slow(
     meta: &LockMeta,
     mode: Mode,
@@ -270,6 +272,7 @@ impl Timeout {
 // The acquisition's description plus the raw lock's three ways to take it: grouping them
 // would only move the same eight values into a struct at every call site.
 #[allow(clippy::too_many_arguments)]
+#[track_caller]
 pub(crate) fn lock_timed(
     meta: &LockMeta,
     mode: Mode,
@@ -365,6 +368,7 @@ pub(crate) fn unlock(meta: &LockMeta, mode: Mode, unlock: impl FnOnce()) {
 /// An upgrade (upgradable read → write): blocks until readers leave, so it is checked as a
 /// write acquisition against every other lock held. `timeout` is `None` for an untimed one.
 #[inline]
+#[track_caller]
 pub(crate) fn upgrade(
     meta: &LockMeta,
     site: &'static Location<'static>,
@@ -449,6 +453,7 @@ fn hooks_acquired(meta: &LockMeta, tid: u32, acq: &Acquire) {
 
 /// Checks a blocking acquisition before it blocks.
 #[inline]
+#[track_caller]
 fn before_blocking(acq: &Acquire, fresh: Fresh) {
     let verdict = held::with(|t| t.check(acq));
     match verdict {
@@ -465,11 +470,14 @@ fn before_blocking(acq: &Acquire, fresh: Fresh) {
 /// The first sight of an acquisition context: every check, then the findings acted on.
 #[cold]
 #[inline(never)]
+#[track_caller]
 fn examine(acq: &Acquire, key: u64, fresh_call: Fresh) {
     let Some(findings) = held::with(|t| judge(t, acq, key)) else {
         return;
     };
-    act_on(findings, fresh_call);
+    // lock_api's reentrant lock reaches its raw lock through a closure of its own, where the
+    // caller's location is lost: its panic is relayed (see `panics_at_caller`).
+    act_on(findings, fresh_call, acq.kind == LockKind::Reentrant);
 }
 
 /// Every check of an acquisition whose context `key` the held set `t` has never seen:
@@ -497,9 +505,32 @@ pub(crate) fn judge(t: &mut held::Thread, acq: &Acquire, key: u64) -> Vec<Findin
 }
 
 /// Acts on findings [`judge`] returned, as `LOCKCHECK_ON_CYCLE` says; `fresh_call` as for
-/// [`Fresh`]. Called with no lockcheck state borrowed.
-pub(crate) fn act_on(findings: Vec<Finding>, fresh_call: Fresh) {
-    act(&findings, fresh_call == Fresh::Call || FRESH.get());
+/// [`Fresh`]; `relayed`: a panic goes through [`panics_at_caller`]. Called with no lockcheck
+/// state borrowed.
+#[track_caller]
+pub(crate) fn act_on(findings: Vec<Finding>, fresh_call: Fresh, relayed: bool) {
+    act(&findings, fresh_call == Fresh::Call || FRESH.get(), relayed);
+}
+
+/// A panic on a finding, on its way to the user's call (see [`panics_at_caller`]).
+struct RelayedPanic(String);
+
+/// Runs a lock_api call that may panic on a finding where `#[track_caller]` does not reach
+/// (lock_api's reentrant lock calls its raw lock from a closure), and panics again here, at
+/// the caller's location: the default hook then prints the user's line, which is what
+/// `LOCKCHECK_ON_CYCLE=panic` must point at. Every other panic passes through untouched.
+#[inline(always)]
+#[track_caller]
+pub fn panics_at_caller<R>(call: impl FnOnce() -> R) -> R {
+    // AssertUnwindSafe: a relayed panic unwinds before the raw lock is touched (it is raised
+    // before blocking), and any other panic is resumed as it came.
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(call)) {
+        Ok(done) => done,
+        Err(payload) => match payload.downcast::<RelayedPanic>() {
+            Ok(relayed) => panic!("{}", relayed.0),
+            Err(other) => std::panic::resume_unwind(other),
+        },
+    }
 }
 
 /// The suppressions in force in-process: the file `LOCKCHECK_SUPPRESSIONS` names, else the
@@ -522,7 +553,8 @@ pub(crate) fn suppressions() -> &'static Suppressions {
 
 /// Acts on new findings as `LOCKCHECK_ON_CYCLE` says, unless suppressed. Called with no
 /// lockcheck state borrowed.
-fn act(fresh: &[Finding], fresh_call: bool) {
+#[track_caller]
+fn act(fresh: &[Finding], fresh_call: bool, relayed: bool) {
     let fresh: Vec<&Finding> = fresh.iter().filter(|f| suppressions().reason(f).is_none()).collect();
     if fresh.is_empty() {
         return;
@@ -532,7 +564,13 @@ fn act(fresh: &[Finding], fresh_call: bool) {
         OnCycle::Panic if fresh_call => {
             // The test fails here anyway: its stacks are symbolised on the spot.
             let text: Vec<String> = fresh.into_iter().map(|f| reporter::symbolised(f.clone()).to_string()).collect();
-            panic!("{}", text.join("\n"));
+            let text = text.join("\n");
+            // `resume_unwind` skips the panic hook: `panics_at_caller` panics again with the
+            // hook. Under panic=abort nothing could catch it, so the panic is raised here.
+            if relayed && cfg!(panic = "unwind") {
+                std::panic::resume_unwind(Box::new(RelayedPanic(text)));
+            }
+            panic!("{text}");
         }
         OnCycle::Warn | OnCycle::Panic => reporter::print(fresh.into_iter().cloned().collect()),
     }
@@ -615,9 +653,10 @@ fn same_problem(a: &Finding, b: &Finding) -> bool {
 
 /// Stores a finding raised at a call from user code (a failed assertion) and, when it is
 /// new, acts on it as `LOCKCHECK_ON_CYCLE` says: it may panic, there and then.
+#[track_caller]
 pub(crate) fn raise(finding: Finding) {
     if let Some(fresh) = record(finding) {
-        act(&[fresh], true);
+        act(&[fresh], true, false);
     }
 }
 

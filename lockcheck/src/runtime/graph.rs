@@ -11,7 +11,7 @@ use std::panic::Location;
 use std::sync::atomic::Ordering;
 
 use parking_lot::Mutex as RawLock;
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::analysis::order::{mode_bit, OrderGraph, Seen};
 use crate::analysis::report::{Cycle, Edge, Finding, Graph, LockRef, Mode, Site};
@@ -57,6 +57,8 @@ struct State {
     keys: FxHashMap<Vec<u32>, usize>,
     /// The edges of acquisition contexts that are part of a finding, for counting hits.
     contexts: FxHashMap<u64, EdgeKeys>,
+    /// Semaphores (instance ids) that exclude like a mutex: one permit, never changed.
+    one_permit: FxHashSet<u32>,
 }
 
 static STATE: RawLock<Option<State>> = RawLock::new(None);
@@ -94,7 +96,17 @@ pub(crate) fn observe(tid: u32, key: u64, stack: &[Held], acq: &Acquire) -> Obse
             if held.id == acq.id {
                 continue;
             }
-            let exclusive = |g: &&Held| g.id != held.id && matches!(g.mode, Mode::Exclusive | Mode::Upgradable);
+            // A gate is a holding no other thread can share: exclusive, upgradable (two
+            // upgradable holders exclude each other, and writers), or a one-permit semaphore.
+            let one_permit = &st.one_permit;
+            let exclusive = |g: &&Held| {
+                g.id != held.id
+                    && match g.mode {
+                        Mode::Exclusive | Mode::Upgradable => true,
+                        Mode::Permit => one_permit.contains(&g.id),
+                        Mode::Shared | Mode::SharedRecursive => false,
+                    }
+            };
             let gates: Vec<u32> = stack.iter().filter(exclusive).map(|g| g.id).collect();
             let sighting = |stack: Option<u32>| Sighting {
                 tid,
@@ -166,9 +178,36 @@ pub(crate) fn hit(key: u64) {
     });
 }
 
+/// A semaphore registered as `id` excludes like a mutex if `one_permit()` says so (read
+/// under the graph lock, see `LockMeta::lose_exclusion`).
+#[cold]
+pub(crate) fn note_gate(id: u32, one_permit: impl FnOnce() -> bool) {
+    state(|st| {
+        if one_permit() {
+            st.one_permit.insert(id);
+        }
+    });
+}
+
+/// A semaphore's permits changed: it is no gate for edges seen from now on. Edges seen
+/// before keep it (their cycles, if closed, were judged and reported then); a cycle closed
+/// later needs an edge seen later, and its gates are those every edge shares.
+/// `registered()` gives its id, if it was ever registered.
+#[cold]
+pub(crate) fn revoke_gate(registered: impl FnOnce() -> Option<u32>) {
+    state(|st| {
+        if let Some(id) = registered() {
+            st.one_permit.remove(&id);
+        }
+    });
+}
+
 /// Drops a lock instance's node: instance memory stays bounded under churn; classes stay.
 pub(crate) fn forget_lock(id: u32) {
-    state(|st| st.instances.remove(id));
+    state(|st| {
+        st.instances.remove(id);
+        st.one_permit.remove(&id);
+    });
 }
 
 /// Every cycle found so far, with hit counts brought up to date.

@@ -8,7 +8,7 @@
 #![cfg_attr(not(feature = "instrument"), allow(dead_code))] // Used by instrumentation only.
 
 use std::panic::Location;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::LazyLock;
 
 use parking_lot::Mutex as RawLock;
@@ -33,6 +33,10 @@ pub(crate) struct LockMeta {
     /// Who holds the lock, for the watchdog's stall reports.
     #[cfg(feature = "instrument")]
     pub owner: crate::runtime::watchdog::Owner,
+    /// Whether holding the lock excludes every other holder, beyond what its kind says: set
+    /// only for a semaphore created with one permit, cleared for good by its first
+    /// `add_permits` or `forget` (see [`lose_exclusion`](Self::lose_exclusion)).
+    one_permit: AtomicBool,
 }
 
 /// Process-wide start-up, run by the first lock registration: the collector (when tracing),
@@ -81,16 +85,52 @@ impl LockMeta {
             kind,
             #[cfg(feature = "instrument")]
             owner: crate::runtime::watchdog::Owner::new(),
+            one_permit: AtomicBool::new(false),
         }
     }
 
+    /// A semaphore's description: with `permits == 1` it excludes like a mutex, so it is a
+    /// gate (see `graph.rs`) until its permit count changes.
+    pub const fn semaphore(
+        name: Option<&'static str>,
+        rank: Option<u32>,
+        site: Option<&'static Location<'static>>,
+        permits: usize,
+    ) -> LockMeta {
+        let meta = LockMeta::new(LockKind::Semaphore, name, rank, site);
+        LockMeta { one_permit: AtomicBool::new(permits == 1), ..meta }
+    }
+
+    /// A semaphore's permit count changed (`add_permits`, `forget`): it no longer excludes,
+    /// so edges seen from now on do not count it as a gate. Once per semaphore at most.
+    #[cfg(feature = "instrument")]
+    pub fn lose_exclusion(&self) {
+        // SeqCst, and the graph lock `revoke_gate` takes: against a registration in progress
+        // (see `register`), one of the two sees the other's write.
+        if self.one_permit.swap(false, Ordering::SeqCst) {
+            self.lose_exclusion_slow();
+        }
+    }
+
+    #[cfg(feature = "instrument")]
+    #[cold]
+    #[inline(never)]
+    fn lose_exclusion_slow(&self) {
+        crate::runtime::graph::revoke_gate(|| {
+            // Acquire: pairs with `register`'s Release; read under the graph lock, after
+            // which a registration that has not published its id yet sees the flag cleared.
+            Some(self.id.load(Ordering::Acquire)).filter(|&id| id != 0)
+        });
+    }
+
     /// This lock's instance id and class word (see [`class_word`](Self::class_word)),
-    /// registering it on first use.
+    /// registering it on first use, at `site` (the class of a lock with neither a name nor
+    /// a creation site).
     #[inline]
-    pub fn ids(&self) -> (u32, u64) {
+    pub fn ids(&self, site: &'static Location<'static>) -> (u32, u64) {
         match self.registered() {
             Some(ids) => ids,
-            None => self.register(),
+            None => self.register(site),
         }
     }
 
@@ -119,13 +159,13 @@ impl LockMeta {
 
     #[cold]
     #[inline(never)]
-    fn register(&self) -> (u32, u64) {
+    fn register(&self, first_use: &'static Location<'static>) -> (u32, u64) {
         // Before any id is handed out: the recorder records only once the collector has
         // attached to it, and a thread's first event is about a lock it registered (or saw
         // registered, which happened after this call returned on the registering thread).
         #[cfg(feature = "instrument")]
         let tracing = first_registration();
-        let class = intern_class(self);
+        let class = intern_class(self, first_use);
         let word = class_word(class, self.rank);
         // Relaxed: ids only need to be unique.
         let fresh = NEXT_LOCK_ID.fetch_add(1, Ordering::Relaxed);
@@ -135,6 +175,11 @@ impl LockMeta {
         // winner's class, stored before its successful Release.
         match self.id.compare_exchange(0, fresh, Ordering::Release, Ordering::Acquire) {
             Ok(_) => {
+                #[cfg(feature = "instrument")]
+                if self.kind == LockKind::Semaphore {
+                    // Under the graph lock: see `lose_exclusion`.
+                    crate::runtime::graph::note_gate(fresh, || self.one_permit.load(Ordering::SeqCst));
+                }
                 #[cfg(feature = "instrument")]
                 if tracing {
                     REGISTRY.lock().new_locks.push((fresh, LockInfo { class, rank: self.rank, kind: self.kind }));
@@ -193,7 +238,8 @@ pub(crate) struct LockInfo {
 /// One lock class: every instance with this name, or (unnamed) created at this site.
 #[derive(Clone, Debug)]
 pub(crate) struct ClassInfo {
-    /// The lock's name, or its creation site as `file:line:col`.
+    /// The lock's name, or its creation site as `file:line:col` (see [`class_site_label`]),
+    /// or `first locked at file:line:col` for a raw lock with neither.
     pub label: String,
     /// Whether the label is a name (not a creation site).
     pub named: bool,
@@ -211,6 +257,8 @@ struct Registry {
     /// several `Location` statics, one per codegen unit).
     by_name: FxHashMap<&'static str, u32>,
     by_site: FxHashMap<usize, u32>,
+    /// Classes of locks without a name or a creation site, by first-acquisition site pointer.
+    by_first_use: FxHashMap<usize, u32>,
     by_label: FxHashMap<String, u32>,
     classes: Vec<ClassInfo>,
     threads: Vec<String>,
@@ -221,20 +269,26 @@ struct Registry {
 
 static REGISTRY: LazyLock<RawLock<Registry>> = LazyLock::new(Default::default);
 
-fn intern_class(meta: &LockMeta) -> u32 {
+/// The class of a lock: its name; else its creation site; else, for a raw lock built by
+/// lock_api's `INIT` (`lock_api::Mutex::<lockcheck::RawMutex, _>::new`, which has no caller
+/// to take a site from), the site of its first acquisition — so locks first taken in
+/// different places are different classes, where one `<unnamed lock>` class held them all
+/// and the class graph could have no edge between them.
+fn intern_class(meta: &LockMeta, first_use: &'static Location<'static>) -> u32 {
     let mut reg = REGISTRY.lock();
+    let key = |site: &Location<'_>| site as *const Location<'_> as usize;
     let fast = match (meta.name, meta.site) {
         (Some(name), _) => reg.by_name.get(name),
-        (None, Some(site)) => reg.by_site.get(&(site as *const Location<'_> as usize)),
-        (None, None) => None,
+        (None, Some(site)) => reg.by_site.get(&key(site)),
+        (None, None) => reg.by_first_use.get(&key(first_use)),
     };
     if let Some(&class) = fast {
         return class;
     }
     let label = match (meta.name, meta.site) {
         (Some(name), _) => name.to_owned(),
-        (None, Some(site)) => site_label(site),
-        (None, None) => "<unnamed lock>".to_owned(),
+        (None, Some(site)) => class_site_label(site),
+        (None, None) => format!("first locked at {}", class_site_label(first_use)),
     };
     let class = match reg.by_label.get(&label) {
         Some(&class) => class,
@@ -254,10 +308,29 @@ fn intern_class(meta: &LockMeta) -> u32 {
     };
     match (meta.name, meta.site) {
         (Some(name), _) => reg.by_name.insert(name, class),
-        (None, Some(site)) => reg.by_site.insert(site as *const Location<'_> as usize, class),
-        (None, None) => None,
+        (None, Some(site)) => reg.by_site.insert(key(site), class),
+        (None, None) => reg.by_first_use.insert(key(first_use), class),
     };
     class
+}
+
+/// A site as a class label: `file:line:col`, with a dependency's file named from its crate
+/// (`lock_api-0.4.14/src/mutex.rs`) rather than from wherever cargo unpacked it
+/// (`/home/me/.cargo/registry/src/index.crates.io-1949cf8c6b5b557f/lock_api-0.4.14/…`): the
+/// label then says which crate the lock is in, and is the same on every machine, so traces
+/// of different machines merge. A path of the workspace's own (relative, as cargo passes
+/// them) stays as it is: one workspace's processes must keep agreeing on it.
+pub(crate) fn class_site_label(site: &Location<'_>) -> String {
+    format!("{}:{}:{}", from_crate(site.file()), site.line(), site.column())
+}
+
+/// A source file's path from its crate's directory on, for a crate cargo unpacked from a
+/// registry (`…/registry/src/<index>/<crate>-<version>/<path>`); any other path as it is.
+fn from_crate(file: &str) -> &str {
+    match file.find("/registry/src/") {
+        Some(at) => file[at + "/registry/src/".len()..].split_once('/').map_or(file, |(_, from_crate)| from_crate),
+        None => file,
+    }
 }
 
 /// `file:line:col` of a site.
@@ -302,4 +375,18 @@ pub(crate) fn thread_name(id: u32) -> String {
 /// How reports name a lock of `class`.
 pub(crate) fn lock_ref(class: u32, instance: Option<u32>, rank: Option<u32>) -> crate::analysis::report::LockRef {
     crate::analysis::report::LockRef { class: class_label(class), instance, rank }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::from_crate;
+
+    #[test]
+    fn a_dependencys_file_is_named_from_its_crate() {
+        let unpacked = "/home/me/.cargo/registry/src/index.crates.io-1949cf8c6b5b557f/lock_api-0.4.14/src/mutex.rs";
+        assert_eq!(from_crate(unpacked), "lock_api-0.4.14/src/mutex.rs");
+        assert_eq!(from_crate("src/lib.rs"), "src/lib.rs", "the workspace's own: as cargo passed it");
+        assert_eq!(from_crate("/work/other/src/lib.rs"), "/work/other/src/lib.rs");
+        assert_eq!(from_crate("/x/registry/src/only-an-index"), "/x/registry/src/only-an-index");
+    }
 }

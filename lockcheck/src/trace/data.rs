@@ -4,9 +4,10 @@ use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::Path;
 
+use super::sequence::Sequence;
 use super::{
-    Chunk, ClassDecl, Event, Header, LockCounters, LockDecl, ModuleDecl, OrderEdge, OwnTime, RawFrame, TraceError,
-    TraceReader,
+    Chunk, ClassDecl, Event, EventKind, Header, LockCounters, LockDecl, ModuleDecl, OrderEdge, OwnTime, RawFrame,
+    TraceError, TraceReader,
 };
 use crate::analysis::report::{Finding, Site};
 
@@ -35,7 +36,8 @@ pub struct TraceData {
     pub modules: BTreeMap<u32, ModuleDecl>,
     /// lockcheck's own time inside the recorded waits (included in them).
     pub own_time: OwnTime,
-    /// Exact per-lock counters, by lock id.
+    /// Exact per-lock counters, by lock id: the last counters chunk's, plus (version 4) the
+    /// acquisitions of the events written after it, which a trace cut short never counted.
     pub counters: BTreeMap<u32, LockCounters>,
     /// Events dropped because a ring was full, by thread id.
     pub dropped: BTreeMap<u32, u64>,
@@ -45,6 +47,10 @@ pub struct TraceData {
     pub edges: Vec<OrderEdge>,
     /// Events read.
     pub events: u64,
+    /// Events chunks that appeared more than once: each was read once (version 4).
+    pub duplicate_batches: u64,
+    /// Events chunks missing between those read, by their sequence numbers (version 4).
+    pub missing_batches: u64,
     /// Whether the process flushed at exit (an end chunk was the last one read).
     pub complete: bool,
     /// Why reading stopped early: the data above is what came before the damage.
@@ -93,6 +99,11 @@ impl TraceData {
         mut on_event: impl FnMut(&TraceData, u64, &Event),
     ) -> Result<TraceData, TraceError> {
         let mut data = TraceData::default();
+        let mut sequence = Sequence::default();
+        // Per lock, the acquisitions of the events read since its last counters entry (see the
+        // format notes): only version 4 guarantees counters follow the events they count.
+        let catch_up = reader.version() >= 4;
+        let mut since_counters: BTreeMap<u32, LockCounters> = BTreeMap::new();
         for chunk in reader {
             let chunk = match chunk {
                 Ok(chunk) => chunk,
@@ -127,10 +138,20 @@ impl TraceData {
                 }
                 Chunk::OwnTime(own) => data.own_time = own,
                 Chunk::Events(batch) => {
+                    if batch.sequence.is_some_and(|n| !sequence.admit(n)) {
+                        continue;
+                    }
                     for event in batch.events() {
                         match event {
                             Ok(event) => {
                                 data.events += 1;
+                                if let (true, EventKind::Acquired { wait_ns, .. }) = (catch_up, event.kind) {
+                                    since_counters.entry(event.lock).or_default().add(&LockCounters {
+                                        acquisitions: 1,
+                                        contended: u64::from(wait_ns.is_some()),
+                                        wait_ns: wait_ns.unwrap_or(0),
+                                    });
+                                }
                                 on_event(&data, batch.time_ns, &event);
                             }
                             Err(e) => data.warning = Some(e),
@@ -141,12 +162,22 @@ impl TraceData {
                     }
                 }
                 Chunk::Dropped(d) => data.dropped = d.into_iter().collect(),
-                Chunk::Counters(c) => data.counters.extend(c),
+                Chunk::Counters(c) => {
+                    for (lock, _) in &c {
+                        since_counters.remove(lock);
+                    }
+                    data.counters.extend(c);
+                }
                 Chunk::Findings(f) => data.findings = f,
                 Chunk::Edges(e) => data.edges = e,
                 Chunk::End | Chunk::Unknown { .. } => {}
             }
         }
+        for (lock, newer) in since_counters {
+            data.counters.entry(lock).or_default().add(&newer);
+        }
+        data.duplicate_batches = sequence.duplicates();
+        data.missing_batches = sequence.missing();
         Ok(data)
     }
 

@@ -17,7 +17,10 @@
 //! name a stack it never declares; readers then show the event's site. Snapshot chunks are
 //! cumulative: for dropped counts, findings and order edges the last chunk of the kind is the
 //! whole truth; counters chunks carry the locks whose totals changed, so per lock the last
-//! value seen counts.
+//! value seen counts. A counters chunk covers the events chunks before it, not those after:
+//! in a version 4 trace cut short (a killed process never writes its last snapshot), a reader
+//! adds each lock's acquisitions from the events after its last counters entry, so counters
+//! and events agree ([`TraceData::counters`]).
 //!
 //! | kind | chunk | payload |
 //! |---|---|---|
@@ -26,7 +29,7 @@
 //! | 3 | class | id, label, named, kind, rank, creation site |
 //! | 4 | lock | id, class id, kind, rank |
 //! | 5 | site | id, file, line, column |
-//! | 6 | events | thread, time since start (ns), count, events |
+//! | 6 | events | sequence number (v4: 0, 1, 2, … over the file's events chunks), thread, time since start (ns), count, events |
 //! | 7 | dropped | (thread, events dropped) pairs |
 //! | 8 | counters | (lock, acquisitions, contended, wait ns) — exact, even when events dropped |
 //! | 9 | findings | `Vec<Finding>` as JSON |
@@ -50,14 +53,20 @@
 //! the object file; readers symbolise them from the file at the module's path, when its build
 //! id still matches.
 //!
+//! An events chunk's sequence number lets a reader count a chunk that appears twice once (a
+//! copy is as valid as the original: its checksum holds) and say how many are missing between
+//! the ones it read ([`TraceData::duplicate_batches`], [`TraceData::missing_batches`]).
+//!
 //! Older versions are read as well. Version 3 has no module or raw stack chunks and symbolised
-//! stacks in stack chunks; its header has no working directory. Version 2 differs only in its checksum, FNV-1a-32 (byte
+//! stacks in stack chunks; its header has no working directory, its events chunks no sequence
+//! number. Version 2 differs only in its checksum, FNV-1a-32 (byte
 //! by byte, so slower to compute); version 1 also has no stack chunks and never sets bit 7:
 //! its events have no stacks or holders.
 
 mod codec;
 mod data;
 mod reader;
+mod sequence;
 mod writer;
 
 use std::io;
@@ -334,8 +343,9 @@ pub struct LockCounters {
 impl LockCounters {
     /// Adds `other` into `self`.
     pub fn add(&mut self, other: &LockCounters) {
-        self.acquisitions += other.acquisitions;
-        self.contended += other.contended;
+        // Saturating: a damaged trace may claim anything.
+        self.acquisitions = self.acquisitions.saturating_add(other.acquisitions);
+        self.contended = self.contended.saturating_add(other.contended);
         self.wait_ns = self.wait_ns.saturating_add(other.wait_ns);
     }
 }

@@ -158,11 +158,12 @@ fn decode(kind: u8, payload: Vec<u8>, offset: u64, version: u16) -> Result<Chunk
         kind::LOCK => Chunk::Lock(LockDecl { id: d.u32()?, class: d.u32()?, kind: lock_kind(&mut d)?, rank: d.opt()? }),
         kind::SITE => Chunk::Site(SiteDecl { id: d.u32()?, site: site(&mut d)? }),
         kind::EVENTS => {
+            let sequence = if version >= 4 { Some(d.varint()?) } else { None };
             let thread = d.u32()?;
             let time_ns = d.varint()?;
             let count = d.varint()?;
             let start = payload.len() - d.rest().len();
-            return Ok(Chunk::Events(EventBatch { thread, time_ns, count, payload, start, offset, version }));
+            return Ok(Chunk::Events(EventBatch { sequence, thread, time_ns, count, payload, start, offset, version }));
         }
         kind::DROPPED => {
             let n = d.varint()?;
@@ -227,6 +228,8 @@ fn decode(kind: u8, payload: Vec<u8>, offset: u64, version: u16) -> Result<Chunk
 /// One thread's events from one chunk, decoded on iteration.
 #[derive(Clone, Debug)]
 pub struct EventBatch {
+    /// The chunk's place among the file's events chunks (from 0; version 4, `None` before).
+    pub sequence: Option<u64>,
     /// The thread that recorded them.
     pub thread: u32,
     /// When the collector took them from the thread's ring, in ns since the trace started.

@@ -277,8 +277,8 @@ fn garbage_inside_a_valid_frame_is_corrupt_not_a_panic() {
 #[test]
 fn a_batch_claiming_more_events_than_it_holds_ends_in_an_error() {
     let mut w = TraceWriter::new(Vec::new()).unwrap();
-    // Thread 1, time 0, u64::MAX events, then one real event.
-    let mut payload = vec![1, 0];
+    // Sequence 0, thread 1, time 0, u64::MAX events, then one real event.
+    let mut payload = vec![0, 1, 0];
     payload.extend_from_slice(&[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]);
     payload.extend_from_slice(&[writer::code::RELEASED, 2]);
     w.raw(kind::EVENTS, &payload).unwrap();
@@ -293,11 +293,11 @@ fn a_batch_claiming_more_events_than_it_holds_ends_in_an_error() {
 
 #[test]
 fn wait_extras_are_only_valid_where_a_thread_waited() {
-    // Thread 1, time 0, one event: its first byte, lock delta 0 (same lock bit off), then the
-    // fields (site, wait; stack + 1, holder thread + 1, holder site).
+    // Sequence 0, thread 1, time 0, one event: its first byte, lock delta 0 (same lock bit
+    // off), then the fields (site, wait; stack + 1, holder thread + 1, holder site).
     let batch = |event: &[u8]| {
         let mut w = TraceWriter::new(Vec::new()).unwrap();
-        let mut payload = vec![1, 0, 1];
+        let mut payload = vec![0, 1, 0, 1];
         payload.extend_from_slice(event);
         w.raw(kind::EVENTS, &payload).unwrap();
         w.into_inner()
@@ -396,19 +396,29 @@ fn the_collectors_direct_encodings_are_what_push_writes() {
     }
 }
 
-/// A trace as format `version` would frame it: the version in its preamble, every chunk's
-/// checksum recomputed the way that version computes it.
-fn as_version(version: u16, mut bytes: Vec<u8>) -> Vec<u8> {
-    bytes[8..10].copy_from_slice(&version.to_le_bytes());
+/// A trace as format `version` would frame it: the version in its preamble, events chunks
+/// without the sequence number that version 4 added, every chunk's checksum recomputed the way
+/// that version computes it.
+fn as_version(version: u16, bytes: Vec<u8>) -> Vec<u8> {
+    let mut out = bytes[..PREAMBLE_LEN as usize].to_vec();
+    out[8..10].copy_from_slice(&version.to_le_bytes());
     let mut at = PREAMBLE_LEN as usize;
     while at < bytes.len() {
+        let kind = bytes[at];
         let len = u32::from_le_bytes(bytes[at + 1..at + 5].try_into().unwrap()) as usize;
-        let payload = at + FRAME_LEN as usize;
-        let sum = super::codec::checksum(version, &bytes[payload..payload + len]);
-        bytes[at + 5..at + 9].copy_from_slice(&sum.to_le_bytes());
-        at = payload + len;
+        let mut payload = &bytes[at + FRAME_LEN as usize..at + FRAME_LEN as usize + len];
+        if kind == kind::EVENTS && version < 4 {
+            // The sequence number is one varint: its bytes up to the first without bit 7.
+            let end = payload.iter().position(|b| b & 0x80 == 0).unwrap();
+            payload = &payload[end + 1..];
+        }
+        out.push(kind);
+        out.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+        out.extend_from_slice(&super::codec::checksum(version, payload).to_le_bytes());
+        out.extend_from_slice(payload);
+        at += FRAME_LEN as usize + len;
     }
-    bytes
+    out
 }
 
 /// `sample()` with its header as versions before 4 wrote it: without the working directory

@@ -16,6 +16,8 @@ pub struct TraceWriter<W: Write> {
     out: W,
     /// The payload being built (reused).
     buf: Vec<u8>,
+    /// Events chunks written so far: the next one's sequence number.
+    batches: u64,
 }
 
 /// Event codes: bits 0–2 of an event's first byte.
@@ -209,7 +211,7 @@ impl<W: Write> TraceWriter<W> {
         preamble.extend_from_slice(&VERSION.to_le_bytes());
         preamble.extend_from_slice(&0u16.to_le_bytes());
         out.write_all(&preamble)?;
-        Ok(TraceWriter { out, buf: Vec::new() })
+        Ok(TraceWriter { out, buf: Vec::new(), batches: 0 })
     }
 
     /// Frames and writes the payload built in `self.buf`.
@@ -323,6 +325,8 @@ impl<W: Write> TraceWriter<W> {
 
     /// An events chunk; `time_ns` is when the batch was collected, since the trace started.
     pub fn events(&mut self, batch: &BatchEncoder, time_ns: u64) -> io::Result<()> {
+        put_varint(&mut self.buf, self.batches);
+        self.batches += 1;
         put_varint(&mut self.buf, batch.thread.into());
         put_varint(&mut self.buf, time_ns);
         put_varint(&mut self.buf, batch.count);

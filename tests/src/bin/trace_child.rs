@@ -1,5 +1,5 @@
 //! A program that records a trace in one of several ways, for the trace tests: run as
-//! `trace_child <scenario> [ops]` with `LOCKCHECK_TRACE` set by the test.
+//! `trace_child <scenario> [ops] [threads]` with `LOCKCHECK_TRACE` set by the test.
 
 use std::sync::Barrier;
 use std::time::Duration;
@@ -103,6 +103,17 @@ thread_local! {
     static LOCKS_ON_DROP: LocksOnDrop = const { LocksOnDrop };
 }
 
+static CONTENDED: Mutex<u64> = Mutex::named("child-contended", 0);
+
+/// Takes [`CONTENDED`] over and over, holding it 1 ms each time: the other thread waits.
+fn contend() {
+    loop {
+        let mut held = CONTENDED.lock();
+        *held += 1;
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
 fn main() {
     let mut args = std::env::args().skip(1);
     let scenario = args.next().expect("a scenario");
@@ -139,13 +150,19 @@ fn main() {
         "kinds" => every_kind(),
         "waits" => contended_waits(),
         "tls" => {
-            std::thread::spawn(move || {
-                // Registered before lockcheck's thread-locals, so destroyed after them.
-                LOCKS_ON_DROP.with(|_| {});
-                private(ops);
-            })
-            .join()
-            .unwrap();
+            let threads: usize = args.next().map_or(1, |n| n.parse().expect("a number of threads"));
+            let workers: Vec<_> = (0..threads)
+                .map(|_| {
+                    std::thread::spawn(move || {
+                        // Registered before lockcheck's thread-locals, so destroyed after them.
+                        LOCKS_ON_DROP.with(|_| {});
+                        private(ops);
+                    })
+                })
+                .collect();
+            for worker in workers {
+                worker.join().unwrap();
+            }
         }
         "burst" => {
             private(ops);
@@ -167,6 +184,15 @@ fn main() {
             let asserted = lockcheck::sync::Mutex::named("child-asserted", 0u64);
             let _held = asserted.lock().unwrap();
             asserted.assert_not_held();
+        }
+        "contend-until-killed" => {
+            // Two threads take turns on one lock, holding it 1 ms, until the test kills the
+            // process; each announces when it starts.
+            std::thread::scope(|s| {
+                for i in 0..2 {
+                    std::thread::Builder::new().name(format!("contender-{i}")).spawn_scoped(s, contend).unwrap();
+                }
+            });
         }
         other => panic!("unknown scenario {other}"),
     }
