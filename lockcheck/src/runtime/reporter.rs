@@ -41,13 +41,13 @@ pub(crate) fn print(findings: Vec<Finding>) {
     });
     match thread {
         Some(thread) => thread.unpark(),
-        None => print_pending(),
+        None => flush(),
     }
 }
 
 fn run() {
     loop {
-        print_pending();
+        flush();
         // The unpark token covers findings queued between the last look and this park.
         std::thread::park();
     }
@@ -57,13 +57,9 @@ extern "C" fn at_exit() {
     let _ = std::panic::catch_unwind(flush);
 }
 
-/// Prints whatever is queued now, on the calling thread (before an exit or an abort).
+/// Symbolises and prints every queued finding, on the calling thread (the reporter's, or the
+/// exiting or aborting one).
 pub(crate) fn flush() {
-    print_pending();
-}
-
-/// Symbolises and prints every queued finding.
-fn print_pending() {
     let _printing = PRINTING.lock();
     let batch = std::mem::take(&mut *PENDING.lock());
     for finding in batch {
