@@ -55,6 +55,27 @@ pub(crate) struct Config {
     /// first writes them: a thread that records little costs little (64 threads of 100
     /// acquisitions each added 1.7 MB of resident memory in all).
     pub ring_capacity: usize,
+    /// `LOCKCHECK_STRESS=<seed>`: stress mode, seeded (`None`: off, the default).
+    pub stress: Option<StressSettings>,
+}
+
+/// How stress mode perturbs the schedule (`LOCKCHECK_STRESS`, `LOCKCHECK_STRESS_DEPTH`,
+/// `LOCKCHECK_STRESS_NOISE`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct StressSettings {
+    /// The seed every decision derives from.
+    pub seed: u64,
+    /// The bug depth aimed at, PCT's `d`: each thread is set back at `depth - 1` change points.
+    pub depth: u32,
+    /// One synchronization point in this many gets a short delay (a yield, spin or sleep).
+    pub noise_one_in: u32,
+}
+
+impl StressSettings {
+    /// The default depth: PCT finds most real bugs at depth 2 or 3 (Burckhardt et al., 2010).
+    pub const DEPTH: u32 = 3;
+    /// The default noise rate: one point in eight.
+    pub const NOISE_ONE_IN: u32 = 8;
 }
 
 /// Default watchdog threshold in test builds: long enough that a loaded CI machine does not
@@ -92,8 +113,26 @@ impl Config {
             ring_capacity: parse("LOCKCHECK_RING", 1 << 18, |v| {
                 v.parse::<usize>().ok().filter(|n| (16..=1 << 24).contains(n))
             }),
+            stress: stress_from_env(),
         }
     }
+}
+
+/// Stress mode's settings: on when `LOCKCHECK_STRESS` holds a seed (a decimal `u64`).
+fn stress_from_env() -> Option<StressSettings> {
+    let seed = parse("LOCKCHECK_STRESS", None, |v| match v {
+        "" => Some(None),
+        v => v.parse::<u64>().ok().map(Some),
+    })?;
+    Some(StressSettings {
+        seed,
+        depth: parse("LOCKCHECK_STRESS_DEPTH", StressSettings::DEPTH, |v| {
+            v.parse().ok().filter(|d| (1..=16).contains(d))
+        }),
+        noise_one_in: parse("LOCKCHECK_STRESS_NOISE", StressSettings::NOISE_ONE_IN, |v| {
+            v.parse().ok().filter(|&n| n >= 1)
+        }),
+    })
 }
 
 /// Reads `key`; a value `parse` rejects gets a one-line warning and `default`.

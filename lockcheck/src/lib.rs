@@ -56,6 +56,7 @@
 //! | `LOCKCHECK_RING` | `262144` | events (16 bytes each; memory committed as a thread writes it) per thread buffer; a full buffer drops (and counts) events |
 //! | `LOCKCHECK_WATCHDOG_MS` | `10000` | report threads waiting longer than this (a deadlock or a stall); `0` = no watchdog |
 //! | `LOCKCHECK_ON_DEADLOCK` | `abort` | after reporting a real deadlock, `abort` the process or `warn` once and keep going |
+//! | `LOCKCHECK_STRESS` | unset | stress mode with this seed: delays injected at acquisitions and releases to make rare interleavings likely, reproducibly (see [`stress`]) |
 //!
 //! # Overhead
 //!
@@ -87,6 +88,7 @@ pub use primitives::rwlock::{
     MappedRwLockReadGuard, MappedRwLockWriteGuard, RwLock, RwLockReadGuard, RwLockUpgradableReadGuard, RwLockWriteGuard,
 };
 pub use primitives::semaphore::{Semaphore, SemaphorePermit};
+pub use primitives::stress;
 pub use primitives::sync;
 #[cfg(feature = "tokio")]
 pub use primitives::tokio;

@@ -306,6 +306,8 @@ impl Drop for SemaphorePermit<'_> {
         if self.permits > 0 {
             self.untrack();
             self.semaphore.put_back(self.permits);
+            #[cfg(feature = "instrument")]
+            crate::runtime::check::sync_point(crate::runtime::stress::Point::Other);
         }
     }
 }

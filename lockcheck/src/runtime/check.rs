@@ -1,6 +1,7 @@
 //! The acquisition protocol every instrumented raw lock follows, and the findings it raises.
 //!
 //! ```text
+//! (stress mode: maybe a delay, before any of this and after a release)
 //! begin ─ off? ─────────────────────────────► plain parking_lot
 //!   │ on
 //! before_blocking: context cached? ── yes ──► (count a hit if it is part of a finding)
@@ -30,6 +31,7 @@ use crate::config::{self, OnCycle};
 use crate::record::ring::{self, Waited};
 use crate::runtime::held::{self, Acquire, Held, Reacquire, Verdict};
 use crate::runtime::registry::{self, LockMeta};
+use crate::runtime::stress::{self, Point};
 use crate::runtime::{graph, reporter, watchdog};
 
 /// 0 = not read yet, 1 = on, 2 = off (`LOCKCHECK=0`).
@@ -123,6 +125,15 @@ pub fn hint_site(site: &'static Location<'static>) {
     let _ = SITE_HINT.try_with(|h| h.set(Some(site)));
 }
 
+/// A synchronization point: before an acquisition, after a release. Stress mode may inject a
+/// delay here; off, it costs one relaxed load and a branch not taken.
+#[inline(always)]
+pub(crate) fn sync_point(at: Point) {
+    if stress::active() {
+        stress::point(at);
+    }
+}
+
 /// The acquisition about to happen, or `None` when instrumentation is switched off.
 #[inline]
 fn begin(meta: &LockMeta, mode: Mode, site: &'static Location<'static>) -> Option<Acquire> {
@@ -188,6 +199,7 @@ pub(crate) fn lock(
     block: impl FnOnce(),
     block_until: impl FnMut(Instant) -> bool,
 ) {
+    sync_point(Point::Acquire);
     // The common case, a registered lock in a known context and free, costs one thread-local
     // access: the fast path runs inside it (a CAS, which never calls back into lockcheck). A
     // registered lock means instrumentation is on: locks register only when it is.
@@ -283,6 +295,7 @@ pub(crate) fn lock_timed(
     block: impl FnOnce() -> bool,
     block_until: impl FnMut(Instant) -> bool,
 ) -> bool {
+    sync_point(Point::Acquire);
     let Some(acq) = begin(meta, mode, site) else {
         return try_fast() || block();
     };
@@ -338,6 +351,7 @@ pub(crate) fn try_lock(
     site: &'static Location<'static>,
     try_fast: impl FnOnce() -> bool,
 ) -> bool {
+    sync_point(Point::Acquire);
     let ok = try_fast();
     if let Some(acq) = begin(meta, mode, site) {
         if ok {
@@ -363,6 +377,7 @@ pub(crate) fn unlock(meta: &LockMeta, mode: Mode, unlock: impl FnOnce()) {
     if let Some(Some(released)) = held::with_leaf(|t| t.release(id)) {
         ring::released(released.id, released.mode, released.hold_start);
     }
+    sync_point(Point::Other);
 }
 
 /// An upgrade (upgradable read → write): blocks until readers leave, so it is checked as a
@@ -377,6 +392,7 @@ pub(crate) fn upgrade(
     block: impl FnOnce() -> bool,
     block_until: impl FnMut(Instant) -> bool,
 ) -> bool {
+    sync_point(Point::Acquire);
     let Some(acq) = begin(meta, Mode::Exclusive, site) else {
         return try_fast() || block();
     };

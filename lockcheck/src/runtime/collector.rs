@@ -28,9 +28,10 @@ use crate::record::event::{Event as RingEvent, Record};
 use crate::record::ring;
 use crate::record::stack;
 use crate::runtime::registry;
-use crate::runtime::{check, graph, held};
+use crate::runtime::{check, graph, held, stress};
 use crate::trace::{
-    self, BatchEncoder, ClassDecl, Header, LockCounters, LockDecl, OwnTime, RawStackDecl, ThreadDecl, TraceWriter,
+    self, BatchEncoder, ClassDecl, Header, LockCounters, LockDecl, OwnTime, RawStackDecl, Stress, ThreadDecl,
+    TraceWriter,
 };
 use modules::Modules;
 use records::Counted;
@@ -206,6 +207,7 @@ struct Collector {
     last_overflow: HashMap<u32, LockCounters>,
     last_findings: Vec<Finding>,
     last_own_time: OwnTime,
+    last_stress: Option<Stress>,
     last_edges: Vec<OrderEdge>,
     finished: bool,
 }
@@ -258,6 +260,7 @@ impl Collector {
             last_overflow: HashMap::new(),
             last_findings: Vec::new(),
             last_own_time: OwnTime::default(),
+            last_stress: None,
             last_edges: Vec::new(),
             finished: false,
         })
@@ -409,6 +412,14 @@ impl Collector {
         if own != self.last_own_time {
             self.write(|out| out.own_time(&own));
             self.last_own_time = own;
+        }
+
+        let stress = stress::snapshot();
+        if stress != self.last_stress {
+            if let Some(stress) = &stress {
+                self.write(|out| out.stress(stress));
+            }
+            self.last_stress = stress;
         }
 
         let findings = check::recorded();

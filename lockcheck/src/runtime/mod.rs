@@ -3,8 +3,9 @@
 //! (`check`), the held-lock assertions (`assertion`), the live lock-order graphs (`graph`),
 //! owner hints and the watchdog thread (`owner`, `watchdog`), with the `tokio` feature the
 //! held sets of tasks (`task`), the async acquisition protocol (`async_lock`) and sync guards
-//! seen across an `.await` (`crossing`), the thread that prints findings (`reporter`), and the collector thread that drains the rings into the trace file
-//! (`collector`).
+//! seen across an `.await` (`crossing`), the thread that prints findings (`reporter`), the
+//! delays stress mode injects (`stress`), and the collector thread that drains the rings into
+//! the trace file (`collector`).
 //!
 //! It uses `record/` for events and stacks, `trace/` to write, and `analysis/` to judge; the
 //! primitives above it are its only callers.
@@ -28,6 +29,8 @@ pub(crate) mod owner;
 pub(crate) mod registry;
 #[cfg(feature = "instrument")]
 pub(crate) mod reporter;
+#[cfg(feature = "instrument")]
+pub(crate) mod stress;
 #[cfg(all(feature = "instrument", feature = "tokio"))]
 pub(crate) mod task;
 #[cfg(feature = "instrument")]

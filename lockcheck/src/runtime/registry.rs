@@ -52,6 +52,7 @@ fn first_registration() -> bool {
             crate::record::stack::warm_up();
         }
         crate::runtime::watchdog::start();
+        crate::runtime::stress::start();
     });
     crate::runtime::collector::start()
 }

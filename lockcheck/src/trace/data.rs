@@ -7,7 +7,7 @@ use std::path::Path;
 use super::sequence::Sequence;
 use super::{
     Chunk, ClassDecl, Event, EventKind, Header, LockCounters, LockDecl, ModuleDecl, OrderEdge, OwnTime, RawFrame,
-    TraceError, TraceReader,
+    Stress, TraceError, TraceReader,
 };
 use crate::analysis::report::{Finding, Site};
 
@@ -36,6 +36,8 @@ pub struct TraceData {
     pub modules: BTreeMap<u32, ModuleDecl>,
     /// lockcheck's own time inside the recorded waits (included in them).
     pub own_time: OwnTime,
+    /// Stress mode's seed, settings and injected delays, when the process ran under it.
+    pub stress: Option<Stress>,
     /// Exact per-lock counters, by lock id: the last counters chunk's, plus (version 4) the
     /// acquisitions of the events written after it, which a trace cut short never counted.
     pub counters: BTreeMap<u32, LockCounters>,
@@ -137,6 +139,7 @@ impl TraceData {
                     data.raw_stacks.insert(s.id, s.frames);
                 }
                 Chunk::OwnTime(own) => data.own_time = own,
+                Chunk::Stress(stress) => data.stress = Some(stress),
                 Chunk::Events(batch) => {
                     if batch.sequence.is_some_and(|n| !sequence.admit(n)) {
                         continue;

@@ -39,6 +39,7 @@
 //! | 13 | module | id, path, load bias, build id (length, bytes): a loaded object stack addresses belong to |
 //! | 14 | raw stack | id, frame count, frames (module id + 1, or 0 if none; address within the module, or absolute), innermost first |
 //! | 15 | own time | lockcheck's own work inside the waits recorded: stacks taken, and their nanoseconds in all (cumulative) |
+//! | 16 | stress | [`Stress`] as JSON: the seed and settings of stress mode (`LOCKCHECK_STRESS`) and the delays each thread got (cumulative) |
 //!
 //! An event is one byte — kind (bits 0–2), mode (bits 3–5), "same lock as the previous
 //! event" (bit 6), "a wait's stack and holder follow" (bit 7) — then, unless bit 6 is set, the
@@ -67,6 +68,7 @@ mod codec;
 mod data;
 mod reader;
 mod sequence;
+mod stress;
 mod writer;
 
 use std::io;
@@ -74,6 +76,7 @@ use std::io;
 pub use crate::analysis::order_edge::OrderEdge;
 pub use data::TraceData;
 pub use reader::{EventBatch, Events, TraceReader};
+pub use stress::{Stress, StressThread};
 pub use writer::{BatchEncoder, TraceWriter};
 
 use crate::analysis::report::LockKind;
@@ -112,6 +115,7 @@ pub(crate) mod kind {
     pub const MODULE: u8 = 13;
     pub const RAW_STACK: u8 = 14;
     pub const OWN_TIME: u8 = 15;
+    pub const STRESS: u8 = 16;
 }
 
 /// Why a trace could not be read (completely).
@@ -381,6 +385,8 @@ pub enum Chunk {
     RawStack(RawStackDecl),
     /// lockcheck's own time inside recorded waits, so far.
     OwnTime(OwnTime),
+    /// Stress mode's seed, settings and injected delays, so far.
+    Stress(Stress),
     /// The process flushed at exit.
     End,
     /// A chunk kind this version does not know (skipped).

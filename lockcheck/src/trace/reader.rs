@@ -216,6 +216,7 @@ fn decode(kind: u8, payload: Vec<u8>, offset: u64, version: u16) -> Result<Chunk
             Chunk::RawStack(RawStackDecl { id, frames })
         }
         kind::OWN_TIME => Chunk::OwnTime(OwnTime { wait_stacks: d.varint()?, wait_stack_ns: d.varint()? }),
+        kind::STRESS => Chunk::Stress(json(&mut d)?),
         other => return Ok(Chunk::Unknown { kind: other, len: payload.len() as u32 }),
     };
     if !d.is_empty() {

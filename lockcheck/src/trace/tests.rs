@@ -484,3 +484,17 @@ fn a_stack_declared_after_the_events_naming_it_is_still_the_traces() {
     let data = TraceData::read_with(TraceReader::new(&cut[..]).unwrap(), |_, _| {}).unwrap();
     assert!(data.stacks.is_empty() && data.warning.is_none(), "named, never declared: not an error");
 }
+
+#[test]
+fn the_stress_chunk_round_trips_and_the_last_one_counts() {
+    let thread = StressThread { name: "worker".into(), index: 1, points: 40, delays: 5, delay_ns: 9_000, digest: 77 };
+    let early = Stress { seed: 42, depth: 3, noise_one_in: 8, threads: Vec::new() };
+    let late = Stress { threads: vec![thread], ..early.clone() };
+    let mut w = TraceWriter::new(Vec::new()).unwrap();
+    w.stress(&early).unwrap();
+    w.stress(&late).unwrap();
+    let bytes = w.into_inner();
+    let data = TraceData::read_with(TraceReader::new(&bytes[..]).unwrap(), |_, _| {}).unwrap();
+    assert!(data.warning.is_none());
+    assert_eq!(data.stress, Some(late));
+}

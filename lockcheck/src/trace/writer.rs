@@ -6,7 +6,7 @@ use std::io::{self, Write};
 use super::codec::{checksum, opt_code, put_opt, put_str, put_varint, put_varint_at, zigzag};
 use super::{kind, kind_code, mode_code, ClassDecl, Event, EventKind, Header, LockCounters, LockDecl, OrderEdge};
 use super::{
-    Holder, ModuleDecl, OwnTime, RawStackDecl, SiteDecl, StackDecl, ThreadDecl, MAGIC, MAX_CHUNK_LEN, VERSION,
+    Holder, ModuleDecl, OwnTime, RawStackDecl, SiteDecl, StackDecl, Stress, ThreadDecl, MAGIC, MAX_CHUNK_LEN, VERSION,
 };
 use crate::analysis::report::Finding;
 
@@ -321,6 +321,12 @@ impl<W: Write> TraceWriter<W> {
         put_varint(&mut self.buf, own.wait_stacks);
         put_varint(&mut self.buf, own.wait_stack_ns);
         self.chunk(kind::OWN_TIME)
+    }
+
+    /// Stress mode's seed, settings and injected delays, so far.
+    pub fn stress(&mut self, stress: &Stress) -> io::Result<()> {
+        serde_json::to_writer(&mut self.buf, stress).map_err(io::Error::other)?;
+        self.chunk(kind::STRESS)
     }
 
     /// An events chunk; `time_ns` is when the batch was collected, since the trace started.

@@ -179,6 +179,16 @@ fn main() {
             });
             println!("events_lost={}", lockcheck::report().events_lost);
         }
+        "interleave" => {
+            // Two named threads nesting the same two locks: in stress mode, each gets its own
+            // delays, decided by the seed and its name.
+            std::thread::scope(|s| {
+                for name in ["left", "right"] {
+                    std::thread::Builder::new().name(name.into()).spawn_scoped(s, move || nested(ops)).unwrap();
+                }
+            });
+            println!("stress seed {:?}", lockcheck::stress::seed());
+        }
         "assert" => {
             // A std-style lock, and an assertion that fails while it is held.
             let asserted = lockcheck::sync::Mutex::named("child-asserted", 0u64);
