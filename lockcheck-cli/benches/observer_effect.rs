@@ -12,27 +12,13 @@
 //! a trace and keeps findings to it, as under `lockcheck run`; `warn` also prints each finding
 //! with its stacks as it is found (symbolised in-process, on lockcheck's own thread).
 
+mod common;
+
+use common::example;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::OnceLock;
 
 use lockcheck_cli::stats;
-
-/// The debug-built examples, built once.
-fn example(name: &str) -> PathBuf {
-    static DIR: OnceLock<PathBuf> = OnceLock::new();
-    let dir = DIR.get_or_init(|| {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf();
-        let status = Command::new(option_env!("CARGO").unwrap_or("cargo"))
-            .args(["build", "--quiet", "-p", "lockcheck-examples", "--bins"])
-            .current_dir(&root)
-            .status()
-            .expect("run cargo build -p lockcheck-examples");
-        assert!(status.success(), "building the examples failed");
-        root.join("target/debug")
-    });
-    dir.join(name)
-}
 
 /// A fresh directory for one run's trace.
 fn trace_dir() -> PathBuf {

@@ -5,7 +5,8 @@
 use std::collections::HashSet;
 
 use lockcheck::merge::{class_cycles, cycle_key};
-use lockcheck::{Cycle, Finding, Graph, Report};
+use lockcheck::trace::Stress;
+use lockcheck::{Cycle, Finding, Graph, Hang, Report, Site};
 
 use crate::load::Trace;
 
@@ -21,9 +22,50 @@ pub struct Analysis {
     pub traces: usize,
     /// How many events they held.
     pub events: u64,
+    /// The processes that ran in stress mode, with its seed, settings and delays.
+    pub stressed: Vec<Stressed>,
 }
 
-/// Merges `traces`: their findings (one per distinct cycle across processes, counts summed)
+/// A process that ran in stress mode (`LOCKCHECK_STRESS`).
+#[derive(Clone, Debug, serde::Serialize)]
+#[non_exhaustive]
+pub struct Stressed {
+    /// The program, as its trace's header names it.
+    pub program: String,
+    /// Its process id.
+    pub pid: u32,
+    /// The seed, the settings and the delays injected.
+    #[serde(flatten)]
+    pub stress: Stress,
+}
+
+impl Stressed {
+    /// One line: the process, its seed and settings, the delays, and what they mean for the
+    /// figures.
+    pub fn line(&self) -> String {
+        let s = &self.stress;
+        let noise = match s.noise_one_in {
+            0 => "no noise".to_owned(),
+            n => format!("noise 1 in {n}"),
+        };
+        format!(
+            "stress: {}[{}] ran with seed {} (depth {}, {noise}): {} injected in {} threads, {:.1} ms in all; its wait and hold figures include them",
+            self.program,
+            self.pid,
+            s.seed,
+            s.depth,
+            match s.delays() {
+                1 => "1 delay".to_owned(),
+                n => format!("{n} delays"),
+            },
+            s.threads.len(),
+            s.delay_ns() as f64 / 1e6
+        )
+    }
+}
+
+/// Merges `traces`: their findings (one per distinct cycle or deadlock across processes,
+/// cycle counts summed)
 /// and the class cycles closed by their lock-order edges taken together.
 pub fn analyse(traces: &[Trace]) -> Analysis {
     let mut findings: Vec<Finding> = Vec::new();
@@ -48,7 +90,15 @@ pub fn analyse(traces: &[Trace]) -> Analysis {
         warnings: traces.iter().flat_map(Trace::warnings).collect(),
         traces: traces.len(),
         events: traces.iter().map(|t| t.data.events).sum(),
+        stressed: traces.iter().filter_map(stressed).collect(),
     }
+}
+
+/// The stress mode `trace` ran in, if it did.
+fn stressed(trace: &Trace) -> Option<Stressed> {
+    let stress = trace.data.stress.clone()?;
+    let (program, pid) = trace.data.header.as_ref().map_or((String::new(), 0), |h| (h.program.clone(), h.pid));
+    Some(Stressed { program, pid, stress })
 }
 
 /// Adds `finding` to `findings`, or folds it into the same finding from another process: one
@@ -64,10 +114,28 @@ fn merge_finding(findings: &mut Vec<Finding>, finding: &Finding) {
                 }
             }
         }
+    } else if let Finding::ActualDeadlock(hang) = finding {
+        // The same deadlock in another process (another run of a stress test, say) differs
+        // only in how long its threads had waited: one report.
+        let key = hang_key(hang);
+        if findings.iter().any(|f| matches!(f, Finding::ActualDeadlock(seen) if hang_key(seen) == key)) {
+            return;
+        }
     } else if findings.contains(finding) {
         return;
     }
     findings.push(finding.clone());
+}
+
+/// What makes two deadlocks the same: each thread, where it waits and what it holds.
+fn hang_key(hang: &Hang) -> Vec<(&str, Option<&Site>, Vec<&Site>)> {
+    let mut key: Vec<_> = hang
+        .threads
+        .iter()
+        .map(|t| (t.thread.as_str(), t.waits_for.as_ref().map(|w| &w.site), t.holds.iter().map(|h| &h.site).collect()))
+        .collect();
+    key.sort();
+    key
 }
 
 /// Sort order: real deadlocks first, then what fails a check, then the rest.

@@ -134,6 +134,38 @@ pub enum Command {
         #[arg(last = true, required = true, value_name = "COMMAND")]
         command: Vec<OsString>,
     },
+    /// Run a command many times in stress mode (LOCKCHECK_STRESS: delays injected at lock
+    /// acquisitions and releases, one seed per run) with the watchdog on, then list the runs
+    /// that failed, hung or deadlocked with the seed that re-runs each, and check every trace.
+    Stress(StressArgs),
+}
+
+/// The arguments of `stress` (see [`crate::stress::StressOptions`]).
+#[derive(Debug, Args)]
+pub struct StressArgs {
+    /// How many runs, one after the other.
+    #[arg(long, value_name = "N", default_value = "20", allow_hyphen_values = true)]
+    pub runs: String,
+    /// The first run's seed (a whole number); run i gets seed + i - 1. Default: from the clock.
+    #[arg(long, value_name = "S", allow_hyphen_values = true)]
+    pub seed: Option<String>,
+    /// Seconds a run may take; one still alive then is killed with every process it started,
+    /// and counts as hung. The watchdog's threshold is LOCKCHECK_WATCHDOG_MS if set, else a
+    /// third of this, at most 10 s.
+    #[arg(long, value_name = "SECS", default_value = "60", allow_hyphen_values = true)]
+    pub timeout: String,
+    /// Where the traces and each run's output go (default: a fresh temporary directory, kept).
+    #[arg(long, value_name = "DIR")]
+    pub trace_dir: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: TextOrJson,
+    /// Suppression file (default: lockcheck.toml in the current directory).
+    #[arg(long, value_name = "FILE")]
+    pub suppressions: Option<PathBuf>,
+    /// The command, after `--`.
+    #[arg(last = true, required = true, value_name = "COMMAND")]
+    pub command: Vec<OsString>,
 }
 
 /// The traces a subcommand reads.

@@ -47,6 +47,9 @@ pub fn render(analysis: &Analysis, suppressed: &[Suppressed], options: &RenderOp
                 .collect();
             value["warnings"] = json!(analysis.warnings);
             value["traces"] = json!(analysis.traces);
+            if !analysis.stressed.is_empty() {
+                value["stress"] = serde_json::to_value(&analysis.stressed).unwrap_or(Value::Null);
+            }
             pretty(&value)
         }
         Format::Sarif => pretty(&sarif::sarif(&analysis.report, suppressed, &analysis.warnings)),
@@ -86,6 +89,9 @@ fn text(analysis: &Analysis, suppressed: &[Suppressed], colour: bool) -> String 
     }
     for warning in &analysis.warnings {
         out += &format!("lockcheck: warning: {warning}\n");
+    }
+    for stressed in &analysis.stressed {
+        out += &format!("{}\n", stressed.line());
     }
     out
 }

@@ -12,6 +12,7 @@
 //! | `flamegraph` | [`flame::folded`] → [`flame::svg`] |
 //! | `graph` | [`dot::graph`] → [`dot::ClassGraph::dot`] or [`dot::ClassGraph::to_json`], [`dot::ClassGraph::suggest_ranks`] |
 //! | `run` | [`run::run`] |
+//! | `stress` | [`stress::stress`] → [`stress::StressOutcome::render_text`] or [`stress::StressOutcome::to_json`] |
 
 pub mod analysis;
 pub mod check;
@@ -24,6 +25,7 @@ pub mod html;
 pub mod load;
 pub mod run;
 pub mod stats;
+pub mod stress;
 pub mod suppress;
 pub mod symbolize;
 pub mod timeline;

@@ -9,7 +9,7 @@ use anyhow::Context;
 use clap::Parser;
 use lockcheck_cli::cli::{Cli, Command, ReportFormat, TextOrJson};
 use lockcheck_cli::format::{self, Format, RenderOptions};
-use lockcheck_cli::{check, dot, flame, html, run, stats, timeline, Verdict};
+use lockcheck_cli::{check, dot, flame, html, run, stats, stress, timeline, Verdict};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -149,6 +149,30 @@ fn run(cli: Cli) -> anyhow::Result<Verdict> {
                 let pictures = html::pictures(std::slice::from_ref(&outcome.trace_dir), &html)?;
                 write_to(Some(&path), html::render(&pictures).as_bytes())?;
             }
+            Ok(outcome.verdict())
+        }
+        Command::Stress(args) => {
+            let mut options = stress::StressOptions::default();
+            options.runs = stress::parse_runs(&args.runs)?;
+            options.seed = args.seed.as_deref().map(stress::parse_seed).transpose()?;
+            options.timeout = stress::parse_timeout(&args.timeout)?;
+            (options.command, options.trace_dir, options.check.suppressions) =
+                (args.command, args.trace_dir, args.suppressions);
+            options.progress = true;
+            let outcome = stress::stress(&options)?;
+            if let Some(missing) = outcome.missing_traces() {
+                eprintln!("lockcheck: {missing}");
+            }
+            let report =
+                |format| outcome.checked.as_ref().map(|c| format::render(&c.analysis, &c.suppressed, &render(format)));
+            match args.format {
+                TextOrJson::Text => out(&(report(Format::Text).unwrap_or_default() + &outcome.render_text()))?,
+                TextOrJson::Json => {
+                    let report = report(Format::Json).and_then(|r| serde_json::from_str(&r).ok()).unwrap_or_default();
+                    out(&(serde_json::to_string_pretty(&outcome.to_json(report))? + "\n"))?;
+                }
+            }
+            eprintln!("lockcheck: traces and run output kept in {}", outcome.trace_dir.display());
             Ok(outcome.verdict())
         }
     }

@@ -2,7 +2,7 @@
 //! left, so one line in CI runs the tests and gives the verdict.
 
 use std::ffi::OsString;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -86,27 +86,51 @@ pub(crate) fn no_trace_hint() -> String {
 /// Runs the command with `LOCKCHECK_TRACE` pointing at the trace directory, waits for it,
 /// and checks every trace in the directory.
 pub fn run(options: &RunOptions) -> Result<RunOutcome, Error> {
-    let Some((program, args)) = options.command.split_first() else {
+    let (program, _) = split_command(&options.command)?;
+    let trace_dir = trace_dir(options.trace_dir.as_ref(), "run")?;
+    let status = traced_command(&options.command, &trace_dir)?
+        .status()
+        .map_err(|problem| Error::Spawn { program: program.to_string_lossy().into_owned(), problem })?;
+    let checked = check_traces(&trace_dir, &options.check, status.success())?;
+    Ok(RunOutcome { trace_dir, status, checked })
+}
+
+/// The program and its arguments; an empty command is an error.
+pub(crate) fn split_command(command: &[OsString]) -> Result<(&OsString, &[OsString]), Error> {
+    command.split_first().ok_or_else(|| {
         let problem = std::io::Error::new(std::io::ErrorKind::InvalidInput, "no command given");
-        return Err(Error::Spawn { program: String::new(), problem });
-    };
-    let trace_dir = match &options.trace_dir {
+        Error::Spawn { program: String::new(), problem }
+    })
+}
+
+/// The directory a command's traces go into: `given`, or a fresh one under the system's
+/// temporary directory named after `subcommand`. Created, and refused if it already holds
+/// traces (they would mix into the verdict).
+pub(crate) fn trace_dir(given: Option<&PathBuf>, subcommand: &str) -> Result<PathBuf, Error> {
+    let trace_dir = match given {
         Some(dir) => dir.clone(),
         None => {
             let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos());
-            std::env::temp_dir().join(format!("lockcheck-run-{}-{nanos}", std::process::id()))
+            std::env::temp_dir().join(format!("lockcheck-{subcommand}-{}-{nanos}", std::process::id()))
         }
     };
     std::fs::create_dir_all(&trace_dir).map_err(Error::io(&trace_dir))?;
     let stale = crate::load::expand(std::slice::from_ref(&trace_dir)).is_ok();
     if stale {
-        let message = "already holds traces: give `run` an empty or new --trace-dir";
+        let message = format!("already holds traces: give `{subcommand}` an empty or new --trace-dir");
         let problem = std::io::Error::new(std::io::ErrorKind::AlreadyExists, message);
         return Err(Error::Io { path: trace_dir, problem });
     }
     eprintln!("lockcheck: tracing into {}", trace_dir.display());
+    Ok(trace_dir)
+}
+
+/// `command` set to trace into `trace_dir`, one file per process, with findings left to the
+/// merged check afterwards.
+pub(crate) fn traced_command(command: &[OsString], trace_dir: &Path) -> Result<Command, Error> {
+    let (program, args) = split_command(command)?;
     // The trailing separator makes the library treat it as a directory: one file per process.
-    let mut target = trace_dir.clone().into_os_string();
+    let mut target = trace_dir.as_os_str().to_owned();
     target.push(std::path::MAIN_SEPARATOR_STR);
     let mut command = Command::new(program);
     command.args(args).env("LOCKCHECK_TRACE", target);
@@ -115,21 +139,28 @@ pub fn run(options: &RunOptions) -> Result<RunOutcome, Error> {
     if std::env::var_os("LOCKCHECK_ON_CYCLE").is_none() {
         command.env("LOCKCHECK_ON_CYCLE", "ignore");
     }
-    let status = command
-        .status()
-        .map_err(|problem| Error::Spawn { program: program.to_string_lossy().into_owned(), problem })?;
-    let mut check_options = options.check.clone();
+    Ok(command)
+}
+
+/// Checks every trace in `trace_dir` as `run` does: the current directory's suppressions
+/// unless told otherwise. `None` when there is no trace and the command failed anyway (its
+/// failure is then the verdict); no trace from a command that succeeded is an error.
+pub(crate) fn check_traces(
+    trace_dir: &Path,
+    options: &CheckOptions,
+    succeeded: bool,
+) -> Result<Option<Checked>, Error> {
+    let mut check_options = options.clone();
     if check_options.suppressions.is_none() {
         // The traces live in a scratch directory: the project's file is the current one's.
         let local = PathBuf::from(crate::suppress::FILE_NAME);
         check_options.suppress &= local.is_file();
         check_options.suppressions = Some(local);
     }
-    let checked = match check::check(std::slice::from_ref(&trace_dir), &check_options) {
+    match check::check(&[trace_dir.to_path_buf()], &check_options) {
         // A failed command is the verdict (exit 1), whether or not it got as far as tracing.
-        Err(Error::NoTraces { .. }) if !status.success() => None,
-        Err(Error::NoTraces { path }) => return Err(Error::NoTracesWritten { path, hint: no_trace_hint() }),
-        checked => Some(checked?),
-    };
-    Ok(RunOutcome { trace_dir, status, checked })
+        Err(Error::NoTraces { .. }) if !succeeded => Ok(None),
+        Err(Error::NoTraces { path }) => Err(Error::NoTracesWritten { path, hint: no_trace_hint() }),
+        checked => Ok(Some(checked?)),
+    }
 }

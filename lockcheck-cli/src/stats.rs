@@ -103,6 +103,11 @@ pub struct Stats {
     pub own_wait_stacks: u64,
     /// What taking them cost, in ns: lockcheck's own time, included in the wait figures.
     pub own_wait_stack_ns: u64,
+    /// Traces recorded in stress mode (`LOCKCHECK_STRESS`): their holds and waits include
+    /// the delays it injected.
+    pub stressed_traces: usize,
+    /// Those delays' nanoseconds, in all.
+    pub stress_delay_ns: u64,
     /// Traces read only in part.
     pub warnings: Vec<String>,
 }
@@ -321,6 +326,8 @@ fn rows(traces: &[load::Trace], accs: &[TraceAcc], options: &StatsOptions) -> St
         events_lost: traces.iter().map(|t| t.data.events_lost()).sum(),
         own_wait_stacks: traces.iter().map(|t| t.data.own_time.wait_stacks).sum(),
         own_wait_stack_ns: traces.iter().map(|t| t.data.own_time.wait_stack_ns).sum(),
+        stressed_traces: traces.iter().filter(|t| t.data.stress.is_some()).count(),
+        stress_delay_ns: traces.iter().filter_map(|t| t.data.stress.as_ref()).map(|s| s.delay_ns()).sum(),
         warnings: traces.iter().flat_map(load::Trace::warnings).collect(),
     }
 }
@@ -402,6 +409,13 @@ pub fn render_text(stats: &Stats) -> String {
             stats.own_wait_stacks,
             if stats.own_wait_stacks == 1 { "stack" } else { "stacks" },
             duration(stats.own_wait_stack_ns)
+        );
+    }
+    if stats.stressed_traces > 0 {
+        out += &format!(
+            "holds and waits include stress mode's injected delays: {} of the traces ran with LOCKCHECK_STRESS, {} injected in all\n",
+            stats.stressed_traces,
+            duration(stats.stress_delay_ns)
         );
     }
     if stats.events_lost > 0 {
