@@ -140,9 +140,13 @@ mod imp {
             // SAFETY: the guard proves the mutex is locked by this thread; it is unlocked
             // here and locked again below before the guard can be used or dropped.
             let raw = unsafe { MutexGuard::mutex(guard).raw() };
+            // Stress mode's point for the wait, before the gate: a delay under the gate would
+            // hold up every notifier, and a delay here opens the window between a waiter's
+            // check of its condition and its sleep.
+            crate::runtime::check::sync_point(crate::runtime::stress::Point::Other);
             let mut gate = self.gate.lock();
             // SAFETY: held, as above.
-            unsafe { raw.unlock() };
+            crate::runtime::stress::quietly(|| unsafe { raw.unlock() });
             let timed_out = match deadline {
                 Some(deadline) => self.cv.wait_until(&mut gate, deadline).timed_out(),
                 None => {

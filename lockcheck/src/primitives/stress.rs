@@ -2,7 +2,8 @@
 //! program's own choosing.
 //!
 //! Stress mode (`LOCKCHECK_STRESS=<seed>`, with the `instrument` feature) injects yields,
-//! spins and sleeps before lock acquisitions and after releases, decided by the seed, so that
+//! spins and sleeps before lock acquisitions, after releases and before condvar waits (not
+//! around `lockcheck::tokio`'s async locks), decided by the seed, so that
 //! rare interleavings — a lock-order inversion whose window is a few instructions wide, a
 //! check-then-act race between two critical sections — happen often, and happen again with the
 //! same seed. `lockcheck stress -- <command>` runs a command many times with different seeds

@@ -17,10 +17,11 @@
 //!   acquisition made while the thread holds another lock is where a lock-order inversion's
 //!   window is: it gets noise [`NESTED_BOOST`] times as often, a sleep half of the time.
 //!
-//! A synchronization point is the moment before an acquisition (blocking, timed or `try_`)
-//! and the moment after a release, and `lockcheck::stress::point()`. Delays are injected
-//! there only, never inside lockcheck's own bookkeeping or while it holds one of its own
-//! locks. A delay before an acquisition made while other locks are held lengthens those
+//! A synchronization point is the moment before an acquisition (blocking, timed or `try_`),
+//! the moment after a release, the moment before a condvar wait releases its mutex, and
+//! `lockcheck::stress::point()`. Delays are injected there only, never inside lockcheck's own
+//! bookkeeping or while it holds one of its own locks (the condvar's release is made under
+//! its gate: [`quietly`]). Async locks (`lockcheck::tokio`) have no synchronization points. A delay before an acquisition made while other locks are held lengthens those
 //! holds: that is how it widens the window of a lock-order inversion. Hold and wait figures
 //! of a stressed run therefore include injected time; the trace's stress chunk says how much
 //! ([`crate::trace::Stress`]) and the CLI says so next to them.
@@ -38,7 +39,7 @@
 //! Without `LOCKCHECK_STRESS`, the hooks cost one relaxed load of [`ACTIVE`] and a branch
 //! predicted not taken.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -102,6 +103,9 @@ pub(crate) enum Point {
 #[inline(never)]
 pub(crate) fn point(at: Point) {
     let Some(settings) = settings() else { return };
+    if QUIET.try_with(Cell::get).unwrap_or(true) {
+        return;
+    }
     let nested = at == Point::Acquire && held::with(|t| !t.stack().is_empty()).unwrap_or(false);
     // `try_`: during the thread's teardown, or re-entered from inside a decision (an
     // allocator with an instrumented lock, registering the thread), there is no point.
@@ -119,6 +123,27 @@ pub(crate) fn point(at: Point) {
     }
 }
 
+/// Runs `release` with no synchronization point on this thread: for a release made while
+/// one of lockcheck's own locks is held (the condvar's gate), where a delay would hold up
+/// every thread that needs that lock.
+pub(crate) fn quietly<R>(release: impl FnOnce() -> R) -> R {
+    /// Clears the flag when `release` returns or unwinds.
+    struct Loud;
+
+    impl Drop for Loud {
+        fn drop(&mut self) {
+            let _ = QUIET.try_with(|q| q.set(false));
+        }
+    }
+
+    if !active() {
+        return release();
+    }
+    let _ = QUIET.try_with(|q| q.set(true));
+    let _loud = Loud;
+    release()
+}
+
 /// What stress mode has done so far, for the trace (`None` when it is off).
 pub(crate) fn snapshot() -> Option<Stress> {
     let settings = settings()?;
@@ -129,6 +154,8 @@ pub(crate) fn snapshot() -> Option<Stress> {
 thread_local! {
     /// The thread's generator and counters, from its first synchronization point.
     static STATE: RefCell<Option<ThreadState>> = const { RefCell::new(None) };
+    /// Set while a release must not be a synchronization point (see [`quietly`]).
+    static QUIET: Cell<bool> = const { Cell::new(false) };
 }
 
 /// Every thread's summary, in the order they reached their first synchronization point.
@@ -212,14 +239,15 @@ impl ThreadState {
         let (noise, kind, amount) = (self.rng.next_u64(), self.rng.next_u64(), self.rng.next_u64());
         // A nested acquisition is where a lock-order inversion's window is: noise comes there
         // NESTED_BOOST times as often, and is a sleep half of the time.
-        let one_in = match nested {
-            true => (settings.noise_one_in / NESTED_BOOST).max(1),
-            false => settings.noise_one_in,
+        let one_in = match (settings.noise_one_in, nested) {
+            (0, _) => 0,
+            (n, true) => (n / NESTED_BOOST).max(1),
+            (n, false) => n,
         };
         let delay = if self.change_points.first() == Some(&point) {
             self.change_points.remove(0);
             Some(Delay::SetBack(within(amount, SET_BACK_US)))
-        } else if one_in != 0 && settings.noise_one_in != 0 && below(noise, one_in.into()) == 0 {
+        } else if one_in != 0 && below(noise, one_in.into()) == 0 {
             Some(match (below(kind, 4), nested) {
                 (0, _) | (1, false) => Delay::Yield,
                 (1, true) | (2, false) => Delay::Spin(within(amount, NOISE_SPIN)),
