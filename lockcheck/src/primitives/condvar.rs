@@ -140,6 +140,8 @@ mod imp {
             // SAFETY: the guard proves the mutex is locked by this thread; it is unlocked
             // here and locked again below before the guard can be used or dropped.
             let raw = unsafe { MutexGuard::mutex(guard).raw() };
+            // The watchdog sees that this thread waits on a lockcheck primitive.
+            let parked = crate::runtime::watchdog::park();
             let mut gate = self.gate.lock();
             // SAFETY: held, as above.
             unsafe { raw.unlock() };
@@ -151,6 +153,7 @@ mod imp {
                 }
             };
             drop(gate);
+            drop(parked);
             // Not a fresh call (a finding prints, never panics: the guard must stay valid), and
             // called here directly so that `#[track_caller]` reports the user's `wait`.
             raw.lock();
