@@ -29,7 +29,8 @@
 
 use std::collections::{HashMap, HashSet};
 use std::panic::Location;
-use std::sync::Once;
+use std::sync::{Once, OnceLock};
+use std::thread::Thread;
 use std::time::{Duration, Instant};
 
 use crate::analysis::report::{Finding, Hang, HeldLock, Mode, Site, ThreadState};
@@ -120,6 +121,11 @@ pub(crate) fn wait(
 /// Starts the watchdog thread, if the watchdog is on. Called at start-up (see
 /// `registry::first_registration`): spawning it at the first contended wait had that wait pay
 /// for it, milliseconds in a debug build.
+///
+/// It idles (parked, no timer) until some thread first waits on a lock or a condition
+/// variable, and again whenever no thread has a wait slot: a process that never blocks costs
+/// it no wake-ups. Starting the thread itself at that first wait is not an option: the
+/// waiting thread may hold other locks, and a thread start is milliseconds in a debug build.
 pub(crate) fn start() {
     static START: Once = Once::new();
     START.call_once(|| {
@@ -127,11 +133,24 @@ pub(crate) fn start() {
             let spawned = std::thread::Builder::new()
                 .name("lockcheck-watchdog".into())
                 .spawn(move || Watchdog::new(threshold).run());
-            if let Err(err) = spawned {
-                eprintln!("lockcheck: warning: could not start the watchdog thread: {err}");
+            match spawned {
+                Ok(handle) => {
+                    let _ = THREAD.set(handle.thread().clone());
+                }
+                Err(err) => eprintln!("lockcheck: warning: could not start the watchdog thread: {err}"),
             }
         }
     });
+}
+
+/// The watchdog thread, once started.
+static THREAD: OnceLock<Thread> = OnceLock::new();
+
+/// Wakes the watchdog from its idling: a thread has made a wait slot.
+fn wake() {
+    if let Some(thread) = THREAD.get() {
+        thread.unpark();
+    }
 }
 
 /// The watchdog thread's state.
@@ -157,7 +176,13 @@ impl Watchdog {
     fn run(mut self) {
         let tick = (self.threshold / 4).max(Duration::from_millis(5));
         loop {
-            std::thread::sleep(tick);
+            // `wake` follows every new slot, so a slot made after this look leaves an unpark
+            // token and the park returns at once.
+            if slot::none() {
+                std::thread::park();
+            } else {
+                std::thread::sleep(tick);
+            }
             self.scan();
         }
     }

@@ -122,6 +122,7 @@ pub(crate) fn publish_async(meta: &LockMeta, acq: &Acquire, tid: u32, held: Vec<
         state.wait = Some(Wait { lock: LockPtr(NonNull::from(meta)), acq: *acq, since, timed: false });
     }
     SLOTS.lock().push(Arc::clone(&slot));
+    super::wake();
     Some(AsyncWait(slot))
 }
 
@@ -210,7 +211,13 @@ pub(crate) fn park() -> Option<Parked> {
 fn register() -> Arc<Slot> {
     let slot = Arc::new(Slot::default());
     SLOTS.lock().push(Arc::clone(&slot));
+    super::wake();
     slot
+}
+
+/// Whether no thread has a wait slot (the watchdog then idles).
+pub(super) fn none() -> bool {
+    SLOTS.lock().is_empty()
 }
 
 /// A wait as one scan copied it.
