@@ -24,6 +24,9 @@ const OWN_FRAMES: &[&str] = &[
     "<core::",
     "alloc::",
     "<alloc::",
+    // The runtime's own symbols (`__rust_try`, catch_unwind's landing pad), which only a
+    // symbol table names: debug info places them in the standard library's files.
+    "__rust",
 ];
 
 /// Frames where the user's part of the stack ends.
@@ -136,6 +139,7 @@ mod tests {
         assert_eq!(frame("std::rt::lang_start::{{closure}}", "/x.rs"), (vec![], false));
         let named = |name: &str| Symbol::new(Some(name), None, None, None);
         assert_eq!(named("<i64 as core::iter::traits::accum::Sum>::sum"), Symbol::Skip);
+        assert_eq!(named("__rust_try"), Symbol::Skip);
         assert_eq!(named("<F as core::ops::function::FnOnce<A>>::call_once"), Symbol::Skip);
         assert_eq!(named("<&mut F as core::ops::function::FnMut<A>>::call_mut"), Symbol::Skip);
         assert_eq!(named("<fn() -> app::Out as core::ops::function::FnOnce<()>>::call_once"), Symbol::Skip);
