@@ -10,7 +10,8 @@
 //!
 //! Variants: `off` is `LOCKCHECK=0` (instrumentation compiled in, switched off); `run` records
 //! a trace and keeps findings to it, as under `lockcheck run`; `warn` also prints each finding
-//! with its stacks as it is found (symbolised in-process, on lockcheck's own thread).
+//! with its stacks as it is found (frames named from the symbol table in-process, on
+//! lockcheck's own thread).
 
 mod common;
 

@@ -24,11 +24,34 @@ const OWN_FRAMES: &[&str] = &[
     "<core::",
     "alloc::",
     "<alloc::",
+    // The runtime's own symbols (`__rust_try`, catch_unwind's landing pad), which only a
+    // symbol table names: debug info places them in the standard library's files.
+    "__rust",
 ];
 
 /// Frames where the user's part of the stack ends.
-const ROOT_FRAMES: &[&str] =
-    &["std::rt::lang_start", "std::sys::backtrace::__rust_begin_short_backtrace", "test::run_test"];
+const ROOT_FRAMES: &[&str] = &[
+    "std::rt::lang_start",
+    "std::sys::backtrace::__rust_begin_short_backtrace",
+    "test::__rust_begin_short_backtrace",
+    "test::run_test",
+];
+
+/// Whether `name` is a method of the standard library's impl of one of its own traits:
+/// `<X as core::…>::f` where `X` is not a type of the program's (a primitive, a generic
+/// parameter, a reference, slice, array, tuple, pointer, function pointer or trait object, or
+/// a type of the standard library).
+/// A symbol table, with no source files, names std's iterator adapters and closure shims this
+/// way; `<app::Account as core::fmt::Debug>::fmt` stays the program's.
+fn std_impl(name: &str) -> bool {
+    let Some((self_type, rest)) = name.strip_prefix('<').and_then(|n| n.split_once(" as ")) else { return false };
+    let std_trait = ["core::", "std::", "alloc::"].iter().any(|krate| rest.starts_with(krate));
+    let std_type = ["core::", "std::", "alloc::", "&", "*", "[", "(", "fn(", "unsafe ", "extern ", "dyn "]
+        .iter()
+        .any(|p| self_type.starts_with(p))
+        || !self_type.contains("::");
+    std_trait && std_type
+}
 
 /// What one symbol (one function, inlined or not, at one code address) contributes to a
 /// trimmed stack.
@@ -54,8 +77,9 @@ impl Symbol {
         if OWN_FRAMES.iter().any(|own| name.starts_with(own)) {
             return Symbol::Skip;
         }
-        // The standard library's own frames (iterator adapters, closures' shims).
-        if file.is_some_and(|f| f.starts_with("/rustc/")) {
+        // The standard library's own frames (iterator adapters, closures' shims), by their
+        // source file where the debug info gives it, else by their name.
+        if file.is_some_and(|f| f.starts_with("/rustc/")) || std_impl(name) {
             return Symbol::Skip;
         }
         let at = match (file, line) {
@@ -113,6 +137,17 @@ mod tests {
         assert_eq!(frame("<alloc::boxed::Box<F> as FnOnce>::call_once", "/x.rs"), (vec![], true));
         assert_eq!(frame("app::{{closure}}", "/rustc/abc/library/core/src/iter.rs"), (vec![], true));
         assert_eq!(frame("std::rt::lang_start::{{closure}}", "/x.rs"), (vec![], false));
+        let named = |name: &str| Symbol::new(Some(name), None, None, None);
+        assert_eq!(named("<i64 as core::iter::traits::accum::Sum>::sum"), Symbol::Skip);
+        assert_eq!(named("__rust_try"), Symbol::Skip);
+        assert_eq!(named("<F as core::ops::function::FnOnce<A>>::call_once"), Symbol::Skip);
+        assert_eq!(named("<&mut F as core::ops::function::FnMut<A>>::call_mut"), Symbol::Skip);
+        assert_eq!(named("<fn() -> app::Out as core::ops::function::FnOnce<()>>::call_once"), Symbol::Skip);
+        assert_eq!(
+            named("<app::Account as core::fmt::Debug>::fmt"),
+            Symbol::Frame("<app::Account as core::fmt::Debug>::fmt".into())
+        );
+        assert_eq!(named("<u8 as app::Checksum>::sum"), Symbol::Frame("<u8 as app::Checksum>::sum".into()));
         let mut frames = Vec::new();
         assert!(Symbol::new(None, None, None, None).add_to(&mut frames) && frames.is_empty());
         let mut frames = vec![String::new(); MAX_FRAMES - 1];

@@ -144,6 +144,8 @@ mod imp {
             // hold up every notifier, and a delay here opens the window between a waiter's
             // check of its condition and its sleep.
             crate::runtime::check::sync_point(crate::runtime::stress::Point::Other);
+            // The watchdog sees that this thread waits on a lockcheck primitive.
+            let parked = crate::runtime::watchdog::park();
             let mut gate = self.gate.lock();
             // SAFETY: held, as above.
             crate::runtime::stress::quietly(|| unsafe { raw.unlock() });
@@ -155,6 +157,7 @@ mod imp {
                 }
             };
             drop(gate);
+            drop(parked);
             // Not a fresh call (a finding prints, never panics: the guard must stay valid), and
             // called here directly so that `#[track_caller]` reports the user's `wait`.
             raw.lock();

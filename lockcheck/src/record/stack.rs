@@ -7,7 +7,9 @@
 //! lock and grows a vector per frame). A distinct stack is interned once, under a small id that
 //! findings and traces use to name it. Traces carry the addresses with the loaded objects they
 //! belong to, and the CLI symbolises them; only in-process reports symbolise here, with
-//! [`resolve`]. Follows `LOCKCHECK_STACKS`, not `RUST_BACKTRACE`.
+//! [`resolve`] (functions, files and lines, from the debug info) or, for printed warnings,
+//! [`functions`] (function names from the symbol table). Follows `LOCKCHECK_STACKS`, not
+//! `RUST_BACKTRACE`.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -156,9 +158,22 @@ pub(crate) fn resolve_raw(stack: &RawStack) -> Vec<String> {
 
 /// The trimmed, symbolised frames of the interned stack `id`, innermost first.
 pub(crate) fn resolve(id: u32) -> Vec<String> {
-    let addresses = INTERNED.lock().as_ref().and_then(|i| i.stacks.get(id as usize).cloned());
-    let Some(addresses) = addresses else { return Vec::new() };
+    let Some(addresses) = addresses_of(id) else { return Vec::new() };
     RESOLVER.lock().get_or_insert_with(Resolver::new).resolve(&addresses)
+}
+
+/// The trimmed frames of the interned stack `id`, innermost first, each named by its function
+/// only: what a printed warning shows, without loading the debug info (see `symtab.rs`).
+/// Where the loaded objects cannot be listed (not Linux), the same as [`resolve`].
+pub(crate) fn functions(id: u32) -> Vec<String> {
+    if cfg!(not(target_os = "linux")) {
+        return resolve(id);
+    }
+    addresses_of(id).map(|addresses| crate::record::symtab::functions(&addresses)).unwrap_or_default()
+}
+
+fn addresses_of(id: u32) -> Option<Box<[usize]>> {
+    INTERNED.lock().as_ref().and_then(|i| i.stacks.get(id as usize).cloned())
 }
 
 #[cfg(test)]

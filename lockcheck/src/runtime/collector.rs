@@ -25,6 +25,7 @@ use crate::analysis::order_edge::OrderEdge;
 use crate::analysis::report::{Finding, Site};
 use crate::record::consumer::{self, Consumer};
 use crate::record::event::{Event as RingEvent, Record};
+use crate::record::modules::Modules;
 use crate::record::ring;
 use crate::record::stack;
 use crate::runtime::registry;
@@ -33,10 +34,8 @@ use crate::trace::{
     self, BatchEncoder, ClassDecl, Header, LockCounters, LockDecl, OwnTime, RawStackDecl, Stress, ThreadDecl,
     TraceWriter,
 };
-use modules::Modules;
 use records::Counted;
 
-mod modules;
 mod records;
 
 /// How often the collector drains rings when nothing wakes it earlier.

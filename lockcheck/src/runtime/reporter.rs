@@ -1,11 +1,15 @@
 //! Printing findings (`LOCKCHECK_ON_CYCLE=warn`) off the thread that found them.
 //!
 //! A finding is found on the acquiring thread, which holds the user's locks; printing it means
-//! symbolising its stacks, and the first symbolisation of a process loads its debug info: a
-//! tenth of a second and tens of MiB in a debug build. Done there, it stretches the user's
-//! critical section by that much, and can open the very deadlock window it reports. So the
-//! finding goes to a thread of lockcheck's own (started by the first finding), which symbolises
-//! and prints; at exit, whatever is still queued is printed before the process ends.
+//! naming the frames of its stacks, and the first lookup of a process reads an object's symbol
+//! table (milliseconds). Done there, it would stretch the user's critical section, and could
+//! open the very deadlock window it reports. So the finding goes to a thread of lockcheck's own
+//! (started by the first finding), which names the frames and prints; at exit, whatever is
+//! still queued is printed before the process ends.
+//!
+//! A printed stack names each frame's function only (`record/symtab.rs`): files and lines
+//! would load the debug info, a tenth of a second or more and tens of MiB per process in a
+//! debug build. [`symbolised`], for `lockcheck::report()` and a panic on a cycle, gives them.
 
 use std::sync::{Once, OnceLock};
 use std::thread::Thread;
@@ -63,16 +67,22 @@ pub(crate) fn flush() {
     let _printing = PRINTING.lock();
     let batch = std::mem::take(&mut *PENDING.lock());
     for finding in batch {
-        eprintln!("{}", symbolised(finding));
+        eprintln!("{}", with_stacks(finding, stack::functions));
     }
 }
 
-/// `finding` with the stacks it names by id symbolised, for a person to read.
-pub(crate) fn symbolised(mut finding: Finding) -> Finding {
+/// `finding` with the stacks it names by id symbolised (function, file and line of each
+/// frame, from the debug info), for a person to read.
+pub(crate) fn symbolised(finding: Finding) -> Finding {
+    with_stacks(finding, stack::resolve)
+}
+
+/// `finding` with the frames of the stacks it names by id, as `frames` gives them.
+fn with_stacks(mut finding: Finding, frames: fn(u32) -> Vec<String>) -> Finding {
     if let Finding::PotentialDeadlock(cycle) = &mut finding {
         for edge in &mut cycle.edges {
             if let (true, Some(id)) = (edge.stack.is_empty(), edge.stack_id) {
-                edge.stack = stack::resolve(id);
+                edge.stack = frames(id);
             }
         }
     }

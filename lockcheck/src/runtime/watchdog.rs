@@ -6,42 +6,48 @@
 //! - **Ownership** (every acquisition, in [`owner`](crate::runtime::owner)): a lock records its exclusive
 //!   owner and where that owner took it, in two relaxed stores into its own [`LockMeta`].
 //!   Only stalls need it: a deadlock is derived from the wait slots alone.
-//! - **Wait slots** (contended acquisitions only): a thread about to block publishes, in its
-//!   own slot, the lock it waits for, how, since when, from where, and a copy of the locks it
-//!   holds (it cannot release them while blocked, so the copy stays true for the whole wait).
+//! - **Wait slots** (contended acquisitions and condition variable waits only, in
+//!   [`slot`]): a thread about to block publishes, in its own slot, the lock it waits for,
+//!   how, since when, from where, and a copy of the locks it holds (it cannot release them
+//!   while blocked, so the copy stays true for the whole wait), and when the wait ends.
 //!   It blocks in two steps: once half the threshold has passed it wakes, captures its own
 //!   stack (the cost lands on a thread that is stuck anyway; the watchdog never unwinds another
 //!   thread), publishes it, and goes back to waiting. The stack is taken without symbols, in
 //!   microseconds; the watchdog symbolises it only if the thread ends up in a report.
-//! - **The watchdog thread** (started at the first contended wait while `LOCKCHECK_WATCHDOG_MS`
-//!   is not 0: a process that never waits never pays for it): every quarter threshold it
-//!   copies the slots, finds the waiters that can never proceed (see [`crate::analysis::waitfor`]), and
-//!   reports a deadlock once they have all waited past the threshold; a wait past the
-//!   threshold that is not part of one is a stall.
+//! - **The watchdog thread** (started before `main` while `LOCKCHECK_WATCHDOG_MS` is not 0):
+//!   every quarter threshold it copies the slots, finds the waiters that can never proceed
+//!   (see [`crate::analysis::waitfor`]), and reports a deadlock once they have all waited past
+//!   the threshold. A wait past the threshold that is not part of one is a stall once the
+//!   lock's holder has gone a full threshold without waiting on any lockcheck primitive: a
+//!   holder still taking contended locks or waiting on condition variables is making progress
+//!   through lockcheck (or forming a cycle the next scans will see), and a holder blocked in a
+//!   lock wait of its own is judged by that wait.
 //!
 //! A deadlock is only claimed from waits seen unchanged by two consecutive scans: each such
 //! thread was blocked, with the holdings it published, for the whole time between them, so
 //! the facts the analysis combines were true at one same instant.
 
-use std::cell::OnceCell;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::panic::Location;
-use std::ptr::NonNull;
-use std::sync::{Arc, Once};
+use std::sync::{Once, OnceLock};
+use std::thread::Thread;
 use std::time::{Duration, Instant};
-
-use parking_lot::Mutex as RawLock;
 
 use crate::analysis::report::{Finding, Hang, HeldLock, Mode, Site, ThreadState};
 use crate::analysis::waitfor::{self, Waiter};
 use crate::config::{self, OnDeadlock};
 use crate::record::stack::{self, RawStack};
 use crate::runtime::check;
-use crate::runtime::held::{self, Acquire, Held};
-use crate::runtime::owner::OwnerSeen;
+use crate::runtime::held::Acquire;
 use crate::runtime::registry::{self, LockMeta};
 
 pub(crate) use crate::runtime::owner::{acquired, permit_released, released, Owner};
+pub(crate) use slot::park;
+#[cfg(feature = "tokio")]
+pub(crate) use slot::{publish_async, AsyncWait};
+use slot::{Activity, Published, Seen, Snapshot};
+
+mod slot;
 
 /// The watchdog threshold, or `None` when it is off.
 fn threshold() -> Option<Duration> {
@@ -78,7 +84,8 @@ pub(crate) fn wait(
     block: impl FnOnce() -> bool,
     mut block_until: impl FnMut(Instant) -> bool,
 ) -> Stepped {
-    let slot = threshold().and_then(|threshold| Some((publish(meta, acq, started, deadline.is_some())?, threshold)));
+    let slot =
+        threshold().and_then(|threshold| Some((slot::publish(meta, acq, started, deadline.is_some())?, threshold)));
     let _published = slot.as_ref().map(|(slot, _)| Published(slot));
     let watchdog_step = slot.as_ref().and_then(|(_, threshold)| started.checked_add(*threshold / 2));
     let mut steps = [stack_at, watchdog_step];
@@ -111,153 +118,14 @@ pub(crate) fn wait(
     out
 }
 
-/// One thread's wait slot: written by its thread on the contended path, read by the
-/// watchdog, each under the slot's own lock.
-#[derive(Default)]
-struct Slot {
-    state: RawLock<SlotState>,
-}
-
-#[derive(Default)]
-struct SlotState {
-    tid: u32,
-    /// Bumped at every wait: an unchanged value between two scans means one unbroken wait.
-    seq: u64,
-    /// The current wait; `None` when not waiting.
-    wait: Option<Wait>,
-    /// The locks held when the wait began.
-    held: Vec<Held>,
-    /// Whether the thread has taken its stack during this wait.
-    stack_taken: bool,
-    /// That stack (`None` when stacks are off).
-    stack: Option<RawStack>,
-}
-
-struct Wait {
-    lock: LockPtr,
-    acq: Acquire,
-    since: Instant,
-    /// Whether the wait has a timeout of its own.
-    timed: bool,
-}
-
-/// The lock a thread waits for.
-struct LockPtr(NonNull<LockMeta>);
-
-// SAFETY: a `LockMeta` is `Sync` (atomics and immutable data). The pointer is only
-// dereferenced under the slot's lock while the slot says its thread waits for that lock, and
-// the waiting thread borrows the lock for the whole wait and clears the slot, under the same
-// lock, before that borrow ends. An async wait's slot is cleared by its `AsyncWait`, which
-// lives in the lock future, and the future borrows (or owns an `Arc` of) the lock.
-unsafe impl Send for LockPtr {}
-
-impl Slot {
-    fn publish_stack(&self, stack: Option<RawStack>) {
-        let mut state = self.state.lock();
-        state.stack = stack;
-        state.stack_taken = true;
-    }
-}
-
-/// Unpublishes a wait when it ends (acquired, timed out or unwound).
-struct Published<'a>(&'a Slot);
-
-impl Drop for Published<'_> {
-    fn drop(&mut self) {
-        self.0.state.lock().wait = None;
-    }
-}
-
-/// An async wait (cargo feature `tokio`), published for as long as it lives: the lock
-/// future owns it, so a future dropped while it waits (`timeout`, `select!`) leaves no wait
-/// behind. The slot is the future's own; the watchdog prunes it once this is gone.
-#[cfg(feature = "tokio")]
-pub(crate) struct AsyncWait(Arc<Slot>);
-
-#[cfg(feature = "tokio")]
-impl Drop for AsyncWait {
-    fn drop(&mut self) {
-        self.0.state.lock().wait = None;
-    }
-}
-
-/// Publishes that holder `tid` (a task) starts waiting for `meta` while holding `held`;
-/// `None` when the watchdog is off.
-///
-/// A suspended task has no stack to take: the report gives where it waits (the lock
-/// future's call site) and where it took what it holds.
-#[cfg(feature = "tokio")]
-#[cold]
-pub(crate) fn publish_async(meta: &LockMeta, acq: &Acquire, tid: u32, held: Vec<Held>) -> Option<AsyncWait> {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    /// Async waits are numbered process-wide: one task can wait in several futures at once
-    /// (`join!`), so (task, number) must tell them apart.
-    static NEXT_WAIT: AtomicU64 = AtomicU64::new(1);
-    threshold()?;
-    start();
-    let slot = Arc::new(Slot::default());
-    {
-        let mut state = slot.state.lock();
-        state.tid = tid;
-        // Relaxed: only unique numbers are needed.
-        state.seq = NEXT_WAIT.fetch_add(1, Ordering::Relaxed);
-        state.held = held;
-        state.stack_taken = true;
-        let since = Instant::now();
-        state.wait = Some(Wait { lock: LockPtr(NonNull::from(meta)), acq: *acq, since, timed: false });
-    }
-    SLOTS.lock().push(Arc::clone(&slot));
-    Some(AsyncWait(slot))
-}
-
-/// Every thread's wait slot; a slot whose thread is gone (only this list holds it) is pruned
-/// by the watchdog.
-static SLOTS: RawLock<Vec<Arc<Slot>>> = RawLock::new(Vec::new());
-
-thread_local! {
-    static SLOT: OnceCell<Arc<Slot>> = const { OnceCell::new() };
-}
-
-/// Publishes a wait that is starting; `None` during thread teardown (not watched then).
-#[cold]
-#[inline(never)]
-fn publish(meta: &LockMeta, acq: &Acquire, since: Instant, timed: bool) -> Option<Arc<Slot>> {
-    start();
-    let slot = SLOT.try_with(|s| Arc::clone(s.get_or_init(register))).ok()?;
-    {
-        let mut state = slot.state.lock();
-        let state = &mut *state;
-        held::with(|t| {
-            state.tid = t.tid();
-            state.held.clear();
-            state.held.extend_from_slice(t.stack());
-        })?;
-        // Async locks the running task holds are held through this wait too (see `task.rs`).
-        #[cfg(feature = "tokio")]
-        if crate::runtime::task::any_held() {
-            if let Some(task) = crate::runtime::task::current_holding() {
-                state.held.extend(task.entries());
-            }
-        }
-        state.seq += 1;
-        state.stack = None;
-        state.stack_taken = false;
-        state.wait = Some(Wait { lock: LockPtr(NonNull::from(meta)), acq: *acq, since, timed });
-    }
-    Some(slot)
-}
-
-#[cold]
-fn register() -> Arc<Slot> {
-    let slot = Arc::new(Slot::default());
-    SLOTS.lock().push(Arc::clone(&slot));
-    slot
-}
-
-/// Starts the watchdog thread once.
 /// Starts the watchdog thread, if the watchdog is on. Called at start-up (see
 /// `registry::first_registration`): spawning it at the first contended wait had that wait pay
 /// for it, milliseconds in a debug build.
+///
+/// It idles (parked, no timer) until some thread first waits on a lock or a condition
+/// variable, and again whenever no thread has a wait slot: a process that never blocks costs
+/// it no wake-ups. Starting the thread itself at that first wait is not an option: the
+/// waiting thread may hold other locks, and a thread start is milliseconds in a debug build.
 pub(crate) fn start() {
     static START: Once = Once::new();
     START.call_once(|| {
@@ -265,24 +133,24 @@ pub(crate) fn start() {
             let spawned = std::thread::Builder::new()
                 .name("lockcheck-watchdog".into())
                 .spawn(move || Watchdog::new(threshold).run());
-            if let Err(err) = spawned {
-                eprintln!("lockcheck: warning: could not start the watchdog thread: {err}");
+            match spawned {
+                Ok(handle) => {
+                    let _ = THREAD.set(handle.thread().clone());
+                }
+                Err(err) => eprintln!("lockcheck: warning: could not start the watchdog thread: {err}"),
             }
         }
     });
 }
 
-/// A wait as one scan copied it.
-struct Seen {
-    tid: u32,
-    seq: u64,
-    acq: Acquire,
-    since: Instant,
-    timed: bool,
-    held: Vec<Held>,
-    stack_taken: bool,
-    stack: Option<RawStack>,
-    owner: OwnerSeen,
+/// The watchdog thread, once started.
+static THREAD: OnceLock<Thread> = OnceLock::new();
+
+/// Wakes the watchdog from its idling: a thread has made a wait slot.
+fn wake() {
+    if let Some(thread) = THREAD.get() {
+        thread.unpark();
+    }
 }
 
 /// The watchdog thread's state.
@@ -308,14 +176,20 @@ impl Watchdog {
     fn run(mut self) {
         let tick = (self.threshold / 4).max(Duration::from_millis(5));
         loop {
-            std::thread::sleep(tick);
+            // `wake` follows every new slot, so a slot made after this look leaves an unpark
+            // token and the park returns at once.
+            if slot::none() {
+                std::thread::park();
+            } else {
+                std::thread::sleep(tick);
+            }
             self.scan();
         }
     }
 
     fn scan(&mut self) {
         let now = Instant::now();
-        let seen = copy_slots();
+        let Snapshot { waits: seen, activity } = slot::copy();
         // Only waits unchanged since the previous scan are known to be unbroken.
         let steady: Vec<&Seen> = seen.iter().filter(|s| self.previous.contains(&(s.tid, s.seq))).collect();
         self.previous = seen.iter().map(|s| (s.tid, s.seq)).collect();
@@ -342,11 +216,21 @@ impl Watchdog {
         for (i, s) in steady.iter().enumerate() {
             let waited = now - s.since;
             let due = waited >= self.threshold && (s.stack_taken || waited >= self.threshold + STACK_GRACE);
-            if !stuck[i] && !forming.contains(&s.tid) && due && self.stalls.insert((s.tid, s.seq)) {
+            let judged = !stuck[i] && !forming.contains(&s.tid) && due;
+            if judged && !self.holder_active(s, &seen, &activity, now) && self.stalls.insert((s.tid, s.seq)) {
                 self.stall(s, &seen, now);
             }
         }
         self.stalls.retain(|wait| self.previous.contains(wait));
+    }
+
+    /// Whether the thread keeping `waiter` waiting has waited on a lockcheck primitive within
+    /// the last threshold, or waits for a lock now: then it is taking locks still, or forming
+    /// a cycle, and `waiter` is no stall yet (a holder stuck in a lock wait is judged by its
+    /// own wait). `false` when the holder is not known.
+    fn holder_active(&self, waiter: &Seen, all: &[Seen], activity: &HashMap<u32, Activity>, now: Instant) -> bool {
+        let Some((holder, _)) = blocker(waiter, all).filter(|&(tid, _)| tid != waiter.tid) else { return false };
+        activity.get(&holder).is_some_and(|a| a.within(self.threshold, now))
     }
 
     fn deadlock(&mut self, members: &[&Seen], threads: Vec<ThreadState>) {
@@ -423,33 +307,6 @@ fn blocker(waiter: &Seen, all: &[Seen]) -> Option<(u32, Option<(Mode, &'static L
 
 fn millis(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
-}
-
-/// Copies every waiting thread's slot, pruning slots whose thread has exited.
-fn copy_slots() -> Vec<Seen> {
-    let mut slots = SLOTS.lock();
-    slots.retain(|slot| Arc::strong_count(slot) > 1);
-    slots
-        .iter()
-        .filter_map(|slot| {
-            let state = slot.state.lock();
-            let wait = state.wait.as_ref()?;
-            // SAFETY: the slot says its thread waits for this lock, and we hold the slot's
-            // lock: the thread borrows the lock until it clears the slot (see `LockPtr`).
-            let meta = unsafe { wait.lock.0.as_ref() };
-            Some(Seen {
-                tid: state.tid,
-                seq: state.seq,
-                acq: wait.acq,
-                since: wait.since,
-                timed: wait.timed,
-                held: state.held.clone(),
-                stack_taken: state.stack_taken,
-                stack: state.stack,
-                owner: meta.owner.read(),
-            })
-        })
-        .collect()
 }
 
 fn waiter(seen: &Seen) -> Waiter {

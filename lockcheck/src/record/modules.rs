@@ -3,8 +3,9 @@
 //! files afterwards: the process never loads its own debug info for its trace.
 //!
 //! Found with `dl_iterate_phdr` (Linux): each object's path, load bias, executable segments
-//! and GNU build id. Only the collector asks, when a stack names an address no known object
-//! covers (objects are loaded rarely; the first stack finds them all).
+//! and GNU build id. The collector asks when a stack names an address no known object covers
+//! (objects are loaded rarely; the first stack finds them all), and so does the in-process
+//! namer of frames (`symtab.rs`), which reads each object's symbol table.
 
 use crate::trace::{ModuleDecl, RawFrame};
 
@@ -26,24 +27,20 @@ struct Loaded {
 
 /// The objects seen so far; ids are indices.
 #[derive(Default)]
-pub(super) struct Modules {
+pub(crate) struct Modules {
     known: Vec<Module>,
 }
 
 impl Modules {
     /// The frames of a stack of return addresses, each placed in its object, with the objects
     /// not declared before (to write ahead of the stack).
-    pub(super) fn frames(&mut self, addresses: &[usize]) -> (Vec<RawFrame>, Vec<ModuleDecl>) {
+    pub(crate) fn frames(&mut self, addresses: &[usize]) -> (Vec<RawFrame>, Vec<ModuleDecl>) {
         let before = self.known.len();
         let frames = addresses
             .iter()
             .map(|&ip| {
                 let ip = ip as u64;
-                let found = self.find(ip).or_else(|| {
-                    self.rescan();
-                    self.find(ip)
-                });
-                match found {
+                match self.index_of(ip) {
                     Some(id) => RawFrame { module: Some(id as u32), address: ip - self.known[id].decl.bias },
                     None => RawFrame { module: None, address: ip },
                 }
@@ -51,6 +48,21 @@ impl Modules {
             .collect();
         let new = self.known[before..].iter().map(|m| m.decl.clone()).collect();
         (frames, new)
+    }
+
+    /// The object `ip` lies in: its path and load bias.
+    pub(crate) fn containing(&mut self, ip: u64) -> Option<(&str, u64)> {
+        let id = self.index_of(ip)?;
+        let decl = &self.known[id].decl;
+        Some((&decl.path, decl.bias))
+    }
+
+    /// The index of the object `ip` lies in, scanning again for objects loaded since.
+    fn index_of(&mut self, ip: u64) -> Option<usize> {
+        self.find(ip).or_else(|| {
+            self.rescan();
+            self.find(ip)
+        })
     }
 
     fn find(&self, ip: u64) -> Option<usize> {
