@@ -124,16 +124,16 @@ macro_rules! peer_benches {
             /// First pass: 100,000 fresh locks, each taken once under one outer lock.
             #[divan::bench(sample_count = 5, sample_size = 1)]
             fn g_first_pass_100k_new_locks(bencher: Bencher) {
-                bencher
-                    .with_inputs(|| (0..100_000).map(|_| $Mutex::new(0u64)).collect::<Vec<_>>())
-                    .bench_local_values(|locks| {
+                bencher.with_inputs(|| (0..100_000).map(|_| $Mutex::new(0u64)).collect::<Vec<_>>()).bench_local_values(
+                    |locks| {
                         let outer: $Mutex<()> = $named("bench-outer", ());
                         let _outer = outer.lock();
                         for m in &locks {
                             *m.lock() += 1;
                         }
                         locks
-                    });
+                    },
+                );
             }
         }
     };

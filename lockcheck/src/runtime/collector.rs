@@ -24,7 +24,7 @@ use parking_lot::Mutex as RawLock;
 use crate::analysis::order_edge::OrderEdge;
 use crate::analysis::report::{Finding, Site};
 use crate::record::consumer::{self, Consumer};
-use crate::record::event::{Event as RingEvent, Record};
+use crate::record::event::Event as RingEvent;
 use crate::record::ring;
 use crate::record::stack;
 use crate::runtime::registry;
@@ -149,6 +149,7 @@ extern "C" fn at_exit() {
 /// A flush from a hook: the thread may have panicked while the collector drained (or hold
 /// the lock itself), so it gives up after a while instead of deadlocking the exit.
 fn flush_patiently(kind: Flush) {
+    ring::publish_own();
     if let Some(mut state) = STATE.try_lock_for(FLUSH_PATIENCE) {
         if let Some(collector) = state.as_mut() {
             collector.drain(kind);
@@ -158,6 +159,7 @@ fn flush_patiently(kind: Flush) {
 
 /// Drains every ring and writes everything recorded so far (see [`crate::flush`]).
 pub(crate) fn flush() {
+    ring::publish_own();
     if start() {
         if let Some(collector) = STATE.lock().as_mut() {
             collector.drain(Flush::Full);
@@ -195,7 +197,9 @@ struct Collector {
     retired_dropped: HashMap<u32, u64>,
     batch: BatchEncoder,
     /// The last `Holder` record drained, with the pending acquisition or timeout it followed.
-    holder: Option<(Record, RingEvent)>,
+    holder: Option<([u64; 2], RingEvent)>,
+    /// A record whose extension word is the next one drained.
+    partial: Option<RingEvent>,
     /// Interned stacks below this id are declared in the trace.
     stacks_declared: u32,
     /// The loaded objects declared so far.
@@ -251,6 +255,7 @@ impl Collector {
             retired_dropped: HashMap::new(),
             batch: BatchEncoder::new(0),
             holder: None,
+            partial: None,
             stacks_declared: 0,
             modules: Modules::default(),
             last_snapshot: None,

@@ -26,13 +26,19 @@ pub(super) struct Counted {
 }
 
 /// A record that the `Holder` and `Wait` records drained after it may qualify (an `Acquired`
-/// or `TimedOut` record), kept as the ring holds it: two words the drain loop keeps in
-/// registers. A copy of the decoded `Event` went through a stack slot written whole and read
-/// back by field, and those reloads stalled on every record.
-type Pending = Record;
+/// or `TimedOut` record): the ring's word and its site's address, two words the drain loop
+/// keeps in registers. A copy of the decoded `Event` went through a stack slot written whole
+/// and read back by field, and those reloads stalled on every record.
+type Pending = [u64; 2];
 
-/// No record pending (its kind byte is no kind's).
+/// No record pending (no ring record is all ones).
 const NOTHING: Pending = [u64::MAX, 0];
+
+/// The kind bits of a ring word, as the fast path tests them.
+#[inline(always)]
+fn kind_of(word: Record) -> u64 {
+    (word >> 32) & 7
+}
 
 impl Collector {
     /// Out of line, with `take`'s common path inlined into its loop (`#[inline(always)]`
@@ -46,47 +52,74 @@ impl Collector {
         let mut pending = NOTHING;
         // SAFETY: drains are serialised by the `STATE` lock this method runs under, and `end`
         // was read from this ring's `published_end` after the previous drain.
-        unsafe { ring.drain_to(end, |record| pending = self.take(pending, record, ring)) };
+        unsafe { ring.drain_to(end, |word| pending = self.take(pending, word, ring)) };
+        // Records are published whole, extension and all, so none is left half-read.
+        debug_assert!(self.partial.is_none());
+        self.partial = None;
         self.emit_pending(pending);
         self.write_batch();
     }
 
-    /// Converts one ring record; returns what is pending after it. Releases and
+    /// Converts one ring word; returns what is pending after it. Releases, pairs and
     /// acquisitions that did not wait, nearly every record of a busy thread, stay on this
-    /// inlined path and are encoded straight from the record: when every record built a
+    /// inlined path and are encoded straight from the word: when every record built a
     /// `trace::Event` and went through `emit`, callgrind counted about 250 instructions per
     /// record, and the rings of a tight loop overflowed.
     ///
     /// An `Acquired` or `TimedOut` record is pending until the next one, which may be its
     /// `Holder` and `Wait` (pushed with it, all or none, so drained with it).
     #[inline(always)]
-    fn take(&mut self, pending: Pending, record: Record, ring: &Ring) -> Pending {
-        // A record the ring did not make is skipped.
-        let Some(event) = RingEvent::from_record(record) else { return pending };
-        // Plain acquisitions and releases first, as branches rather than a jump table: a
-        // loop's records alternate, and the indirect jump mispredicted where these do not.
-        let next = if event.kind == Kind::Released {
+    fn take(&mut self, pending: Pending, word: Record, ring: &Ring) -> Pending {
+        // Plain acquisitions, pairs and releases first, as branches rather than a jump table:
+        // a loop's records alternate, and the indirect jump mispredicted where these do not.
+        let kind = kind_of(word);
+        let next = if self.partial.is_some() || RingEvent::needs_extension(word) {
+            self.take_other(pending, word, ring)
+        } else if kind == Kind::Released as u64 {
             self.emit_pending(pending);
+            self.batch.push_released(word as u32, (word >> 35 & 7) as u8, None);
+            NOTHING
+        } else if kind == Kind::Pair as u64 {
+            self.emit_pending(pending);
+            let event = RingEvent::from_record(word);
+            self.count(event.lock, None);
+            let site = self.site(&event);
+            self.batch.push_acquired(event.lock, event.mode, site);
             self.batch.push_released(event.lock, event.mode, None);
             NOTHING
-        } else if event.kind == Kind::Acquired {
+        } else if kind == Kind::Acquired as u64 {
             self.emit_pending(pending);
-            record
+            [word, RingEvent::from_record(word).payload]
         } else {
-            self.take_other(pending, event, record, ring)
+            self.take_other(pending, word, ring)
         };
         self.cut_if_full();
         next
     }
 
-    /// The records of every other kind: timed holds, contended acquisitions and timeouts
-    /// (with their `Holder` and `Wait`), failed `try_lock`s.
+    /// The records of every other kind: those with an extension word (timed holds, waits,
+    /// far sites), contended acquisitions and timeouts (with their `Holder` and `Wait`),
+    /// failed `try_lock`s.
     #[inline(never)]
-    fn take_other(&mut self, pending: Pending, event: RingEvent, record: Record, ring: &Ring) -> Pending {
+    fn take_other(&mut self, pending: Pending, word: Record, ring: &Ring) -> Pending {
+        let event = match self.partial.take() {
+            Some(partial) => partial.extend(word),
+            None if RingEvent::needs_extension(word) => {
+                self.partial = Some(RingEvent::from_record(word));
+                return pending;
+            }
+            None => RingEvent::from_record(word),
+        };
         match event.kind {
             Kind::Acquired | Kind::TimedOut => {
                 self.emit_pending(pending);
-                record
+                [word, event.payload]
+            }
+            Kind::Pair => {
+                self.emit_pending(pending);
+                self.emit(event, None, None, None);
+                self.batch.push_released(event.lock, event.mode, None);
+                NOTHING
             }
             Kind::Released | Kind::HoldSample => {
                 self.emit_pending(pending);
@@ -114,7 +147,10 @@ impl Collector {
     /// Encodes the pending record, if any, as not qualified by a wait.
     #[inline(always)]
     fn emit_pending(&mut self, pending: Pending) {
-        let Some(record) = RingEvent::from_record(pending) else { return };
+        if pending == NOTHING {
+            return;
+        }
+        let record = RingEvent::from_record(pending[0]).extend(pending[1]);
         if record.kind == Kind::Acquired {
             self.count(record.lock, None);
             let site = self.site(&record);
@@ -141,7 +177,7 @@ impl Collector {
             self.holder = Some((pending, record));
             return pending;
         }
-        let Some(qualified) = RingEvent::from_record(pending) else { return NOTHING };
+        let qualified = RingEvent::from_record(pending[0]).extend(pending[1]);
         // Popped for every marked record, so the queue stays in step with the ring.
         let stack = if record.mode == STACK_PENDING { ring.take_stack() } else { None };
         let stack = stack.and_then(|stack| self.stack(stack));
@@ -174,6 +210,10 @@ impl Collector {
                 EventKind::TimedOut { site: self.site(&record), wait_ns: wait_ns.unwrap_or(0), stack, holder }
             }
             Kind::TryFailed => EventKind::TryFailed { site: self.site(&record) },
+            Kind::Pair => {
+                self.count(record.lock, None);
+                EventKind::Acquired { site: self.site(&record), wait_ns: None, stack: None, holder: None }
+            }
             Kind::Released | Kind::HoldSample | Kind::Wait | Kind::Holder => {
                 debug_assert!(false, "{:?} records are not emitted", record.kind);
                 return;
