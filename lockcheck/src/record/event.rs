@@ -53,7 +53,7 @@ pub(crate) const STACK_PENDING: u8 = 1;
 pub(crate) type Record = u64;
 
 /// The bits of a record that hold the lock and the mode.
-const LOCK_AND_MODE: Record = (1 << KIND_SHIFT) - 1 | 7 << MODE_SHIFT;
+const LOCK_AND_MODE: Record = ((1 << KIND_SHIFT) - 1) | (7 << MODE_SHIFT);
 
 /// Whether `held_back` is the `Acquired` record of the hold that the `Released` record
 /// `released` ends (same lock, same mode).
