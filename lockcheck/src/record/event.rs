@@ -1,7 +1,9 @@
 //! The record a thread writes into its ring for each lock event.
 //!
 //! One 64-bit word: the lock (bits 0–31), the kind (32–34), the mode (35–37) and, for the
-//! kinds that have one, the site (38–63). A push is one store. A lock taken and released with
+//! kinds that have one, the site (38–63). A push is one store. The collector copies the words
+//! into the trace as they are, so their layout is the trace format's (`trace/raw.rs`); this
+//! module builds them. A lock taken and released with
 //! nothing recorded in between — nearly every hold of a busy loop — is one [`Kind::Pair`]
 //! record: the recorder keeps an acquisition back until the thread's next event and merges
 //! it with its release (`ring.rs`).
@@ -18,6 +20,7 @@ use std::panic::Location;
 
 use crate::analysis::report::Mode;
 use crate::trace::mode_code;
+use crate::trace::raw::{self, code, KIND_SHIFT, MODE_SHIFT, SITE_FAR, SITE_SHIFT};
 
 /// What a ring record says.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -47,7 +50,7 @@ pub(crate) enum Kind {
 
 /// The mode field of a `Wait` record whose stack waits in its ring's stack queue (the other
 /// `Wait` records have 0: their mode is the acquisition's).
-pub(crate) const STACK_PENDING: u8 = 1;
+pub(crate) const STACK_PENDING: u8 = raw::STACK_PENDING;
 
 /// One ring word.
 pub(crate) type Record = u64;
@@ -68,15 +71,6 @@ pub(crate) fn pairs_with(held_back: Record, released: Record) -> bool {
 pub(crate) fn pair(acquired: Record) -> Record {
     acquired & !(7 << KIND_SHIFT) | (Kind::Pair as u64) << KIND_SHIFT
 }
-
-const KIND_SHIFT: u32 = 32;
-const MODE_SHIFT: u32 = 35;
-const SITE_SHIFT: u32 = 38;
-const SITE_BITS: u32 = 64 - SITE_SHIFT;
-
-/// The site field of a record whose site is too far from [`site_base`]: the next word is the
-/// `Location`'s address. The most negative code, which no nearby site uses.
-pub(crate) const SITE_FAR: i32 = -(1 << (SITE_BITS - 1));
 
 /// A decoded ring record. `payload` is the site's address or the nanoseconds of an
 /// extension, once [`Event::extend`] has been given the extension word.
@@ -105,7 +99,7 @@ impl Kind {
     /// Whether records of this kind name a site.
     #[inline(always)]
     fn has_site(self) -> bool {
-        matches!(self, Kind::Acquired | Kind::Pair | Kind::Holder | Kind::TryFailed | Kind::TimedOut)
+        raw::has_site(self as u8)
     }
 }
 
@@ -116,6 +110,11 @@ const _: () = {
         i += 1;
     }
     assert!(Kind::ALL.len() == 1 << (MODE_SHIFT - KIND_SHIFT));
+    // The trace's codes are the kinds' discriminants.
+    assert!(Kind::Acquired as u8 == code::ACQUIRED && Kind::Released as u8 == code::RELEASED);
+    assert!(Kind::Pair as u8 == code::PAIR && Kind::HoldSample as u8 == code::HOLD_SAMPLE);
+    assert!(Kind::Wait as u8 == code::WAIT && Kind::Holder as u8 == code::HOLDER);
+    assert!(Kind::TryFailed as u8 == code::TRY_FAILED && Kind::TimedOut as u8 == code::TIMED_OUT);
 };
 
 /// The address sites are measured from: a location in this crate, so in the same executable
@@ -204,10 +203,10 @@ impl Event {
     /// [`needs_extension`](Self::needs_extension).
     #[inline(always)]
     pub fn from_record(record: Record) -> Event {
-        let kind = Kind::ALL[((record >> KIND_SHIFT) & 7) as usize];
-        let mode = ((record >> MODE_SHIFT) & 7) as u8;
+        let kind = Kind::ALL[usize::from(raw::kind(record))];
+        let mode = raw::mode(record);
         let payload = if kind.has_site() {
-            let code = (record as i64 >> SITE_SHIFT) as i32;
+            let code = raw::site_code(record);
             if code == SITE_FAR {
                 0
             } else {
@@ -220,20 +219,25 @@ impl Event {
     }
 
     /// Whether the next ring word is this record's extension (see the module docs).
-    #[inline(always)]
+    #[cfg(test)]
     pub fn needs_extension(record: Record) -> bool {
-        let kind = Kind::ALL[((record >> KIND_SHIFT) & 7) as usize];
+        let kind = Kind::ALL[usize::from(raw::kind(record))];
         match kind {
             Kind::Wait | Kind::HoldSample => true,
-            _ if kind.has_site() => (record as i64 >> SITE_SHIFT) as i32 == SITE_FAR,
-            _ => false,
+            _ => kind.has_site() && raw::site_code(record) == SITE_FAR,
         }
     }
 
     /// This event completed by its extension word.
-    #[inline]
+    #[cfg(test)]
     pub fn extend(self, word: u64) -> Event {
         Event { payload: word, ..self }
+    }
+
+    /// The site a far site's extension word holds (a ring word the recorder wrote after a
+    /// record whose site is [`SITE_FAR`]).
+    pub fn far_site(extension: u64) -> &'static Location<'static> {
+        Event { lock: 0, kind: Kind::Acquired, mode: 0, payload: extension }.site()
     }
 
     /// The site of an `Acquired`, `Pair`, `TryFailed`, `TimedOut` or `Holder` record.
@@ -241,8 +245,9 @@ impl Event {
         debug_assert!(self.kind.has_site());
         let ptr = self.payload as usize as *const Location<'static>;
         // SAFETY: records of these kinds are only built by `Event::at` and `Event::holder`,
-        // whose payload is the address of a `&'static Location`, and `from_record` and
-        // `extend` give back exactly that address (an in-range code is the address's exact
+        // whose payload is the address of a `&'static Location`, and `from_record`, `extend`
+        // and `far_site` (given a far site's extension word, which `to_words` made from it)
+        // give back exactly that address (an in-range code is the address's exact
         // distance from `site_base`, a far one comes whole in the extension). It stays valid
         // for the whole process.
         unsafe { &*ptr }
@@ -304,7 +309,7 @@ mod tests {
         let far: &'static Location<'static> = Box::leak(Box::new(*Location::caller()));
         let event = Event::acquired(1, Mode::Exclusive, far);
         let (word, extension) = event.to_words();
-        assert_eq!((word as i64 >> SITE_SHIFT) as i32, SITE_FAR);
+        assert_eq!(raw::site_code(word), SITE_FAR);
         assert_eq!(extension, Some(far as *const Location<'static> as usize as u64));
         assert!(std::ptr::eq(round_trip(event).site(), far));
     }
