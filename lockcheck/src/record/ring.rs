@@ -2,9 +2,14 @@
 //! thread's ring, and the process-wide list of rings the collector drains.
 //!
 //! A thread's first lock event allocates its ring (cold) and registers it; from then on an
-//! event is a 16-byte record written into the thread's own ring and one `Release` store
-//! (`ring/spsc.rs`): no lock, no allocation, no clock read, no write to a line another thread
-//! writes. Hold times are sampled: a per-thread countdown times one uncontended hold in
+//! event is an 8-byte record (`event.rs`) written into the thread's own ring and one
+//! `Release` store (`ring/spsc.rs`): no lock, no allocation, no clock read, no write to a
+//! line another thread writes. An acquisition that did not wait is held back in the
+//! recorder until the thread's next event: when that is its release, the two are one `Pair`
+//! record, so a lock and unlock with nothing recorded in between (nearly every hold of a busy
+//! loop) costs one record. The held-back record is written before any other, and before the
+//! thread waits, flushes or exits, so the ring lags the thread by at most one acquisition it
+//! still holds. Hold times are sampled: a per-thread countdown times one uncontended hold in
 //! `LOCKCHECK_HOLD_SAMPLE` (default 64), so the clock (28 ns here, more than a whole lock and
 //! unlock) is read on 1 acquisition in 64; contended acquisitions carry the wait that
 //! `check.rs` measured anyway.
