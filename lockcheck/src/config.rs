@@ -47,7 +47,8 @@ pub(crate) struct Config {
     pub wait_stacks_us: u64,
     /// `LOCKCHECK_HOLD_SAMPLE=N`: time one uncontended hold in N (0 = never, 1 = every one).
     pub hold_sample: u32,
-    /// `LOCKCHECK_RING=N`: events per thread ring (16 bytes each). The default, 4 MiB of
+    /// `LOCKCHECK_RING=N`: records per thread ring (8 bytes each; a lock and unlock with
+    /// nothing recorded in between is one record). The default, 4 MiB of
     /// address space per thread, is larger than a core's L2 cache: the collector, woken at half
     /// full, then reads lines the producer wrote long enough ago to have left its cache, where
     /// reading hot lines stalled the producer (a nested pair in a tight loop, recording: about
@@ -111,7 +112,7 @@ impl Config {
             }),
             wait_stacks_us: parse("LOCKCHECK_WAIT_STACKS_US", 20, |v| v.parse().ok()),
             hold_sample: parse("LOCKCHECK_HOLD_SAMPLE", 64, |v| v.parse().ok()),
-            ring_capacity: parse("LOCKCHECK_RING", 1 << 18, |v| {
+            ring_capacity: parse("LOCKCHECK_RING", 1 << 19, |v| {
                 v.parse::<usize>().ok().filter(|n| (16..=1 << 24).contains(n))
             }),
             stress: stress_from_env(),

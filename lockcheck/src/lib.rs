@@ -53,7 +53,7 @@
 //! | `LOCKCHECK_TRACE` | unset | record a trace into this file, or into `<program>-<pid>.lctrace` in this directory (see [`trace`]) |
 //! | `LOCKCHECK_WAIT_STACKS_US` | `20` | with a trace, record where a thread waited (a stack) when a contended wait lasted at least this many µs (taken by the waiting thread while it still waits, so it costs the wait, never the hold); `0` = never (`LOCKCHECK_STACKS=0` also turns it off) |
 //! | `LOCKCHECK_HOLD_SAMPLE` | `64` | time one uncontended hold in N (`1`: all, `0`: none) |
-//! | `LOCKCHECK_RING` | `262144` | events (16 bytes each; memory committed as a thread writes it) per thread buffer; a full buffer drops (and counts) events |
+//! | `LOCKCHECK_RING` | `524288` | records (8 bytes each; one per lock and unlock with nothing recorded in between; memory committed as a thread writes it) per thread buffer; a full buffer drops (and counts) events |
 //! | `LOCKCHECK_WATCHDOG_MS` | `10000` | report threads waiting longer than this (a deadlock, or a stall once the holder has also gone this long without waiting on a lockcheck primitive); `0` = no watchdog |
 //! | `LOCKCHECK_ON_DEADLOCK` | `abort` | after reporting a real deadlock, `abort` the process or `warn` once and keep going |
 //! | `LOCKCHECK_STRESS` | unset | stress mode with this seed: delays injected at acquisitions and releases to make rare interleavings likely, reproducibly (see [`stress`]) |

@@ -11,7 +11,6 @@
 
 pub mod every_subcommand;
 
-use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
@@ -20,8 +19,7 @@ use std::sync::OnceLock;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use lockcheck::trace::{
-    BatchEncoder, ClassDecl, Event, EventKind, Header, LockCounters, LockDecl, OrderEdge, SiteDecl, ThreadDecl,
-    TraceWriter,
+    BatchEncoder, ClassDecl, Event, EventKind, Header, LockDecl, OrderEdge, SiteDecl, ThreadDecl, TraceWriter,
 };
 use lockcheck::{Edge, Finding, LockKind, LockRef, Mode, Site};
 
@@ -215,25 +213,16 @@ impl TraceBuilder {
         for (id, site) in (1..).zip(&self.sites) {
             w.site(&SiteDecl { id, site: site.clone() }).unwrap();
         }
-        let mut counters: BTreeMap<u32, LockCounters> = BTreeMap::new();
+        // Counters count the acquisitions the events lack (format version 5): none here.
         for thread in 1..=self.threads.len() as u32 {
             let mut batch = BatchEncoder::new(thread);
             for (_, event) in self.events.iter().filter(|(t, _)| *t == thread) {
                 batch.push(event);
-                if let EventKind::Acquired { wait_ns, .. } = event.kind {
-                    let c = counters.entry(event.lock).or_default();
-                    c.acquisitions += 1;
-                    if let Some(wait) = wait_ns {
-                        c.contended += 1;
-                        c.wait_ns += wait;
-                    }
-                }
             }
             if !batch.is_empty() {
                 w.events(&batch, 1_000).unwrap();
             }
         }
-        w.counters(&counters.into_iter().collect::<Vec<_>>()).unwrap();
         if self.dropped > 0 {
             w.dropped(&[(1, self.dropped)]).unwrap();
         }

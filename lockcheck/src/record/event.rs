@@ -1,46 +1,80 @@
-//! The fixed-size record a thread writes into its ring for each lock event.
+//! The record a thread writes into its ring for each lock event.
 //!
-//! Sixteen bytes, packed into two words so that a push is two stores; declarations (threads,
-//! locks, classes) are not events: the collector reads them from the registry. Sites travel
-//! as their `&'static Location` address and are interned by the collector when it writes the
-//! trace.
+//! One 64-bit word: the lock (bits 0–31), the kind (32–34), the mode (35–37) and, for the
+//! kinds that have one, the site (38–63). A push is one store. The collector copies the words
+//! into the trace as they are, so their layout is the trace format's (`trace/raw.rs`); this
+//! module builds them. A lock taken and released with
+//! nothing recorded in between — nearly every hold of a busy loop — is one [`Kind::Pair`]
+//! record: the recorder keeps an acquisition back until the thread's next event and merges
+//! it with its release (`ring.rs`).
+//!
+//! A site is its `&'static Location`'s distance from [`site_base`] in 8-byte units (a
+//! `Location` is 8-aligned), 26 bits with the sign: ±256 MiB, which every location of one
+//! executable fits. A site farther away (a location in another shared object) is
+//! [`SITE_FAR`] and the next word holds its address. Nanoseconds never fit: `Wait` and
+//! `HoldSample` records are always followed by a word holding them. Such a following word is
+//! an *extension*; [`Event::needs_extension`] says which records have one. Declarations
+//! (threads, locks, classes) are not events: the collector reads them from the registry.
 
 use std::panic::Location;
 
 use crate::analysis::report::Mode;
 use crate::trace::mode_code;
+use crate::trace::raw::{self, code, KIND_SHIFT, MODE_SHIFT, SITE_FAR, SITE_SHIFT};
 
 /// What a ring record says.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u8)]
 pub(crate) enum Kind {
-    /// Acquired; payload: the site. Followed by `Wait` (after `Holder`, if any) when the
+    /// Acquired; site: where. Followed by `Wait` (after `Holder`, if any) when the
     /// acquisition was contended.
     Acquired,
-    /// The wait of the `Acquired` or `TimedOut` record before it; payload: nanoseconds; mode:
-    /// [`STACK_PENDING`] when the wait's stack went into the ring's stack queue.
+    /// Released.
+    Released,
+    /// Acquired without waiting at the site, and released before the thread's next event.
+    Pair,
+    /// Released, and this hold was timed; extension: the hold in nanoseconds.
+    HoldSample,
+    /// The wait of the `Acquired` or `TimedOut` record before it; extension: nanoseconds;
+    /// mode: [`STACK_PENDING`] when the wait's stack went into the ring's stack queue.
     Wait,
     /// Who held the lock when the wait between the records around it began; lock: the
-    /// holder's thread id (not a lock id); payload: the holder's site.
+    /// holder's thread id (not a lock id); site: the holder's.
     Holder,
-    /// Released; no payload.
-    Released,
-    /// Released, and this hold was timed; payload: the hold in nanoseconds.
-    HoldSample,
-    /// A `try_lock` failed; payload: the site.
+    /// A `try_lock` failed; site: where.
     TryFailed,
-    /// A timed acquisition gave up; payload: the site. Always followed by `Wait` (after
-    /// `Holder`, if any).
+    /// A timed acquisition gave up; site: where. Always followed by `Wait` (after `Holder`,
+    /// if any).
     TimedOut,
 }
 
-/// The mode byte of a `Wait` record whose stack waits in its ring's stack queue (the other
+/// The mode field of a `Wait` record whose stack waits in its ring's stack queue (the other
 /// `Wait` records have 0: their mode is the acquisition's).
-pub(crate) const STACK_PENDING: u8 = 1;
+pub(crate) const STACK_PENDING: u8 = raw::STACK_PENDING;
 
-/// One ring record.
-#[derive(Clone, Copy, Debug)]
-#[repr(C)]
+/// One ring word.
+pub(crate) type Record = u64;
+
+/// The bits of a record that hold the lock and the mode.
+const LOCK_AND_MODE: Record = ((1 << KIND_SHIFT) - 1) | (7 << MODE_SHIFT);
+
+/// Whether `held_back` is the `Acquired` record of the hold that the `Released` record
+/// `released` ends (same lock, same mode).
+#[inline(always)]
+pub(crate) fn pairs_with(held_back: Record, released: Record) -> bool {
+    let acquired = released & LOCK_AND_MODE | (Kind::Acquired as u64) << KIND_SHIFT;
+    held_back & (LOCK_AND_MODE | 7 << KIND_SHIFT) == acquired
+}
+
+/// The `Pair` record of an `Acquired` record and its release.
+#[inline(always)]
+pub(crate) fn pair(acquired: Record) -> Record {
+    acquired & !(7 << KIND_SHIFT) | (Kind::Pair as u64) << KIND_SHIFT
+}
+
+/// A decoded ring record. `payload` is the site's address or the nanoseconds of an
+/// extension, once [`Event::extend`] has been given the extension word.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Event {
     pub lock: u32,
     pub kind: Kind,
@@ -49,17 +83,24 @@ pub(crate) struct Event {
     pub payload: u64,
 }
 
-const _: () = assert!(std::mem::size_of::<Event>() == 16);
-
-/// An [`Event`] as the ring stores it: the lock, kind and mode in the first word (bits 0–31,
-/// 32–39 and 40–47), the payload in the second. Built in registers and written with two
-/// stores, where the struct's fields would take three or four.
-pub(crate) type Record = [u64; 2];
-
 impl Kind {
     /// Every kind, indexed by its discriminant.
-    const ALL: [Kind; 7] =
-        [Kind::Acquired, Kind::Wait, Kind::Holder, Kind::Released, Kind::HoldSample, Kind::TryFailed, Kind::TimedOut];
+    const ALL: [Kind; 8] = [
+        Kind::Acquired,
+        Kind::Released,
+        Kind::Pair,
+        Kind::HoldSample,
+        Kind::Wait,
+        Kind::Holder,
+        Kind::TryFailed,
+        Kind::TimedOut,
+    ];
+
+    /// Whether records of this kind name a site.
+    #[inline(always)]
+    fn has_site(self) -> bool {
+        raw::has_site(self as u8)
+    }
 }
 
 const _: () = {
@@ -68,26 +109,55 @@ const _: () = {
         assert!(Kind::ALL[i] as usize == i);
         i += 1;
     }
+    assert!(Kind::ALL.len() == 1 << (MODE_SHIFT - KIND_SHIFT));
+    // The trace's codes are the kinds' discriminants.
+    assert!(Kind::Acquired as u8 == code::ACQUIRED && Kind::Released as u8 == code::RELEASED);
+    assert!(Kind::Pair as u8 == code::PAIR && Kind::HoldSample as u8 == code::HOLD_SAMPLE);
+    assert!(Kind::Wait as u8 == code::WAIT && Kind::Holder as u8 == code::HOLDER);
+    assert!(Kind::TryFailed as u8 == code::TRY_FAILED && Kind::TimedOut as u8 == code::TIMED_OUT);
 };
 
+/// The address sites are measured from: a location in this crate, so in the same executable
+/// as the code that takes the locks when lockcheck is linked statically (the usual case).
+#[inline(always)]
+pub(crate) fn site_base() -> usize {
+    static BASE: &Location<'static> = Location::caller();
+    BASE as *const Location<'static> as usize
+}
+
+/// The site code of the `Location` at `address`: its distance from [`site_base`] in 8-byte units, or
+/// [`SITE_FAR`].
+#[inline(always)]
+fn site_code(address: u64) -> i32 {
+    let distance = (address as usize).wrapping_sub(site_base()) as isize;
+    let units = distance >> 3;
+    // In range, and 8-aligned (always, for a `Location`; checked so that a code decodes to
+    // exactly the address).
+    if units > SITE_FAR as isize && units < -(SITE_FAR as isize) && distance & 7 == 0 {
+        units as i32
+    } else {
+        SITE_FAR
+    }
+}
+
 impl Event {
-    #[inline]
+    /// A record of `kind` at `site`.
+    #[inline(always)]
     fn at(lock: u32, kind: Kind, mode: Mode, site: &'static Location<'static>) -> Event {
-        let payload = site as *const Location<'static> as usize as u64;
-        Event { lock, kind, mode: mode_code(mode), payload }
+        Event { lock, kind, mode: mode_code(mode), payload: site as *const Location<'static> as usize as u64 }
     }
 
-    #[inline]
+    #[inline(always)]
     pub fn acquired(lock: u32, mode: Mode, site: &'static Location<'static>) -> Event {
         Event::at(lock, Kind::Acquired, mode, site)
     }
 
-    #[inline]
+    #[inline(always)]
     pub fn try_failed(lock: u32, mode: Mode, site: &'static Location<'static>) -> Event {
         Event::at(lock, Kind::TryFailed, mode, site)
     }
 
-    #[inline]
+    #[inline(always)]
     pub fn timed_out(lock: u32, mode: Mode, site: &'static Location<'static>) -> Event {
         Event::at(lock, Kind::TimedOut, mode, site)
     }
@@ -104,7 +174,7 @@ impl Event {
         Event { lock: tid, kind: Kind::Holder, mode: 0, payload: site as *const Location<'static> as usize as u64 }
     }
 
-    #[inline]
+    #[inline(always)]
     pub fn released(lock: u32, mode: Mode) -> Event {
         Event { lock, kind: Kind::Released, mode: mode_code(mode), payload: 0 }
     }
@@ -114,27 +184,133 @@ impl Event {
         Event { lock, kind: Kind::HoldSample, mode: mode_code(mode), payload: nanos }
     }
 
-    /// This event packed for the ring.
+    /// This event as ring words: the record, and its extension if it has one.
     #[inline(always)]
-    pub fn to_record(self) -> Record {
-        [u64::from(self.lock) | u64::from(self.kind as u8) << 32 | u64::from(self.mode) << 40, self.payload]
+    pub fn to_words(self) -> (Record, Option<u64>) {
+        let head = u64::from(self.lock) | u64::from(self.kind as u8) << KIND_SHIFT | u64::from(self.mode) << MODE_SHIFT;
+        if self.kind.has_site() {
+            let code = site_code(self.payload);
+            let word = head | ((code as u64) << SITE_SHIFT);
+            (word, (code == SITE_FAR).then_some(self.payload))
+        } else if matches!(self.kind, Kind::Wait | Kind::HoldSample) {
+            (head, Some(self.payload))
+        } else {
+            (head, None)
+        }
     }
 
-    /// The event a [`Record`] holds; `None` for a record [`to_record`](Self::to_record) did
-    /// not make.
+    /// The event a record holds, its payload complete unless
+    /// [`needs_extension`](Self::needs_extension).
     #[inline(always)]
-    pub fn from_record([head, payload]: Record) -> Option<Event> {
-        let kind = *Kind::ALL.get(usize::from((head >> 32) as u8))?;
-        Some(Event { lock: head as u32, kind, mode: (head >> 40) as u8, payload })
+    pub fn from_record(record: Record) -> Event {
+        let kind = Kind::ALL[usize::from(raw::kind(record))];
+        let mode = raw::mode(record);
+        let payload = if kind.has_site() {
+            let code = raw::site_code(record);
+            if code == SITE_FAR {
+                0
+            } else {
+                site_base().wrapping_add_signed((code as isize) << 3) as u64
+            }
+        } else {
+            0
+        };
+        Event { lock: record as u32, kind, mode, payload }
     }
 
-    /// The site of an `Acquired`, `TryFailed`, `TimedOut` or `Holder` record.
+    /// Whether the next ring word is this record's extension (see the module docs).
+    #[cfg(test)]
+    pub fn needs_extension(record: Record) -> bool {
+        let kind = Kind::ALL[usize::from(raw::kind(record))];
+        match kind {
+            Kind::Wait | Kind::HoldSample => true,
+            _ => kind.has_site() && raw::site_code(record) == SITE_FAR,
+        }
+    }
+
+    /// This event completed by its extension word.
+    #[cfg(test)]
+    pub fn extend(self, word: u64) -> Event {
+        Event { payload: word, ..self }
+    }
+
+    /// The site a far site's extension word holds (a ring word the recorder wrote after a
+    /// record whose site is [`SITE_FAR`]).
+    pub fn far_site(extension: u64) -> &'static Location<'static> {
+        Event { lock: 0, kind: Kind::Acquired, mode: 0, payload: extension }.site()
+    }
+
+    /// The site of an `Acquired`, `Pair`, `TryFailed`, `TimedOut` or `Holder` record.
     pub fn site(&self) -> &'static Location<'static> {
-        debug_assert!(matches!(self.kind, Kind::Acquired | Kind::TryFailed | Kind::TimedOut | Kind::Holder));
+        debug_assert!(self.kind.has_site());
         let ptr = self.payload as usize as *const Location<'static>;
         // SAFETY: records of these kinds are only built by `Event::at` and `Event::holder`,
-        // whose payload is the address of a `&'static Location`; it stays valid for the whole
-        // process.
+        // whose payload is the address of a `&'static Location`, and `from_record`, `extend`
+        // and `far_site` (given a far site's extension word, which `to_words` made from it)
+        // give back exactly that address (an in-range code is the address's exact
+        // distance from `site_base`, a far one comes whole in the extension). It stays valid
+        // for the whole process.
         unsafe { &*ptr }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn round_trip(event: Event) -> Event {
+        let (word, extension) = event.to_words();
+        assert_eq!(Event::needs_extension(word), extension.is_some());
+        let decoded = Event::from_record(word);
+        match extension {
+            Some(extension) => decoded.extend(extension),
+            None => decoded,
+        }
+    }
+
+    #[test]
+    fn every_kind_reads_back_as_written() {
+        let here = Location::caller();
+        let events = [
+            Event::acquired(7, Mode::Shared, here),
+            Event { kind: Kind::Pair, ..Event::acquired(u32::MAX, Mode::Permit, here) },
+            Event::released(3, Mode::Upgradable),
+            Event::hold_sample(3, Mode::Exclusive, u64::MAX - 1),
+            Event::wait(9, 123_456_789_012, true),
+            Event::holder(2, here),
+            Event::try_failed(4, Mode::SharedRecursive, here),
+            Event::timed_out(5, Mode::Exclusive, here),
+        ];
+        for event in events {
+            assert_eq!(round_trip(event), event);
+        }
+        assert!(std::ptr::eq(round_trip(Event::acquired(1, Mode::Exclusive, here)).site(), here));
+    }
+
+    #[test]
+    fn a_release_pairs_only_with_its_own_acquisition() {
+        let here = Location::caller();
+        let (acquired, _) = Event::acquired(7, Mode::Shared, here).to_words();
+        let (released, _) = Event::released(7, Mode::Shared).to_words();
+        assert!(pairs_with(acquired, released));
+        let paired = Event::from_record(pair(acquired));
+        assert_eq!(paired, Event { kind: Kind::Pair, ..Event::acquired(7, Mode::Shared, here) });
+        for (other, _) in [Event::released(8, Mode::Shared).to_words(), Event::released(7, Mode::Exclusive).to_words()]
+        {
+            assert!(!pairs_with(acquired, other));
+        }
+        let (try_failed, _) = Event::try_failed(7, Mode::Shared, here).to_words();
+        assert!(!pairs_with(try_failed, released));
+    }
+
+    #[test]
+    fn a_site_far_from_the_base_travels_whole_in_an_extension() {
+        // A leaked `Location` lives on the heap, far from this crate's static data.
+        let far: &'static Location<'static> = Box::leak(Box::new(*Location::caller()));
+        let event = Event::acquired(1, Mode::Exclusive, far);
+        let (word, extension) = event.to_words();
+        assert_eq!(raw::site_code(word), SITE_FAR);
+        assert_eq!(extension, Some(far as *const Location<'static> as usize as u64));
+        assert!(std::ptr::eq(round_trip(event).site(), far));
     }
 }

@@ -2,9 +2,14 @@
 //! thread's ring, and the process-wide list of rings the collector drains.
 //!
 //! A thread's first lock event allocates its ring (cold) and registers it; from then on an
-//! event is a 16-byte record written into the thread's own ring and one `Release` store
-//! (`ring/spsc.rs`): no lock, no allocation, no clock read, no write to a line another thread
-//! writes. Hold times are sampled: a per-thread countdown times one uncontended hold in
+//! event is an 8-byte record (`event.rs`) written into the thread's own ring and one
+//! `Release` store (`ring/spsc.rs`): no lock, no allocation, no clock read, no write to a
+//! line another thread writes. An acquisition that did not wait is held back in the
+//! recorder until the thread's next event: when that is its release, the two are one `Pair`
+//! record, so a lock and unlock with nothing recorded in between (nearly every hold of a busy
+//! loop) costs one record. The held-back record is written before any other, and before the
+//! thread waits, flushes or exits, so the ring lags the thread by at most one acquisition it
+//! still holds. Hold times are sampled: a per-thread countdown times one uncontended hold in
 //! `LOCKCHECK_HOLD_SAMPLE` (default 64), so the clock (28 ns here, more than a whole lock and
 //! unlock) is read on 1 acquisition in 64; contended acquisitions carry the wait that
 //! `check.rs` measured anyway.
@@ -31,7 +36,7 @@ use parking_lot::Mutex as RawLock;
 
 use super::consumer;
 use crate::analysis::report::Mode;
-use crate::record::event::{Event, Kind, Record};
+use crate::record::event::{self, Event, Kind, Record};
 use crate::record::stack::{self, RawStack};
 use crate::trace::{LockCounters, OwnTime};
 use owner::{GONE, OFF};
@@ -198,6 +203,9 @@ impl Overflow {
 struct Recorder {
     ring: Arc<Ring>,
     producer: spsc::Producer,
+    /// An `Acquired` record not yet written (see [`Recorder::acquire`]), or
+    /// [`NOTHING_HELD_BACK`].
+    held_back: Record,
     /// Acquisitions left until the next timed hold.
     countdown: u32,
     /// `LOCKCHECK_HOLD_SAMPLE`: 0 = never, 1 = every hold.
@@ -206,21 +214,102 @@ struct Recorder {
     stack_after_ns: u64,
 }
 
+/// No acquisition held back (no record is all ones: an `Acquired` record's kind bits are 0).
+const NOTHING_HELD_BACK: Record = u64::MAX;
+
 impl Recorder {
+    /// Writes one event, with its extension word if it has one.
     #[inline]
     fn push(&mut self, event: Event) {
+        self.publish_held_back();
+        match event.to_words() {
+            (word, None) => self.push_word(word),
+            (word, Some(extension)) => {
+                self.push_words(&[word, extension], &[event]);
+            }
+        }
+    }
+
+    /// Writes one word that is a whole record (one without an extension).
+    #[inline(always)]
+    fn push_word(&mut self, word: Record) {
         // SAFETY: `start` made this producer with this ring, and they never part.
-        match unsafe { self.producer.push(&self.ring.spsc, event.to_record()) } {
+        match unsafe { self.producer.push(&self.ring.spsc, word) } {
             Push::Done => {}
             Push::HalfFull => consumer::wake(),
-            Push::Full => self.drop_events(&[event]),
+            Push::Full => self.drop_events(&[Event::from_record(word)]),
         }
+    }
+
+    /// Writes words that belong together, all or none; `events` is what they say.
+    #[cold]
+    fn push_words(&mut self, words: &[Record], events: &[Event]) -> bool {
+        // SAFETY: as in `push_word`.
+        match unsafe { self.producer.push_all(&self.ring.spsc, words) } {
+            Push::Done => true,
+            Push::HalfFull => {
+                consumer::wake();
+                true
+            }
+            Push::Full => {
+                self.drop_events(events);
+                false
+            }
+        }
+    }
+
+    /// An acquisition that did not wait: held back until the thread's next event, which may
+    /// be its release (see [`Recorder::release`]); the acquisition held back before it, if
+    /// any, is written now.
+    #[inline(always)]
+    fn acquire(&mut self, event: Event) {
+        match event.to_words() {
+            (word, None) => {
+                let earlier = std::mem::replace(&mut self.held_back, word);
+                if earlier != NOTHING_HELD_BACK {
+                    self.push_word(earlier);
+                }
+            }
+            (word, Some(extension)) => {
+                self.publish_held_back();
+                self.push_words(&[word, extension], &[event]);
+            }
+        }
+    }
+
+    /// A release: one `Pair` record with the acquisition held back, when that is this hold's.
+    #[inline(always)]
+    fn release(&mut self, event: Event) {
+        let (released, _) = event.to_words();
+        if event::pairs_with(self.held_back, released) {
+            let pair = event::pair(std::mem::replace(&mut self.held_back, NOTHING_HELD_BACK));
+            self.push_word(pair);
+        } else {
+            self.push(event);
+        }
+    }
+
+    /// Writes the acquisition held back, if any: before any other record, and whenever the
+    /// ring must show everything the thread did (it is about to wait, flush or exit).
+    #[inline(always)]
+    fn publish_held_back(&mut self) {
+        if self.held_back != NOTHING_HELD_BACK {
+            self.publish_held_back_now();
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn publish_held_back_now(&mut self) {
+        let earlier = std::mem::replace(&mut self.held_back, NOTHING_HELD_BACK);
+        self.push_word(earlier);
     }
 
     /// An acquisition (or timeout) with its wait, holder and stack: written together or
     /// dropped together.
     #[cold]
     fn push_waited(&mut self, first: Event, waited: Waited) {
+        self.publish_held_back();
         let queued = waited.stack.is_some();
         if let Some(stack) = waited.stack {
             // Queued before the record that names it is published: the ring's Release store
@@ -237,24 +326,26 @@ impl Recorder {
         }
         let wait = Event::wait(first.lock, waited.nanos, queued);
         let holder = waited.holder.map(|(tid, site)| Event::holder(tid, site));
-        let (group, len) = match holder {
+        let (events, count) = match holder {
             Some(holder) => ([first, holder, wait], 3),
             None => ([first, wait, wait], 2),
         };
-        let records = &group[..len];
-        let packed = group.map(Event::to_record);
-        // SAFETY: as in `push`.
-        match unsafe { self.producer.push_all(&self.ring.spsc, &packed[..len]) } {
-            Push::Done => {}
-            Push::HalfFull => consumer::wake(),
-            Push::Full => {
-                if queued {
-                    // Ours, the last one queued: the collector pops a stack only for a record
-                    // it drained, and this one was never published.
-                    self.ring.stacks.lock().pop_back();
-                }
-                self.drop_events(records);
+        let events = &events[..count];
+        let mut words = [0; 6];
+        let mut len = 0;
+        for event in events {
+            let (word, extension) = event.to_words();
+            words[len] = word;
+            len += 1;
+            if let Some(extension) = extension {
+                words[len] = extension;
+                len += 1;
             }
+        }
+        if !self.push_words(&words[..len], events) && queued {
+            // Ours, the last one queued: the collector pops a stack only for a record it
+            // drained, and this one was never published.
+            self.ring.stacks.lock().pop_back();
         }
     }
 
@@ -267,11 +358,13 @@ impl Recorder {
     #[cold]
     #[inline(never)]
     fn drop_events(&mut self, events: &[Event]) {
-        if events[0].kind == Kind::Acquired {
+        if matches!(events[0].kind, Kind::Acquired | Kind::Pair) {
             let wait = events.iter().find(|e| e.kind == Kind::Wait).map(|w| w.payload);
             self.ring.overflow.count(events[0].lock, wait);
         }
-        let dropped = self.ring.dropped.load(Ordering::Relaxed) + 1;
+        // The trace's events: a pair is an acquisition and a release.
+        let lost = if events[0].kind == Kind::Pair { 2 } else { 1 };
+        let dropped = self.ring.dropped.load(Ordering::Relaxed) + lost;
         // Release: pairs with the Acquire in `Ring::dropped`; publishes the overflow counts
         // written just before. Relaxed load above: this thread is the only writer.
         self.ring.dropped.store(dropped, Ordering::Release);
@@ -380,18 +473,49 @@ fn start_as(tid: u32) -> Option<*mut Recorder> {
         _ if !stack::enabled() => u64::MAX,
         us => us.saturating_mul(1000),
     };
-    let recorder = Box::new(Recorder { ring: Arc::clone(&ring), producer, countdown, sample_every, stack_after_ns });
+    let recorder = Box::new(Recorder {
+        ring: Arc::clone(&ring),
+        producer,
+        held_back: NOTHING_HELD_BACK,
+        countdown,
+        sample_every,
+        stack_after_ns,
+    });
     let ptr = owner::adopt(recorder)?;
     RINGS.lock().push(ring);
     Some(ptr)
 }
 
+/// This thread's recorder, when it has one: the hot hooks' path, written out so that it
+/// inlines whole into the lock's method (through `with_recorder`, the compiler kept the
+/// record's closure out of line: a call and five saved registers per event).
+#[inline(always)]
+fn started_recorder<'a>() -> Option<&'a mut Recorder> {
+    let ptr = owner::current();
+    // SAFETY: as in `with_recorder`: a value above the sentinels is this thread's recorder,
+    // alive until `owner::close` replaces it, and borrowed by one hook at a time.
+    (ptr.addr() > GONE).then(|| unsafe { &mut *ptr })
+}
+
 /// A lock was acquired without waiting.
-#[inline]
+#[inline(always)]
 pub(crate) fn acquired(lock: u32, mode: Mode, site: &'static Location<'static>) {
+    match started_recorder() {
+        Some(r) => {
+            r.acquire(Event::acquired(lock, mode, site));
+            r.tick(lock);
+        }
+        None => acquired_unstarted(lock, mode, site),
+    }
+}
+
+/// [`acquired`] on a thread whose recorder is not started, off or gone.
+#[cold]
+#[inline(never)]
+fn acquired_unstarted(lock: u32, mode: Mode, site: &'static Location<'static>) {
     with_recorder(
         |r| {
-            r.push(Event::acquired(lock, mode, site));
+            r.acquire(Event::acquired(lock, mode, site));
             r.tick(lock);
         },
         || late(Some((lock, None))),
@@ -419,8 +543,26 @@ pub(crate) fn acquired_after_wait(lock: u32, mode: Mode, site: &'static Location
 #[inline(never)]
 pub(crate) fn wait_stack_after() -> Option<Duration> {
     let mut after = None;
-    with_recorder(|r| after = r.wants_stack().then(|| Duration::from_nanos(r.stack_after_ns)), || {});
+    with_recorder(
+        |r| {
+            // The thread may wait long, or for ever: its acquisitions must be in the ring.
+            r.publish_held_back();
+            after = r.wants_stack().then(|| Duration::from_nanos(r.stack_after_ns));
+        },
+        || {},
+    );
     after
+}
+
+/// Writes this thread's held-back acquisition, if any, so that a flush sees every event the
+/// calling thread recorded.
+#[cold]
+pub(crate) fn publish_own() {
+    let ptr = owner::current();
+    if ptr.addr() > GONE {
+        // SAFETY: as in `with_recorder`; called outside every other hook of this thread.
+        unsafe { &mut *ptr }.publish_held_back();
+    }
 }
 
 /// Stacks taken inside recorded waits, and their nanoseconds in all (see [`own_time`]).
@@ -446,11 +588,21 @@ pub(crate) fn own_time() -> OwnTime {
 }
 
 /// A held lock was released.
-#[inline]
+#[inline(always)]
 pub(crate) fn released(lock: u32, mode: Mode, hold_start: u64) {
+    match started_recorder() {
+        Some(r) if hold_start == 0 => r.release(Event::released(lock, mode)),
+        _ => released_otherwise(lock, mode, hold_start),
+    }
+}
+
+/// [`released`] for a timed hold, or on a thread whose recorder is not started, off or gone.
+#[cold]
+#[inline(never)]
+fn released_otherwise(lock: u32, mode: Mode, hold_start: u64) {
     with_recorder(
         |r| match hold_start {
-            0 => r.push(Event::released(lock, mode)),
+            0 => r.release(Event::released(lock, mode)),
             start => r.push(Event::hold_sample(lock, mode, now_ns().saturating_sub(start))),
         },
         || late(None),
@@ -552,25 +704,36 @@ mod tests {
             overflow: Overflow::new(),
             stacks: RawLock::new(VecDeque::new()),
         });
-        let mut recorder =
-            Recorder { ring: Arc::clone(&ring), producer, countdown: u32::MAX, sample_every: 0, stack_after_ns: 0 };
+        let mut recorder = Recorder {
+            ring: Arc::clone(&ring),
+            producer,
+            held_back: NOTHING_HELD_BACK,
+            countdown: u32::MAX,
+            sample_every: 0,
+            stack_after_ns: 0,
+        };
         let Some(stack) = stack::capture() else { return };
-        // Triples (acquisition, holder, wait) until the ring is full: the last one is dropped.
-        for _ in 0..6 {
+        // Triples (acquisition, holder, wait and its extension: four words) until the ring is
+        // full: the last one is dropped.
+        for _ in 0..5 {
             let waited = Waited { nanos: 50_000, holder: Some((2, Location::caller())), stack: Some(stack) };
             recorder.push_waited(Event::acquired(1, Mode::Exclusive, Location::caller()), waited);
         }
         assert!(recorder.wants_stack());
         assert_eq!(ring.dropped(), 1);
-        let mut marked = 0;
+        let (mut marked, mut extension) = (0, false);
         // SAFETY: the only consumer; `end` from `published_end`.
         unsafe {
             ring.drain_to(ring.published_end(), |record| {
-                let e = Event::from_record(record).unwrap();
+                if std::mem::take(&mut extension) {
+                    return;
+                }
+                extension = Event::needs_extension(record);
+                let e = Event::from_record(record);
                 marked += usize::from(e.kind == Kind::Wait && e.mode == crate::record::event::STACK_PENDING)
             })
         };
-        assert_eq!(marked, 5);
+        assert_eq!(marked, 4);
         assert_eq!(ring.stacks.lock().len(), marked, "one queued stack per published marked record");
         let mut overflow = HashMap::new();
         ring.add_overflow(&mut overflow);

@@ -24,17 +24,15 @@ use parking_lot::Mutex as RawLock;
 use crate::analysis::order_edge::OrderEdge;
 use crate::analysis::report::{Finding, Site};
 use crate::record::consumer::{self, Consumer};
-use crate::record::event::{Event as RingEvent, Record};
 use crate::record::modules::Modules;
 use crate::record::ring;
 use crate::record::stack;
 use crate::runtime::registry;
 use crate::runtime::{check, graph, held, stress};
 use crate::trace::{
-    self, BatchEncoder, ClassDecl, Header, LockCounters, LockDecl, OwnTime, RawStackDecl, Stress, ThreadDecl,
-    TraceWriter,
+    self, ClassDecl, Header, LockCounters, LockDecl, OwnTime, RawStackDecl, Stress, ThreadDecl, TraceWriter,
 };
-use records::Counted;
+use records::{Next, NO_SITE};
 
 mod records;
 
@@ -43,7 +41,7 @@ const PERIOD: Duration = Duration::from_millis(100);
 /// How often periodic drains also write the snapshot chunks (counters, findings, edges).
 const SNAPSHOT_PERIOD: Duration = Duration::from_secs(1);
 /// Events chunks are cut at this many encoded bytes, far below `trace::MAX_CHUNK_LEN`.
-const BATCH_BYTES: usize = 64 << 10;
+const BATCH_WORDS: usize = 8 << 10;
 /// Entries in the collector's site cache (a power of two).
 const SITE_CACHE: usize = 256;
 /// How long an exit or panic flush waits for a drain in progress before giving up.
@@ -149,6 +147,7 @@ extern "C" fn at_exit() {
 /// A flush from a hook: the thread may have panicked while the collector drained (or hold
 /// the lock itself), so it gives up after a while instead of deadlocking the exit.
 fn flush_patiently(kind: Flush) {
+    ring::publish_own();
     if let Some(mut state) = STATE.try_lock_for(FLUSH_PATIENCE) {
         if let Some(collector) = state.as_mut() {
             collector.drain(kind);
@@ -158,6 +157,7 @@ fn flush_patiently(kind: Flush) {
 
 /// Drains every ring and writes everything recorded so far (see [`crate::flush`]).
 pub(crate) fn flush() {
+    ring::publish_own();
     if start() {
         if let Some(collector) = STATE.lock().as_mut() {
             collector.drain(Flush::Full);
@@ -182,20 +182,24 @@ struct Collector {
     started: Instant,
     threads: HashSet<u32>,
     classes: HashSet<u32>,
-    sites: HashMap<usize, u32>,
-    /// A direct-mapped cache of `sites` (address, id): a loop cycles through a few sites,
-    /// and hashing every event's site with SipHash cost the collector 7% of its time.
-    site_cache: Box<[(usize, u32); SITE_CACHE]>,
-    /// Counts from the events written, indexed by lock id (ids are dense, from 1).
-    counted: Vec<Counted>,
-    /// Locks whose `counted` entry changed since the last counters chunk, each once.
-    changed: Vec<u32>,
+    /// Near sites declared, by code (their ids are their codes, see `trace/raw.rs`).
+    near_sites: HashSet<i32>,
+    /// Far sites declared: address → id.
+    far_sites: HashMap<usize, u32>,
+    /// A direct-mapped cache of `near_sites`: a loop cycles through a few sites, and hashing
+    /// every record's site with SipHash cost the collector 7% of its time.
+    site_cache: Box<[i32; SITE_CACHE]>,
     /// Overflow counts and dropped events of rings already freed, by lock and by thread.
     retired_overflow: HashMap<u32, LockCounters>,
     retired_dropped: HashMap<u32, u64>,
-    batch: BatchEncoder,
-    /// The last `Holder` record drained, with the pending acquisition or timeout it followed.
-    holder: Option<(Record, RingEvent)>,
+    /// The batch being copied: ring words of `batch_thread`, holding `batch_events` events,
+    /// whose marked waits' stacks are `batch_stacks`.
+    raw: Vec<u64>,
+    batch_thread: u32,
+    batch_events: u64,
+    batch_stacks: Vec<u32>,
+    /// What the next word drained is.
+    next: Next,
     /// Interned stacks below this id are declared in the trace.
     stacks_declared: u32,
     /// The loaded objects declared so far.
@@ -244,14 +248,16 @@ impl Collector {
             started: Instant::now(),
             threads: HashSet::new(),
             classes: HashSet::new(),
-            sites: HashMap::new(),
-            site_cache: Box::new([(0, 0); SITE_CACHE]),
-            counted: Vec::new(),
-            changed: Vec::new(),
+            near_sites: HashSet::new(),
+            far_sites: HashMap::new(),
+            site_cache: Box::new([NO_SITE; SITE_CACHE]),
             retired_overflow: HashMap::new(),
             retired_dropped: HashMap::new(),
-            batch: BatchEncoder::new(0),
-            holder: None,
+            raw: Vec::with_capacity(BATCH_WORDS),
+            batch_thread: 0,
+            batch_events: 0,
+            batch_stacks: Vec::new(),
+            next: Next::Record,
             stacks_declared: 0,
             modules: Modules::default(),
             last_snapshot: None,
@@ -353,14 +359,17 @@ impl Collector {
     }
 
     fn write_batch(&mut self) {
-        if self.batch.is_empty() {
+        if self.raw.is_empty() {
             return;
         }
         let time_ns = u64::try_from(self.started.elapsed().as_nanos()).unwrap_or(u64::MAX);
-        let batch = std::mem::replace(&mut self.batch, BatchEncoder::new(0));
-        self.write(|out| out.events(&batch, time_ns));
-        self.batch = batch;
-        self.batch.clear();
+        let (raw, stacks) = (std::mem::take(&mut self.raw), std::mem::take(&mut self.batch_stacks));
+        let (thread, events) = (self.batch_thread, self.batch_events);
+        self.write(|out| out.raw_events(thread, time_ns, events, &stacks, &raw));
+        (self.raw, self.batch_stacks) = (raw, stacks);
+        self.raw.clear();
+        self.batch_stacks.clear();
+        self.batch_events = 0;
     }
 
     /// Writes the cumulative chunks that changed since they were last written.
@@ -384,25 +393,16 @@ impl Collector {
             self.last_dropped = dropped;
         }
 
-        // Only locks whose totals changed: a process that churns through millions of locks
-        // does not rewrite them all every second (readers merge by lock, last value wins).
-        let mut locks = self.take_changed();
-        locks.extend(
-            overflow.iter().filter(|&(lock, c)| self.last_overflow.get(lock) != Some(c)).map(|(&lock, _)| lock),
-        );
-        locks.sort_unstable();
-        locks.dedup();
-        if !locks.is_empty() {
-            let counters: Vec<(u32, LockCounters)> = locks
-                .into_iter()
-                .map(|lock| {
-                    let mut total = self.counted(lock);
-                    if let Some(extra) = overflow.get(&lock) {
-                        total.add(extra);
-                    }
-                    (lock, total)
-                })
-                .collect();
+        // The acquisitions the events lack (a reader adds those of the events): only locks
+        // whose totals changed, so a process that churns through millions of locks does not
+        // rewrite them all every second (readers merge by lock, last value wins).
+        let mut counters: Vec<(u32, LockCounters)> = overflow
+            .iter()
+            .filter(|&(lock, c)| self.last_overflow.get(lock) != Some(c))
+            .map(|(&l, &c)| (l, c))
+            .collect();
+        if !counters.is_empty() {
+            counters.sort_unstable_by_key(|&(lock, _)| lock);
             self.write(|out| out.counters(&counters));
         }
         self.last_overflow = overflow;

@@ -132,6 +132,16 @@ impl<'a> Decoder<'a> {
         Ok(out)
     }
 
+    /// How many bytes are left to read.
+    pub fn rest_len(&self) -> usize {
+        self.bytes.len() - self.pos
+    }
+
+    /// The next `len` bytes, left unread; `None` when fewer remain.
+    pub fn peek(&self, len: usize) -> Option<&'a [u8]> {
+        self.bytes.get(self.pos..self.pos.checked_add(len)?)
+    }
+
     pub fn rest(&mut self) -> &'a [u8] {
         let out = &self.bytes[self.pos..];
         self.pos = self.bytes.len();

@@ -38,8 +38,10 @@ pub struct TraceData {
     pub own_time: OwnTime,
     /// Stress mode's seed, settings and injected delays, when the process ran under it.
     pub stress: Option<Stress>,
-    /// Exact per-lock counters, by lock id: the last counters chunk's, plus (version 4) the
-    /// acquisitions of the events written after it, which a trace cut short never counted.
+    /// Exact per-lock counters, by lock id: the acquisitions of the events read plus (version
+    /// 5) the last counters chunk's count of those whose events were dropped; before version
+    /// 5, the last counters chunk's, plus (version 4) the acquisitions of the events written
+    /// after it, which a trace cut short never counted.
     pub counters: BTreeMap<u32, LockCounters>,
     /// Events dropped because a ring was full, by thread id.
     pub dropped: BTreeMap<u32, u64>,
@@ -104,7 +106,9 @@ impl TraceData {
         let mut sequence = Sequence::default();
         // Per lock, the acquisitions of the events read since its last counters entry (see the
         // format notes): only version 4 guarantees counters follow the events they count.
+        // Version 5 counters count only what the events lack: every event counts.
         let catch_up = reader.version() >= 4;
+        let events_count_all = reader.version() >= 5;
         let mut since_counters: BTreeMap<u32, LockCounters> = BTreeMap::new();
         for chunk in reader {
             let chunk = match chunk {
@@ -166,8 +170,10 @@ impl TraceData {
                 }
                 Chunk::Dropped(d) => data.dropped = d.into_iter().collect(),
                 Chunk::Counters(c) => {
-                    for (lock, _) in &c {
-                        since_counters.remove(lock);
+                    if !events_count_all {
+                        for (lock, _) in &c {
+                            since_counters.remove(lock);
+                        }
                     }
                     data.counters.extend(c);
                 }

@@ -1,7 +1,7 @@
 //! The trace file: what a recording process writes (`LOCKCHECK_TRACE`) and the `lockcheck`
 //! CLI reads. Available without the `instrument` feature, so that tools can read traces.
 //!
-//! # Format (version 4)
+//! # Format (version 5)
 //!
 //! ```text
 //! file     = magic "LCKTRACE" · version u16 LE · flags u16 LE (0) · chunk*
@@ -17,10 +17,11 @@
 //! name a stack it never declares; readers then show the event's site. Snapshot chunks are
 //! cumulative: for dropped counts, findings and order edges the last chunk of the kind is the
 //! whole truth; counters chunks carry the locks whose totals changed, so per lock the last
-//! value seen counts. A counters chunk covers the events chunks before it, not those after:
-//! in a version 4 trace cut short (a killed process never writes its last snapshot), a reader
-//! adds each lock's acquisitions from the events after its last counters entry, so counters
-//! and events agree ([`TraceData::counters`]).
+//! value seen counts. Since version 5 a counters chunk counts only the acquisitions whose
+//! events were dropped, and a reader adds those of the events: counters and events agree in
+//! any trace, a killed process's included ([`TraceData::counters`]). (In version 4 it counted
+//! every acquisition of the events chunks before it, and a reader added those of the events
+//! after its last entry.)
 //!
 //! | kind | chunk | payload |
 //! |---|---|---|
@@ -31,7 +32,7 @@
 //! | 5 | site | id, file, line, column |
 //! | 6 | events | sequence number (v4: 0, 1, 2, … over the file's events chunks), thread, time since start (ns), count, events |
 //! | 7 | dropped | (thread, events dropped) pairs |
-//! | 8 | counters | (lock, acquisitions, contended, wait ns) — exact, even when events dropped |
+//! | 8 | counters | (lock, acquisitions, contended, wait ns): v5, of the acquisitions whose events were dropped; before, of all |
 //! | 9 | findings | `Vec<Finding>` as JSON |
 //! | 10 | edges | `Vec<OrderEdge>` (class lock-order edges) as JSON |
 //! | 11 | end | empty: the process flushed at exit |
@@ -40,6 +41,7 @@
 //! | 14 | raw stack | id, frame count, frames (module id + 1, or 0 if none; address within the module, or absolute), innermost first |
 //! | 15 | own time | lockcheck's own work inside the waits recorded: stacks taken, and their nanoseconds in all (cumulative) |
 //! | 16 | stress | [`Stress`] as JSON: the seed and settings of stress mode (`LOCKCHECK_STRESS`) and the delays each thread got (cumulative) |
+//! | 17 | raw events | sequence number (shared with events chunks), thread, time since start (ns), event count, stack count, stack ids, then the ring's 64-bit words (LE) as the thread wrote them (v5; the layout is in `trace/raw.rs`) |
 //!
 //! An event is one byte — kind (bits 0–2), mode (bits 3–5), "same lock as the previous
 //! event" (bit 6), "a wait's stack and holder follow" (bit 7) — then, unless bit 6 is set, the
@@ -47,6 +49,10 @@
 //! nanoseconds), then, if bit 7 is set, the stack id + 1 (0: none) and the holder's thread id + 1
 //! (0: none) followed, when there is a holder, by its site id. A lock and unlock of one lock
 //! typically take 4 bytes; only contended acquisitions and timeouts set bit 7.
+//!
+//! A recording process writes raw events chunks (kind 17): its threads' ring words copied
+//! as they are, one word for most holds (an acquisition and its release), decoded by the
+//! reader. Events chunks (kind 6) remain for tools that write traces of their own.
 //!
 //! Stacks are recorded as return addresses (raw stack chunks): a process never loads its own
 //! debug info to write its trace. A raw stack's frames name the module (a module chunk, which
@@ -58,7 +64,8 @@
 //! copy is as valid as the original: its checksum holds) and say how many are missing between
 //! the ones it read ([`TraceData::duplicate_batches`], [`TraceData::missing_batches`]).
 //!
-//! Older versions are read as well. Version 3 has no module or raw stack chunks and symbolised
+//! Older versions are read as well. Version 4 has no raw events chunks, and its counters
+//! count every acquisition. Version 3 has no module or raw stack chunks and symbolised
 //! stacks in stack chunks; its header has no working directory, its events chunks no sequence
 //! number. Version 2 differs only in its checksum, FNV-1a-32 (byte
 //! by byte, so slower to compute); version 1 also has no stack chunks and never sets bit 7:
@@ -66,6 +73,7 @@
 
 mod codec;
 mod data;
+pub(crate) mod raw;
 mod reader;
 mod sequence;
 mod stress;
@@ -85,7 +93,7 @@ use crate::analysis::report::{Mode, Site};
 /// The first eight bytes of every trace.
 pub const MAGIC: [u8; 8] = *b"LCKTRACE";
 /// The format version this library writes (it also reads the versions before it, down to 1).
-pub const VERSION: u16 = 4;
+pub const VERSION: u16 = 5;
 /// The oldest format version this library reads.
 pub(crate) const OLDEST_VERSION: u16 = 1;
 /// The largest chunk payload a reader accepts (and a writer produces), in bytes.
@@ -116,6 +124,7 @@ pub(crate) mod kind {
     pub const RAW_STACK: u8 = 14;
     pub const OWN_TIME: u8 = 15;
     pub const STRESS: u8 = 16;
+    pub const RAW_EVENTS: u8 = 17;
 }
 
 /// Why a trace could not be read (completely).

@@ -5,6 +5,7 @@ use std::io::{self, BufReader, Read};
 use std::path::Path;
 
 use super::codec::{checksum, unzigzag, Decoder};
+use super::raw::RawEvents;
 use super::writer::code;
 use super::{kind, kind_from_code, mode_from_code, Chunk, ClassDecl, Event, EventKind, Header, Holder, LockCounters};
 use super::{
@@ -163,7 +164,46 @@ fn decode(kind: u8, payload: Vec<u8>, offset: u64, version: u16) -> Result<Chunk
             let time_ns = d.varint()?;
             let count = d.varint()?;
             let start = payload.len() - d.rest().len();
-            return Ok(Chunk::Events(EventBatch { sequence, thread, time_ns, count, payload, start, offset, version }));
+            let raw = None;
+            return Ok(Chunk::Events(EventBatch {
+                sequence,
+                thread,
+                time_ns,
+                count,
+                payload,
+                start,
+                offset,
+                version,
+                raw,
+            }));
+        }
+        kind::RAW_EVENTS if version >= 5 => {
+            let sequence = Some(d.varint()?);
+            let thread = d.u32()?;
+            let time_ns = d.varint()?;
+            let count = d.varint()?;
+            let n = d.varint()?;
+            // Each id takes at least a byte: a count past that is a lie, not a reservation.
+            let mut stacks = Vec::with_capacity(n.min(payload.len() as u64) as usize);
+            for _ in 0..n {
+                stacks.push(d.u32()?);
+            }
+            if d.rest_len() % 8 != 0 {
+                return Err(d.corrupt("raw events that are not whole 64-bit words"));
+            }
+            let start = payload.len() - d.rest_len();
+            let raw = Some(stacks);
+            return Ok(Chunk::Events(EventBatch {
+                sequence,
+                thread,
+                time_ns,
+                count,
+                payload,
+                start,
+                offset,
+                version,
+                raw,
+            }));
         }
         kind::DROPPED => {
             let n = d.varint()?;
@@ -244,18 +284,20 @@ pub struct EventBatch {
     offset: u64,
     /// The file's format version: version 1 events never carry wait extras.
     version: u16,
+    /// For a raw events chunk, the stack ids of its marked waits (see `raw.rs`).
+    raw: Option<Vec<u32>>,
 }
 
 impl EventBatch {
     /// The events, in the order the thread recorded them.
     pub fn events(&self) -> Events<'_> {
-        Events {
-            thread: self.thread,
+        let d = Decoder::new(&self.payload[self.start..], self.offset);
+        let raw = self.raw.as_ref().map(|stacks| RawEvents {
             d: Decoder::new(&self.payload[self.start..], self.offset),
-            prev_lock: 0,
-            left: self.count,
-            extras_allowed: self.version >= 2,
-        }
+            stacks: stacks.clone().into_iter(),
+            pair_release: None,
+        });
+        Events { thread: self.thread, d, prev_lock: 0, left: self.count, extras_allowed: self.version >= 2, raw }
     }
 }
 
@@ -267,6 +309,8 @@ pub struct Events<'a> {
     left: u64,
     /// Whether the format version knows [`code::WAIT_EXTRAS`].
     extras_allowed: bool,
+    /// The decoder of a raw events chunk (then `d` and `left` are unused).
+    raw: Option<RawEvents<'a>>,
 }
 
 impl Events<'_> {
@@ -322,6 +366,13 @@ impl Iterator for Events<'_> {
     type Item = Result<Event, TraceError>;
 
     fn next(&mut self) -> Option<Self::Item> {
+        if let Some(raw) = &mut self.raw {
+            let event = raw.next_event(self.thread).transpose();
+            if matches!(event, Some(Err(_))) {
+                raw.d.rest();
+            }
+            return event;
+        }
         if self.left == 0 {
             return (!self.d.is_empty()).then(|| {
                 self.d.rest();

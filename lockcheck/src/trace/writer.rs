@@ -94,35 +94,6 @@ impl BatchEncoder {
         self.close(at);
     }
 
-    /// Appends what [`push`](Self::push) writes for an `Acquired` event that did not wait,
-    /// from its parts: the collector's path for nearly every acquisition, which skips
-    /// building an [`Event`] and matching on it again here. `mode` is a mode code
-    /// (`mode_code`), as ring records carry it.
-    #[cfg(any(test, feature = "instrument"))]
-    #[inline(always)]
-    pub(crate) fn push_acquired(&mut self, lock: u32, mode: u8, site: u32) {
-        debug_assert!(super::mode_from_code(mode).is_some());
-        let at = self.head(code::ACQUIRED | mode << 3, lock);
-        let end = put_varint_at(&mut self.bytes, at, site.into());
-        self.close(end);
-    }
-
-    /// Appends what [`push`](Self::push) writes for a `Released` event, from its parts (see
-    /// [`push_acquired`](Self::push_acquired)).
-    #[cfg(any(test, feature = "instrument"))]
-    #[inline(always)]
-    pub(crate) fn push_released(&mut self, lock: u32, mode: u8, hold_ns: Option<u64>) {
-        debug_assert!(super::mode_from_code(mode).is_some());
-        let end = match hold_ns {
-            None => self.head(code::RELEASED | mode << 3, lock),
-            Some(h) => {
-                let at = self.head(code::RELEASED_TIMED | mode << 3, lock);
-                put_varint_at(&mut self.bytes, at, h)
-            }
-        };
-        self.close(end);
-    }
-
     /// Makes room for one event and writes its first byte and, unless the lock is the
     /// previous event's, the delta to its id. Returns where the event continues; `close`
     /// ends it.
@@ -340,6 +311,33 @@ impl<W: Write> TraceWriter<W> {
         self.chunk(kind::EVENTS)
     }
 
+    /// A raw events chunk (version 5, see `raw.rs`): `count` events of `thread` in `words`,
+    /// the marked waits' stacks in `stacks`.
+    #[cfg(any(test, feature = "instrument"))]
+    pub(crate) fn raw_events(
+        &mut self,
+        thread: u32,
+        time_ns: u64,
+        count: u64,
+        stacks: &[u32],
+        words: &[u64],
+    ) -> io::Result<()> {
+        put_varint(&mut self.buf, self.batches);
+        self.batches += 1;
+        put_varint(&mut self.buf, thread.into());
+        put_varint(&mut self.buf, time_ns);
+        put_varint(&mut self.buf, count);
+        put_varint(&mut self.buf, stacks.len() as u64);
+        for &stack in stacks {
+            put_varint(&mut self.buf, stack.into());
+        }
+        self.buf.reserve(words.len() * 8);
+        for word in words {
+            self.buf.extend_from_slice(&word.to_le_bytes());
+        }
+        self.chunk(kind::RAW_EVENTS)
+    }
+
     /// Cumulative dropped-event counts per thread.
     pub fn dropped(&mut self, dropped: &[(u32, u64)]) -> io::Result<()> {
         put_varint(&mut self.buf, dropped.len() as u64);
@@ -350,7 +348,8 @@ impl<W: Write> TraceWriter<W> {
         self.chunk(kind::DROPPED)
     }
 
-    /// Cumulative exact counters of the locks listed (readers keep the last value per lock).
+    /// Cumulative exact counters of the locks listed, of the acquisitions whose events are not
+    /// in the trace (dropped); readers keep the last value per lock and add the events'.
     pub fn counters(&mut self, counters: &[(u32, LockCounters)]) -> io::Result<()> {
         put_varint(&mut self.buf, counters.len() as u64);
         for (lock, c) in counters {

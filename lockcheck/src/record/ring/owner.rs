@@ -71,7 +71,9 @@ pub(super) fn adopt(recorder: Box<Recorder>) -> Option<*mut Recorder> {
 }
 
 /// Closes a thread's ring: no record follows, and the collector may free it once drained.
-fn close(recorder: Box<Recorder>) {
+fn close(mut recorder: Box<Recorder>) {
+    // The thread's last acquisition, if it was held back, goes in before the ring closes.
+    recorder.publish_held_back();
     mark(GONE);
     // Release: pairs with the Acquire in `Ring::closed`; the collector that sees the ring
     // closed sees every record and count before it.

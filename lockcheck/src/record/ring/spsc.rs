@@ -48,8 +48,8 @@ mod shim {
 struct CachePadded<T>(T);
 
 /// How far ahead of the record it writes the producer prefetches (see `Producer::prefetch`):
-/// eight cache lines of 16-byte records.
-const PREFETCH_AHEAD: usize = 32;
+/// eight cache lines of 8-byte records.
+const PREFETCH_AHEAD: usize = 64;
 
 /// The shared part of the ring.
 pub(crate) struct Spsc<T> {
