@@ -305,12 +305,25 @@ mod tests {
 
     #[test]
     fn a_site_far_from_the_base_travels_whole_in_an_extension() {
-        // A leaked `Location` lives on the heap, far from this crate's static data.
-        let far: &'static Location<'static> = Box::leak(Box::new(*Location::caller()));
-        let event = Event::acquired(1, Mode::Exclusive, far);
+        // Past the code's range either way: far. Near the base: a code.
+        let base = site_base() as u64;
+        for far in [base.wrapping_add(1 << 40), base.wrapping_sub(1 << 40), base + (1 << 28)] {
+            assert_eq!(site_code(far), SITE_FAR, "{far:#x}");
+        }
+        assert_eq!(site_code(base + 8 * 5), 5);
+        assert_eq!(site_code(base - 8 * 5), -5);
+        assert_eq!(site_code(base + 4), SITE_FAR, "a misaligned address has no exact code");
+        // A `Location` on the heap: far or near depending on where the heap lies; either way
+        // it reads back as the same `Location`, whole in an extension when far.
+        let leaked: &'static Location<'static> = Box::leak(Box::new(*Location::caller()));
+        let event = Event::acquired(1, Mode::Exclusive, leaked);
         let (word, extension) = event.to_words();
-        assert_eq!(raw::site_code(word), SITE_FAR);
-        assert_eq!(extension, Some(far as *const Location<'static> as usize as u64));
-        assert!(std::ptr::eq(round_trip(event).site(), far));
+        let address = leaked as *const Location<'static> as usize as u64;
+        assert_eq!(extension.is_some(), raw::site_code(word) == SITE_FAR);
+        assert_eq!(extension.is_some(), site_code(address) == SITE_FAR);
+        if let Some(extension) = extension {
+            assert_eq!(extension, address);
+        }
+        assert!(std::ptr::eq(round_trip(event).site(), leaked));
     }
 }
