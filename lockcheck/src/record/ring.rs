@@ -486,26 +486,41 @@ fn start_as(tid: u32) -> Option<*mut Recorder> {
     Some(ptr)
 }
 
-/// This thread's recorder, when it has one: the hot hooks' path, written out so that it
-/// inlines whole into the lock's method (through `with_recorder`, the compiler kept the
-/// record's closure out of line: a call and five saved registers per event).
+/// What the hot hooks find of this thread's recorder.
+enum Found<'a> {
+    /// Recording.
+    Started(&'a mut Recorder),
+    /// Not recording: nothing to do.
+    Off,
+    /// Not started yet, or gone: the hook's out-of-line path decides.
+    Otherwise,
+}
+
+/// This thread's recorder: the hot hooks' path, written out so that it inlines whole into
+/// the lock's method (through `with_recorder`, the compiler kept the record's closure out of
+/// line: a call and five saved registers per event).
 #[inline(always)]
-fn started_recorder<'a>() -> Option<&'a mut Recorder> {
+fn find_recorder<'a>() -> Found<'a> {
     let ptr = owner::current();
-    // SAFETY: as in `with_recorder`: a value above the sentinels is this thread's recorder,
-    // alive until `owner::close` replaces it, and borrowed by one hook at a time.
-    (ptr.addr() > GONE).then(|| unsafe { &mut *ptr })
+    match ptr.addr() {
+        // SAFETY: as in `with_recorder`: a value above the sentinels is this thread's
+        // recorder, alive until `owner::close` replaces it, and borrowed by one hook at a time.
+        addr if addr > GONE => Found::Started(unsafe { &mut *ptr }),
+        OFF => Found::Off,
+        _ => Found::Otherwise,
+    }
 }
 
 /// A lock was acquired without waiting.
 #[inline(always)]
 pub(crate) fn acquired(lock: u32, mode: Mode, site: &'static Location<'static>) {
-    match started_recorder() {
-        Some(r) => {
+    match find_recorder() {
+        Found::Started(r) => {
             r.acquire(Event::acquired(lock, mode, site));
             r.tick(lock);
         }
-        None => acquired_unstarted(lock, mode, site),
+        Found::Off => {}
+        Found::Otherwise => acquired_unstarted(lock, mode, site),
     }
 }
 
@@ -590,8 +605,9 @@ pub(crate) fn own_time() -> OwnTime {
 /// A held lock was released.
 #[inline(always)]
 pub(crate) fn released(lock: u32, mode: Mode, hold_start: u64) {
-    match started_recorder() {
-        Some(r) if hold_start == 0 => r.release(Event::released(lock, mode)),
+    match find_recorder() {
+        Found::Started(r) if hold_start == 0 => r.release(Event::released(lock, mode)),
+        Found::Off => {}
         _ => released_otherwise(lock, mode, hold_start),
     }
 }
