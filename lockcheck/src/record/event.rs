@@ -13,7 +13,7 @@
 //! executable fits. A site farther away (a location in another shared object) is
 //! [`SITE_FAR`] and the next word holds its address. Nanoseconds never fit: `Wait` and
 //! `HoldSample` records are always followed by a word holding them. Such a following word is
-//! an *extension*; [`Event::needs_extension`] says which records have one. Declarations
+//! an *extension*; the collector copies both (`runtime/collector/records.rs`). Declarations
 //! (threads, locks, classes) are not events: the collector reads them from the registry.
 
 use std::panic::Location;
@@ -73,7 +73,7 @@ pub(crate) fn pair(acquired: Record) -> Record {
 }
 
 /// A decoded ring record. `payload` is the site's address or the nanoseconds of an
-/// extension, once [`Event::extend`] has been given the extension word.
+/// extension, once that word is read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Event {
     pub lock: u32,
@@ -199,8 +199,8 @@ impl Event {
         }
     }
 
-    /// The event a record holds, its payload complete unless
-    /// [`needs_extension`](Self::needs_extension).
+    /// The event a record holds, its payload complete unless an extension word follows it
+    /// (`Wait` and `HoldSample` records, and far sites, whose payload is that word).
     #[inline(always)]
     pub fn from_record(record: Record) -> Event {
         let kind = Kind::ALL[usize::from(raw::kind(record))];
