@@ -158,52 +158,29 @@ fn decode(kind: u8, payload: Vec<u8>, offset: u64, version: u16) -> Result<Chunk
         }),
         kind::LOCK => Chunk::Lock(LockDecl { id: d.u32()?, class: d.u32()?, kind: lock_kind(&mut d)?, rank: d.opt()? }),
         kind::SITE => Chunk::Site(SiteDecl { id: d.u32()?, site: site(&mut d)? }),
-        kind::EVENTS => {
+        kind::EVENTS | kind::RAW_EVENTS if kind != kind::RAW_EVENTS || version >= 5 => {
+            // Raw events chunks always carry a sequence number; events chunks since version 4.
             let sequence = if version >= 4 { Some(d.varint()?) } else { None };
             let thread = d.u32()?;
             let time_ns = d.varint()?;
             let count = d.varint()?;
+            let raw = if kind == kind::RAW_EVENTS {
+                let n = d.varint()?;
+                // Each id takes at least a byte: a count past that is a lie, not a reservation.
+                let mut stacks = Vec::with_capacity(n.min(payload.len() as u64) as usize);
+                for _ in 0..n {
+                    stacks.push(d.u32()?);
+                }
+                if d.rest_len() % 8 != 0 {
+                    return Err(d.corrupt("raw events that are not whole 64-bit words"));
+                }
+                Some(stacks)
+            } else {
+                None
+            };
             let start = payload.len() - d.rest().len();
-            let raw = None;
-            return Ok(Chunk::Events(EventBatch {
-                sequence,
-                thread,
-                time_ns,
-                count,
-                payload,
-                start,
-                offset,
-                version,
-                raw,
-            }));
-        }
-        kind::RAW_EVENTS if version >= 5 => {
-            let sequence = Some(d.varint()?);
-            let thread = d.u32()?;
-            let time_ns = d.varint()?;
-            let count = d.varint()?;
-            let n = d.varint()?;
-            // Each id takes at least a byte: a count past that is a lie, not a reservation.
-            let mut stacks = Vec::with_capacity(n.min(payload.len() as u64) as usize);
-            for _ in 0..n {
-                stacks.push(d.u32()?);
-            }
-            if d.rest_len() % 8 != 0 {
-                return Err(d.corrupt("raw events that are not whole 64-bit words"));
-            }
-            let start = payload.len() - d.rest_len();
-            let raw = Some(stacks);
-            return Ok(Chunk::Events(EventBatch {
-                sequence,
-                thread,
-                time_ns,
-                count,
-                payload,
-                start,
-                offset,
-                version,
-                raw,
-            }));
+            let batch = EventBatch { sequence, thread, time_ns, count, payload, start, offset, version, raw };
+            return Ok(Chunk::Events(batch));
         }
         kind::DROPPED => {
             let n = d.varint()?;
