@@ -90,16 +90,30 @@ impl Ring {
         self.spsc.published_end()
     }
 
-    /// Hands the records up to `end` to `f`, as the ring holds them (see
-    /// [`Event::from_record`]), and frees their slots.
+    /// Hands the records up to `end` to `f`, in runs as the ring holds them (see
+    /// [`Event::from_record`] and [`Spsc::drain_runs`]), and frees their slots.
     ///
     /// # Safety
     ///
-    /// As [`Spsc::drain_to`]: one consumer at a time, `end` from [`Ring::published_end`].
+    /// As [`Spsc::drain_runs`]: one consumer at a time, `end` from [`Ring::published_end`].
     #[inline(always)]
-    pub unsafe fn drain_to(&self, end: usize, f: impl FnMut(Record)) {
+    pub unsafe fn drain_runs(&self, end: usize, f: impl FnMut(&[Record])) {
         // SAFETY: forwarded from this function's contract.
-        unsafe { self.spsc.drain_to(end, f) };
+        unsafe { self.spsc.drain_runs(end, f) };
+    }
+}
+
+/// An empty ring of thread `tid` that no thread writes, for the collector's tests.
+#[cfg(test)]
+pub(crate) fn unowned_ring(tid: u32) -> Ring {
+    let (spsc, _) = Spsc::new(2);
+    Ring {
+        spsc,
+        tid,
+        closed: AtomicBool::new(false),
+        dropped: AtomicU64::new(0),
+        overflow: Overflow::new(),
+        stacks: RawLock::new(VecDeque::new()),
     }
 }
 
@@ -740,13 +754,15 @@ mod tests {
         let (mut marked, mut extension) = (0, false);
         // SAFETY: the only consumer; `end` from `published_end`.
         unsafe {
-            ring.drain_to(ring.published_end(), |record| {
-                if std::mem::take(&mut extension) {
-                    return;
+            ring.drain_runs(ring.published_end(), |run| {
+                for &record in run {
+                    if std::mem::take(&mut extension) {
+                        continue;
+                    }
+                    extension = Event::needs_extension(record);
+                    let e = Event::from_record(record);
+                    marked += usize::from(e.kind == Kind::Wait && e.mode == crate::record::event::STACK_PENDING)
                 }
-                extension = Event::needs_extension(record);
-                let e = Event::from_record(record);
-                marked += usize::from(e.kind == Kind::Wait && e.mode == crate::record::event::STACK_PENDING)
             })
         };
         assert_eq!(marked, 4);

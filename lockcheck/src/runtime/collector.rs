@@ -242,8 +242,13 @@ impl Collector {
             cwd: std::env::current_dir().map(|d| d.to_string_lossy().into_owned()).unwrap_or_default(),
         })?;
         out.flush()?;
-        Ok(Collector {
-            out: Some(out),
+        Ok(Collector::writing_to(Some(out), path))
+    }
+
+    /// A collector writing to `out` (`None`: drains and writes nothing), at `path`.
+    fn writing_to(out: Option<TraceWriter<BufWriter<File>>>, path: PathBuf) -> Collector {
+        Collector {
+            out,
             path,
             started: Instant::now(),
             threads: HashSet::new(),
@@ -268,7 +273,7 @@ impl Collector {
             last_stress: None,
             last_edges: Vec::new(),
             finished: false,
-        })
+        }
     }
 
     /// Runs `write` on the trace writer; the first failure is reported and ends writing.

@@ -331,10 +331,7 @@ impl<W: Write> TraceWriter<W> {
         for &stack in stacks {
             put_varint(&mut self.buf, stack.into());
         }
-        self.buf.reserve(words.len() * 8);
-        for word in words {
-            self.buf.extend_from_slice(&word.to_le_bytes());
-        }
+        put_words(&mut self.buf, words);
         self.chunk(kind::RAW_EVENTS)
     }
 
@@ -393,5 +390,22 @@ impl<W: Write> TraceWriter<W> {
     pub(crate) fn raw(&mut self, kind: u8, payload: &[u8]) -> io::Result<()> {
         self.buf.extend_from_slice(payload);
         self.chunk(kind)
+    }
+}
+
+/// Appends `words` little-endian: on a little-endian machine, their bytes as they are, in one
+/// copy (the collector writes every ring word through here).
+#[cfg(any(test, feature = "instrument"))]
+fn put_words(buf: &mut Vec<u8>, words: &[u64]) {
+    #[cfg(target_endian = "little")]
+    {
+        // SAFETY: a `u64` slice is `size_of_val` initialised bytes with no padding, and `u8`
+        // has no alignment to break; on a little-endian machine they are the encoding.
+        let bytes = unsafe { std::slice::from_raw_parts(words.as_ptr().cast::<u8>(), std::mem::size_of_val(words)) };
+        buf.extend_from_slice(bytes);
+    }
+    #[cfg(not(target_endian = "little"))]
+    for word in words {
+        buf.extend_from_slice(&word.to_le_bytes());
     }
 }

@@ -30,11 +30,6 @@ mod shim {
 
     impl<T> UnsafeCell<T> {
         #[inline]
-        pub fn with<R>(&self, f: impl FnOnce(*const T) -> R) -> R {
-            f(self.0.get())
-        }
-
-        #[inline]
         pub fn with_mut<R>(&self, f: impl FnOnce(*mut T) -> R) -> R {
             f(self.0.get())
         }
@@ -63,7 +58,7 @@ pub(crate) struct Spsc<T> {
 
 // SAFETY: a slot is written only by the producer while it is outside [head, tail) and read
 // only by the consumer while it is inside; the Release/Acquire pairs on `head` and `tail`
-// order those accesses (see `Producer::push` and `Spsc::drain_to`). `T: Send` because records
+// order those accesses (see `Producer::push` and `Spsc::drain_runs`). `T: Send` because records
 // move from the producer's thread to the consumer's.
 unsafe impl<T: Copy + Send> Sync for Spsc<T> {}
 // SAFETY: as above; the ring owns its records.
@@ -137,40 +132,73 @@ impl<T: Copy> Spsc<T> {
     }
 
     /// Hands every record from the consumer's position up to `end` (a value of
-    /// [`Spsc::published_end`]) to `f`, freeing their slots for the producer as it goes (every
-    /// eighth of the ring, so that a long drain does not leave a full ring full until it
-    /// ends).
+    /// [`Spsc::published_end`]) to `f` in runs of consecutive records, as they lie in the
+    /// ring, freeing their slots for the producer after each run. A run never crosses the
+    /// ring's end or an eighth of the ring, so a long drain does not leave a full ring full
+    /// until it ends, and a consumer copies or scans a run as one slice.
     ///
     /// # Safety
     ///
     /// Only one consumer may call this at a time (the collector holds its state lock), and
     /// `end` must come from `published_end` on this ring, after any earlier drain.
     #[inline(always)]
-    pub unsafe fn drain_to(&self, end: usize, mut f: impl FnMut(T)) -> usize {
+    pub unsafe fn drain_runs(&self, end: usize, mut f: impl FnMut(&[T])) -> usize {
         // Relaxed: only consumers store `head`, and they are serialised by the caller's lock,
         // which orders their accesses.
         let head = self.head.0.load(Ordering::Relaxed);
-        // A power of two, like the capacity.
+        // A power of two that divides the capacity: an eighth boundary is never past the end.
         let free_every = (self.capacity() / 8).max(1);
         let mut index = head;
         while index != end {
-            // SAFETY: `mask` is the slice's length minus one, so the index is in bounds.
-            let slot = unsafe { self.slots.get_unchecked(index & self.mask) };
-            // SAFETY: `index` is in [head, end): the producer wrote it before publishing `end`
-            // (made visible by the Acquire in `published_end`) and will not touch it again
-            // until `head` moves past it below.
-            let record = slot.with(|p| unsafe { (*p).assume_init() });
-            f(record);
-            index = index.wrapping_add(1);
-            if index & (free_every - 1) == 0 {
-                // Release: as below.
-                self.head.0.store(index, Ordering::Release);
-            }
+            let len = end.wrapping_sub(index).min(free_every - (index & (free_every - 1)));
+            // SAFETY: [index, index + len) is in [head, end): the producer wrote these slots
+            // before publishing `end` (made visible by the Acquire in `published_end`) and
+            // will not touch them again until `head` moves past them below. They lie within
+            // one eighth of the slots, so masking the first keeps the run in bounds.
+            unsafe { self.read_run(index & self.mask, len, &mut f) };
+            index = index.wrapping_add(len);
+            // Release: pairs with the Acquire load of `head` in `Producer::refresh`; our
+            // reads of these slots happen before the producer may overwrite them.
+            self.head.0.store(index, Ordering::Release);
         }
-        // Release: pairs with the Acquire load of `head` in `Producer::refresh`; our reads of
-        // these slots happen before the producer may overwrite them.
-        self.head.0.store(end, Ordering::Release);
         end.wrapping_sub(head)
+    }
+
+    /// Hands the `len` records from slot `first` to `f` as one slice.
+    ///
+    /// # Safety
+    ///
+    /// The slots are initialised, in bounds, and not written while `f` runs.
+    #[cfg(not(loom))]
+    #[inline(always)]
+    unsafe fn read_run(&self, first: usize, len: usize, f: &mut impl FnMut(&[T])) {
+        // SAFETY: `UnsafeCell<MaybeUninit<T>>` is `repr(transparent)` down to `T`'s layout
+        // (the shim's cell and std's), and the caller vouches that the slots hold records
+        // nobody writes meanwhile, so they may be read as a `&[T]`.
+        let run = unsafe { std::slice::from_raw_parts(self.slots.as_ptr().add(first).cast::<T>(), len) };
+        f(run);
+    }
+
+    /// loom's cells are not transparent: each record is read through its cell, one run of
+    /// one at a time, so that loom checks every access.
+    #[cfg(loom)]
+    unsafe fn read_run(&self, first: usize, len: usize, f: &mut impl FnMut(&[T])) {
+        for slot in &self.slots[first..first + len] {
+            // SAFETY: as the caller vouches.
+            let record = slot.with(|p| unsafe { (*p).assume_init() });
+            f(std::slice::from_ref(&record));
+        }
+    }
+
+    /// [`drain_runs`](Self::drain_runs) one record at a time.
+    ///
+    /// # Safety
+    ///
+    /// As [`Spsc::drain_runs`].
+    #[cfg(test)]
+    pub unsafe fn drain_to(&self, end: usize, mut f: impl FnMut(T)) -> usize {
+        // SAFETY: forwarded from this function's contract.
+        unsafe { self.drain_runs(end, |run| run.iter().for_each(|&r| f(r))) }
     }
 }
 
@@ -255,7 +283,7 @@ impl Producer {
     }
 
     fn refresh<T: Copy>(&mut self, ring: &Spsc<T>) {
-        // Acquire: pairs with the Release store of `head` in `drain_to`: the consumer has
+        // Acquire: pairs with the Release store of `head` in `drain_runs`: the consumer has
         // finished reading every slot before `head`, so they may be overwritten.
         self.cached_head = ring.head.0.load(Ordering::Acquire);
     }
@@ -343,6 +371,26 @@ mod tests {
         // SAFETY: this test is the only consumer.
         unsafe { ring.drain_to(ring.published_end(), |r| seen.push(r)) };
         assert_eq!(seen, (0..64).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn runs_stop_at_the_rings_end_and_at_each_eighth() {
+        let (ring, mut p) = Spsc::<u32>::new(64);
+        let mut next = 0;
+        let mut runs = Vec::new();
+        for batch in [40, 60, 64] {
+            for _ in 0..batch {
+                assert_ne!(push(&mut p, &ring, next), Push::Full);
+                next += 1;
+            }
+            // SAFETY: this test is the only consumer.
+            unsafe { ring.drain_runs(ring.published_end(), |run| runs.push(run.to_vec())) };
+        }
+        let lens: Vec<usize> = runs.iter().map(Vec::len).collect();
+        // Eighths of 8 records; the second drain starts at 40 and wraps at 64.
+        assert_eq!(lens.iter().sum::<usize>(), 164);
+        assert!(lens.iter().all(|&len| len <= 8), "{lens:?}");
+        assert_eq!(runs.concat(), (0..164).collect::<Vec<_>>());
     }
 
     #[test]
