@@ -24,11 +24,12 @@
 //! nothing is recorded: the hooks see the thread's "off" marker and return.
 
 mod owner;
+mod pages;
 mod spsc;
 
 use std::collections::{HashMap, VecDeque};
 use std::panic::Location;
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -58,6 +59,8 @@ pub(crate) struct Ring {
     /// waits touch it (the producer pushes before publishing the record, the collector pops
     /// after draining it), so its lock is taken only where the thread blocked anyway.
     stacks: RawLock<VecDeque<RawStack>>,
+    /// Slots the consumer has mapped for the producer on its first lap (`populate_ahead`).
+    populated: AtomicUsize,
 }
 
 impl Ring {
@@ -78,6 +81,25 @@ impl Ring {
     /// Adds the exact counts of dropped acquisitions into `into`.
     pub fn add_overflow(&self, into: &mut HashMap<u32, LockCounters>) {
         self.overflow.add_to(into);
+    }
+
+    /// Maps the slots the producer writes next, two eighths of the ring past what it has
+    /// published, while it is on its first lap (see `pages.rs`). For the consumer only.
+    pub fn populate_ahead(&self) {
+        let capacity = self.spsc.capacity();
+        // Relaxed: only the consumer, serialised by its lock, reads and writes it.
+        let done = self.populated.load(Ordering::Relaxed);
+        if done >= capacity {
+            return;
+        }
+        let want = self.published_end().saturating_add(capacity / 4).min(capacity);
+        if want > done {
+            let (start, len) = self.spsc.slot_bytes(done, want);
+            // Where the system cannot, the producer takes its faults: stop asking.
+            let next = if pages::populate(start, len) { want } else { capacity };
+            // Relaxed: as above.
+            self.populated.store(next, Ordering::Relaxed);
+        }
     }
 
     /// The stack of the next `Wait` record marked `STACK_PENDING`, drained just now.
@@ -114,6 +136,7 @@ pub(crate) fn unowned_ring(tid: u32) -> Ring {
         dropped: AtomicU64::new(0),
         overflow: Overflow::new(),
         stacks: RawLock::new(VecDeque::new()),
+        populated: AtomicUsize::new(0),
     }
 }
 
@@ -250,7 +273,7 @@ impl Recorder {
         // SAFETY: `start` made this producer with this ring, and they never part.
         match unsafe { self.producer.push(&self.ring.spsc, word) } {
             Push::Done => {}
-            Push::HalfFull => consumer::wake(),
+            Push::Wake => consumer::wake(),
             Push::Full => self.drop_events(&[Event::from_record(word)]),
         }
     }
@@ -261,7 +284,7 @@ impl Recorder {
         // SAFETY: as in `push_word`.
         match unsafe { self.producer.push_all(&self.ring.spsc, words) } {
             Push::Done => true,
-            Push::HalfFull => {
+            Push::Wake => {
                 consumer::wake();
                 true
             }
@@ -479,6 +502,7 @@ fn start_as(tid: u32) -> Option<*mut Recorder> {
         dropped: AtomicU64::new(0),
         overflow: Overflow::new(),
         stacks: RawLock::new(VecDeque::new()),
+        populated: AtomicUsize::new(0),
     });
     let sample_every = config.hold_sample;
     let countdown = if sample_every == 0 { u32::MAX } else { sample_every };
@@ -733,6 +757,7 @@ mod tests {
             dropped: AtomicU64::new(0),
             overflow: Overflow::new(),
             stacks: RawLock::new(VecDeque::new()),
+            populated: AtomicUsize::new(0),
         });
         let mut recorder = Recorder {
             ring: Arc::clone(&ring),

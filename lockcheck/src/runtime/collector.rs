@@ -32,7 +32,7 @@ use crate::runtime::{check, graph, held, stress};
 use crate::trace::{
     self, ClassDecl, Header, LockCounters, LockDecl, OwnTime, RawStackDecl, Stress, ThreadDecl, TraceWriter,
 };
-use records::{Next, NO_SITE};
+use records::{Next, NOT_REPEATABLE, NO_SITE};
 
 mod records;
 
@@ -200,6 +200,11 @@ struct Collector {
     batch_stacks: Vec<u32>,
     /// What the next word drained is.
     next: Next,
+    /// The last word copied into `raw`, if a repeat word may copy it, else `NOT_REPEATABLE`;
+    /// the copies of it counted since (`repeats`), and the events each holds.
+    repeat_of: u64,
+    repeats: u32,
+    repeat_events: u64,
     /// Interned stacks below this id are declared in the trace.
     stacks_declared: u32,
     /// The loaded objects declared so far.
@@ -263,6 +268,9 @@ impl Collector {
             batch_events: 0,
             batch_stacks: Vec::new(),
             next: Next::Record,
+            repeat_of: NOT_REPEATABLE,
+            repeats: 0,
+            repeat_events: 0,
             stacks_declared: 0,
             modules: Modules::default(),
             last_snapshot: None,
@@ -302,6 +310,8 @@ impl Collector {
                 ring.add_overflow(&mut self.retired_overflow);
                 *self.retired_dropped.entry(ring.tid).or_default() += ring.dropped();
                 ring::retire(ring);
+            } else {
+                ring.populate_ahead();
             }
         }
         let due = self.last_snapshot.is_none_or(|at| at.elapsed() >= SNAPSHOT_PERIOD);
@@ -364,6 +374,7 @@ impl Collector {
     }
 
     fn write_batch(&mut self) {
+        self.end_repeats();
         if self.raw.is_empty() {
             return;
         }

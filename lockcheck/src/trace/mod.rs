@@ -93,7 +93,7 @@ use crate::analysis::report::{Mode, Site};
 /// The first eight bytes of every trace.
 pub const MAGIC: [u8; 8] = *b"LCKTRACE";
 /// The format version this library writes (it also reads the versions before it, down to 1).
-pub const VERSION: u16 = 5;
+pub const VERSION: u16 = 6;
 /// The oldest format version this library reads.
 pub(crate) const OLDEST_VERSION: u16 = 1;
 /// The largest chunk payload a reader accepts (and a writer produces), in bytes.

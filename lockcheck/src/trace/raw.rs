@@ -1,5 +1,5 @@
-//! Raw events (format version 5): the words a thread's ring holds, copied into the trace as
-//! they are, and their decoding into [`Event`]s.
+//! Raw events (format versions 5 and 6): the words a thread's ring holds, copied into the
+//! trace as they are, and their decoding into [`Event`]s.
 //!
 //! The recorder writes one 64-bit word per record, and the collector copies the words to the
 //! file without decoding them (it only looks at each word's kind, to declare what the words
@@ -17,6 +17,12 @@
 //! bits ([`near_site_id`]); the collector replaces a far site's extension with the site's id
 //! (at least [`FAR_SITE_IDS`]), and every site is declared before the first chunk that
 //! names it. A chunk also lists the stack ids of its marked `Wait` records, in order.
+//!
+//! Since version 6 the collector also folds runs of one record into the record and a
+//! *repeat* word (only a `Released`, or a `Pair` at a near site: [`is_repeatable`]): kind `Released` on lock 0 (no lock has id 0), whose
+//! bits 35–63 count the further copies. A thread looping on one lock writes one `Pair` word
+//! per lock and unlock; folded, the collector writes next to nothing for it, and keeps up
+//! with such a thread while sharing a core with it.
 
 use super::codec::Decoder;
 use super::{mode_from_code, Event, EventKind, Holder, TraceError};
@@ -49,6 +55,33 @@ pub(crate) const SITE_FAR: i32 = -(1 << (SITE_BITS - 1));
 
 /// The mode field of a `Wait` record whose stack the chunk lists.
 pub(crate) const STACK_PENDING: u8 = 1;
+
+/// The most copies one repeat word counts (bits 35–63).
+pub(crate) const MAX_REPEAT: u32 = (1 << (64 - MODE_SHIFT)) - 1;
+
+/// A repeat word: the plain record before it occurs `count` more times (1 to [`MAX_REPEAT`]).
+#[inline(always)]
+pub(crate) fn repeat(count: u32) -> u64 {
+    debug_assert!((1..=MAX_REPEAT).contains(&count));
+    u64::from(code::RELEASED) << KIND_SHIFT | u64::from(count) << MODE_SHIFT
+}
+
+/// How many copies a word counts, if it is a repeat word.
+#[inline(always)]
+pub(crate) fn repeat_count(word: u64) -> Option<u32> {
+    (word as u32 == 0 && kind(word) == code::RELEASED).then_some((word >> MODE_SHIFT) as u32)
+}
+
+/// Whether a repeat word may copy this word: a release, or a pair at a near site (one word
+/// that says all its record says, and that never takes the words after it along).
+#[inline(always)]
+pub(crate) fn is_repeatable(word: u64) -> bool {
+    match kind(word) {
+        code::RELEASED => word as u32 != 0,
+        code::PAIR => site_code(word) != SITE_FAR,
+        _ => false,
+    }
+}
 
 /// The first id of a far site; near sites' ids are below it.
 pub(crate) const FAR_SITE_IDS: u32 = 1 << SITE_BITS;
@@ -95,6 +128,10 @@ pub(crate) struct RawEvents<'a> {
     pub(crate) stacks: std::vec::IntoIter<u32>,
     /// The release of a `Pair` record, yielded after its acquisition.
     pub(crate) pair_release: Option<(u32, u8)>,
+    /// The last record read, if a repeat word may copy it.
+    pub(crate) repeatable: Option<u64>,
+    /// Copies of `plain` still to yield.
+    pub(crate) repeats: u32,
 }
 
 impl RawEvents<'_> {
@@ -138,6 +175,15 @@ impl RawEvents<'_> {
         Ok((Some(nanos), stack, holder))
     }
 
+    /// The next copy a repeat word asked for, if any is left.
+    fn repeated(&mut self) -> Result<Option<u64>, TraceError> {
+        if self.repeats == 0 {
+            return Ok(None);
+        }
+        self.repeats -= 1;
+        Ok(self.repeatable)
+    }
+
     /// The next event; `Ok(None)` at the end of the chunk.
     pub(crate) fn next_event(&mut self, thread: u32) -> Result<Option<Event>, TraceError> {
         if let Some((lock, mode)) = self.pair_release.take() {
@@ -145,10 +191,19 @@ impl RawEvents<'_> {
             return Ok(Some(Event { thread, lock, mode, kind: EventKind::Released { hold_ns: None } }));
         }
         loop {
-            if self.d.is_empty() {
-                return Ok(None);
+            let word = match self.repeated()? {
+                Some(word) => word,
+                None if self.d.is_empty() => return Ok(None),
+                None => self.word()?,
+            };
+            if let Some(count) = repeat_count(word) {
+                match self.repeatable {
+                    Some(_) if count > 0 && self.repeats == 0 => self.repeats = count,
+                    _ => return Err(self.d.corrupt("a repeat word after a record it cannot copy")),
+                }
+                continue;
             }
-            let word = self.word()?;
+            self.repeatable = is_repeatable(word).then_some(word);
             let lock = word as u32;
             let kind = match self::kind(word) {
                 code::ACQUIRED => {
@@ -262,9 +317,36 @@ mod tests {
     }
 
     #[test]
+    fn a_repeat_word_copies_the_record_before_it() {
+        let x = mode_code(Mode::Exclusive);
+        let pair = word(code::PAIR, 1, x, 3);
+        let released = word(code::RELEASED, 2, x, 0);
+        // A repeat after a repeated copy continues the run (a count past MAX_REPEAT).
+        let words = [pair, repeat(2), repeat(1), word(code::ACQUIRED, 2, x, 3), released, repeat(1)];
+        let acquired = |lock| {
+            event(lock, Mode::Exclusive, EventKind::Acquired { site: 3, wait_ns: None, stack: None, holder: None })
+        };
+        let release = |lock| event(lock, Mode::Exclusive, EventKind::Released { hold_ns: None });
+        let mut expected = Vec::new();
+        for _ in 0..4 {
+            expected.extend([acquired(1), release(1)]);
+        }
+        expected.extend([acquired(2), release(2), release(2)]);
+        assert_eq!(read(&words, &[]).unwrap(), expected);
+        assert_eq!(repeat_count(repeat(MAX_REPEAT)), Some(MAX_REPEAT));
+        assert_eq!(repeat_count(released), None);
+    }
+
+    #[test]
     fn damaged_raw_events_are_errors() {
         let x = mode_code(Mode::Exclusive);
-        let cases: [&[u64]; 5] = [
+        let cases: [&[u64]; 9] = [
+            // A repeat with nothing before it, after an acquisition (which may have a wait),
+            // after a far site's pair, or of no copies.
+            &[repeat(1)],
+            &[word(code::ACQUIRED, 1, x, 0), repeat(1)],
+            &[word(code::PAIR, 1, x, SITE_FAR), u64::from(FAR_SITE_IDS), repeat(1)],
+            &[word(code::RELEASED, 1, x, 0), 0x1_0000_0000],
             // An extension missing at the end.
             &[word(code::HOLD_SAMPLE, 1, x, 0)],
             // A holder without its wait, a timeout without its wait.

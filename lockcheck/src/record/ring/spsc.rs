@@ -67,10 +67,12 @@ unsafe impl<T: Copy + Send> Send for Spsc<T> {}
 /// What a push did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Push {
-    /// Written; the ring is less than half full.
+    /// Written.
     Done,
-    /// Written; the ring is at least half full: time to wake the consumer.
-    HalfFull,
+    /// Written; time to wake the consumer: the ring is at least half full, or the producer
+    /// has just entered another eighth of its first lap (the consumer maps the memory ahead
+    /// of it, see `pages.rs`).
+    Wake,
     /// Not written: no room.
     Full,
 }
@@ -85,11 +87,12 @@ pub(crate) struct Producer {
     /// `check_every` past the last slow push (so a ring filling up is noticed in time). The
     /// fast path's whole check is `tail != limit`.
     limit: usize,
-    /// Half the capacity: a slow push that leaves the ring this full reports
-    /// [`Push::HalfFull`].
+    /// Half the capacity: a slow push that leaves the ring this full reports [`Push::Wake`].
     half: usize,
     /// Pushes between two looks at the fill level (an eighth of the capacity).
     check_every: usize,
+    /// Whether no record has been written past the end of the slots yet.
+    first_lap: bool,
 }
 
 impl<T: Copy> Spsc<T> {
@@ -116,7 +119,15 @@ impl<T: Copy> Spsc<T> {
             mask: capacity - 1,
         };
         let check_every = (capacity / 8).max(1);
-        (ring, Producer { cached_head: 0, limit: check_every - 1, half: capacity / 2, check_every })
+        let producer =
+            Producer { cached_head: 0, limit: check_every - 1, half: capacity / 2, check_every, first_lap: true };
+        (ring, producer)
+    }
+
+    /// The bytes of the slots from index `from` up to `to` (both within the first lap).
+    pub fn slot_bytes(&self, from: usize, to: usize) -> (*const u8, usize) {
+        debug_assert!(from <= to && to <= self.capacity());
+        (self.slots.as_ptr().wrapping_add(from).cast(), (to - from) * std::mem::size_of::<T>())
     }
 
     /// How many records fit.
@@ -275,8 +286,10 @@ impl Producer {
             room if room >= self.check_every => tail.wrapping_add(self.check_every - 1),
             _ => room_end,
         };
-        if used + records.len() >= self.half {
-            Push::HalfFull
+        let entered_eighth = self.first_lap;
+        self.first_lap &= tail < ring.capacity();
+        if used + records.len() >= self.half || entered_eighth {
+            Push::Wake
         } else {
             Push::Done
         }
@@ -344,8 +357,9 @@ mod tests {
                 match push(&mut p, &ring, next) {
                     Push::Full => break,
                     status => {
-                        // A ring this small looks at its fill level on every push.
-                        assert_eq!(status == Push::HalfFull, pushed.len() + 1 >= 4, "round {round}");
+                        // A ring this small looks at its fill level on every push, and every
+                        // push of the first lap enters another eighth.
+                        assert_eq!(status == Push::Wake, round == 0 || pushed.len() + 1 >= 4, "round {round}");
                         pushed.push(next);
                         next += 1;
                     }
@@ -362,15 +376,18 @@ mod tests {
     #[test]
     fn a_large_ring_checks_its_fill_level_every_eighth() {
         let (ring, mut p) = Spsc::<u32>::new(64);
-        let statuses: Vec<Push> = (0..65).map(|i| push(&mut p, &ring, i)).collect();
-        assert!(statuses[..64].iter().all(|&s| s != Push::Full), "a ring takes exactly its capacity");
-        assert_eq!(statuses[64], Push::Full);
-        let first_half_full = statuses.iter().position(|&s| s == Push::HalfFull).unwrap();
-        assert!((31..31 + 8).contains(&first_half_full), "noticed within 8 pushes: {first_half_full}");
+        let first_lap: Vec<Push> = (0..65).map(|i| push(&mut p, &ring, i)).collect();
+        assert!(first_lap[..64].iter().all(|&s| s != Push::Full), "a ring takes exactly its capacity");
+        assert_eq!(first_lap[64], Push::Full);
+        let wakes: Vec<usize> = (0..64).filter(|&i| first_lap[i] == Push::Wake).collect();
+        assert_eq!(wakes, [7, 15, 23, 31, 39, 47, 55, 63], "the first lap wakes the consumer at each eighth");
         let mut seen = Vec::new();
         // SAFETY: this test is the only consumer.
         unsafe { ring.drain_to(ring.published_end(), |r| seen.push(r)) };
         assert_eq!(seen, (0..64).collect::<Vec<_>>());
+        let second_lap: Vec<Push> = (64..128).map(|i| push(&mut p, &ring, i)).collect();
+        let first_wake = second_lap.iter().position(|&s| s == Push::Wake).unwrap();
+        assert!((31..31 + 8).contains(&first_wake), "half full noticed within 8 pushes: {first_wake}");
     }
 
     #[test]
@@ -396,15 +413,15 @@ mod tests {
     #[test]
     fn grouped_records_are_all_or_nothing() {
         let (ring, mut p) = Spsc::<u8>::new(4);
-        assert_eq!(push(&mut p, &ring, 1), Push::Done);
-        assert_eq!(push(&mut p, &ring, 2), Push::HalfFull);
-        assert_eq!(push(&mut p, &ring, 3), Push::HalfFull);
+        assert_eq!(push(&mut p, &ring, 1), Push::Wake);
+        assert_eq!(push(&mut p, &ring, 2), Push::Wake);
+        assert_eq!(push(&mut p, &ring, 3), Push::Wake);
         assert_eq!(push_all(&mut p, &ring, &[4, 5]), Push::Full);
-        assert_eq!(push(&mut p, &ring, 4), Push::HalfFull);
+        assert_eq!(push(&mut p, &ring, 4), Push::Wake);
         let mut seen = Vec::new();
         // SAFETY: this test is the only consumer.
         unsafe { ring.drain_to(ring.published_end(), |r| seen.push(r)) };
-        assert_eq!(push_all(&mut p, &ring, &[5, 6]), Push::HalfFull);
+        assert_eq!(push_all(&mut p, &ring, &[5, 6]), Push::Wake);
         // SAFETY: as above.
         unsafe { ring.drain_to(ring.published_end(), |r| seen.push(r)) };
         assert_eq!(seen, [1, 2, 3, 4, 5, 6]);

@@ -34,6 +34,9 @@ pub(super) enum Next {
 /// The empty slot of the site cache: no near site has the far code.
 pub(super) const NO_SITE: i32 = SITE_FAR;
 
+/// `Collector::repeat_of` when the last word copied may not be repeated (no record is all ones).
+pub(super) const NOT_REPEATABLE: u64 = u64::MAX;
+
 /// A site code's slot in the site cache.
 #[inline(always)]
 fn site_slot(site: i32) -> usize {
@@ -56,56 +59,82 @@ impl Collector {
     }
 
     /// Copies a run of ring words into the batch: the plain records among them (see
-    /// [`plain_prefix`](Self::plain_prefix)) a slice at a time, every other word one by one.
-    /// A producer at full speed writes a word every few nanoseconds; the collector must stay
-    /// well ahead of it while sharing a core, so the common case is a scan and a `memcpy`.
+    /// [`take_plain`](Self::take_plain)) in a tight loop, every other word one by one.
     #[inline(always)]
     pub(super) fn take_run(&mut self, mut run: &[u64], ring: &Ring) {
         while !run.is_empty() {
-            let plain = self.plain_prefix(run);
-            self.raw.extend_from_slice(&run[..plain]);
+            let plain = self.take_plain(run);
             let Some((&word, rest)) = run[plain..].split_first() else { return };
+            self.end_repeats();
             self.take(word, ring);
             run = rest;
         }
     }
 
-    /// How many words at the start of `words` are plain records that fit in the batch:
-    /// releases, pairs, and acquisitions at a site already declared, which need nothing but
-    /// counting. Counts their events.
+    /// Copies the plain records at the start of `words` that fit in the batch — releases,
+    /// pairs, and acquisitions at a site already declared, which need nothing but counting —
+    /// and returns how many there were. A record equal to the repeatable one before it
+    /// (`trace/raw.rs`) is only counted: a thread looping on one lock writes the same `Pair`
+    /// word every few nanoseconds, and the collector must stay well ahead of it while sharing
+    /// a core with it.
     #[inline(always)]
-    fn plain_prefix(&mut self, words: &[u64]) -> usize {
+    fn take_plain(&mut self, words: &[u64]) -> usize {
         if self.next != Next::Record {
             return 0;
         }
-        let words = &words[..words.len().min(BATCH_WORDS.saturating_sub(self.raw.len()))];
         let mut events = 0;
         // The last site found declared (wider than any code at first): a loop's records
         // repeat a few sites, mostly the one before.
         let mut known = i64::MIN;
-        let mut plain = words.len();
+        let mut taken = words.len();
         for (i, &word) in words.iter().enumerate() {
-            let kind = raw::kind(word);
-            if kind == code::RELEASED {
-                events += 1;
+            if word == self.repeat_of && self.repeats < raw::MAX_REPEAT {
+                self.repeats += 1;
+                events += self.repeat_events;
                 continue;
             }
-            if kind != code::PAIR && kind != code::ACQUIRED {
-                plain = i;
-                break;
-            }
-            let site = raw::site_code(word);
-            if i64::from(site) != known {
-                if !self.site_cached(site) {
-                    plain = i;
+            let kind = raw::kind(word);
+            let weight = match kind {
+                code::RELEASED => 1,
+                code::PAIR => 2,
+                code::ACQUIRED => 1,
+                _ => {
+                    taken = i;
                     break;
                 }
-                known = site.into();
+            };
+            if kind != code::RELEASED {
+                let site = raw::site_code(word);
+                if i64::from(site) != known {
+                    if !self.site_cached(site) {
+                        taken = i;
+                        break;
+                    }
+                    known = site.into();
+                }
             }
-            events += if kind == code::PAIR { 2 } else { 1 };
+            if self.raw.len() >= BATCH_WORDS {
+                taken = i;
+                break;
+            }
+            self.end_repeats();
+            self.raw.push(word);
+            events += weight;
+            (self.repeat_of, self.repeat_events) =
+                if raw::is_repeatable(word) { (word, weight) } else { (NOT_REPEATABLE, 0) };
         }
         self.batch_events += events;
-        plain
+        taken
+    }
+
+    /// Writes the repeat word the records counted since the last copied one call for, and
+    /// starts afresh: the next record is copied whole.
+    #[inline(always)]
+    pub(super) fn end_repeats(&mut self) {
+        if self.repeats != 0 {
+            self.raw.push(raw::repeat(std::mem::take(&mut self.repeats)));
+        }
+        self.repeat_of = NOT_REPEATABLE;
     }
 
     /// Copies one ring word into the batch. Releases, pairs and acquisitions at a known site,
@@ -119,11 +148,15 @@ impl Collector {
         if kind == code::RELEASED || kind == code::PAIR || kind == code::ACQUIRED {
             // A record that starts a group: the batch may end before it.
             self.cut_if_full();
-            self.batch_events += if kind == code::PAIR { 2 } else { 1 };
+            let weight = if kind == code::PAIR { 2 } else { 1 };
+            self.batch_events += weight;
             if kind != code::RELEASED {
                 self.see_site(word);
             }
             self.raw.push(word);
+            if raw::is_repeatable(word) {
+                (self.repeat_of, self.repeat_events) = (word, weight);
+            }
         } else {
             self.take_other(word, ring);
         }
@@ -254,27 +287,21 @@ mod tests {
         let (released, _) = RingEvent::released(7, Mode::Exclusive).to_words();
         let pair = crate::record::event::pair(near);
         let address = std::ptr::from_ref(here) as u64;
-        let words = [near, released, far(code::PAIR), address, pair, pair, far(code::ACQUIRED), address, released];
-        let expected_raw = [
-            near,
-            released,
-            far(code::PAIR),
-            u64::from(FAR_SITE_IDS),
-            pair,
-            pair,
-            far(code::ACQUIRED),
-            u64::from(FAR_SITE_IDS),
-            released,
-        ];
+        let words =
+            [near, released, far(code::PAIR), address, pair, pair, pair, far(code::ACQUIRED), address, released];
+        let far_id = u64::from(FAR_SITE_IDS);
+        let expected_raw =
+            [near, released, far(code::PAIR), far_id, pair, raw::repeat(2), far(code::ACQUIRED), far_id, released];
         let ring = unowned_ring(3);
         // Whole, and cut into runs at every point: a run may end between a record and its
-        // extension.
+        // extension, or inside a repeat.
         for cut in 0..=words.len() {
             let mut collector = Collector::writing_to(None, PathBuf::new());
             collector.take_run(&words[..cut], &ring);
             collector.take_run(&words[cut..], &ring);
+            collector.end_repeats();
             assert_eq!(collector.raw, expected_raw, "cut at {cut}");
-            assert_eq!(collector.batch_events, 1 + 1 + 2 + 2 + 2 + 1 + 1, "cut at {cut}");
+            assert_eq!(collector.batch_events, 1 + 1 + 2 + 2 * 3 + 1 + 1, "cut at {cut}");
             assert_eq!(collector.next, Next::Record);
             assert_eq!(collector.far_sites.len(), 1, "one far site, declared once");
             assert_eq!(collector.near_sites.len(), 1);
@@ -282,16 +309,30 @@ mod tests {
     }
 
     #[test]
-    fn a_batch_is_cut_only_before_a_record_that_starts_a_group() {
-        let here = Location::caller();
-        let (near, _) = RingEvent::acquired(7, Mode::Exclusive, here).to_words();
+    fn a_loop_on_one_lock_is_one_record_and_a_repeat() {
+        let (near, _) = RingEvent::acquired(7, Mode::Exclusive, Location::caller()).to_words();
         let pair = crate::record::event::pair(near);
+        let (released, _) = RingEvent::released(7, Mode::Exclusive).to_words();
         let mut collector = Collector::writing_to(None, PathBuf::new());
         let ring = unowned_ring(3);
-        let words = vec![pair; BATCH_WORDS + 10];
+        // An acquisition is not repeated: its copy would not say whether a wait follows.
+        let words = [[pair; 1000].as_slice(), &[near, near, released, released, released]].concat();
+        collector.take_run(&words, &ring);
+        collector.end_repeats();
+        assert_eq!(collector.raw, [pair, raw::repeat(999), near, near, released, raw::repeat(2)]);
+        assert_eq!(collector.batch_events, 2000 + 5);
+    }
+
+    #[test]
+    fn a_batch_is_cut_only_before_a_record_that_starts_a_group() {
+        let (near, _) = RingEvent::acquired(7, Mode::Exclusive, Location::caller()).to_words();
+        let (released, _) = RingEvent::released(7, Mode::Exclusive).to_words();
+        let mut collector = Collector::writing_to(None, PathBuf::new());
+        let ring = unowned_ring(3);
+        let words: Vec<u64> = (0..BATCH_WORDS + 10).map(|i| if i % 2 == 0 { near } else { released }).collect();
         collector.take_run(&words, &ring);
         // The first BATCH_WORDS went out as one batch (to no file), the rest wait.
         assert_eq!(collector.raw.len(), 10);
-        assert_eq!(collector.batch_events, 20);
+        assert_eq!(collector.batch_events, 10);
     }
 }
