@@ -5,11 +5,13 @@
 //! (`modules`): nothing here, at exit or otherwise, waits for debug info to load; the CLI
 //! symbolises.
 //!
-//! It wakes every 100 ms, or early when a ring passes half full or a thread exits. Flushes
-//! also happen synchronously: on [`flush`](crate::flush), after a panic (a chained panic
-//! hook), and at process exit (an `atexit` hook: return from `main` and `process::exit` both
-//! run it, where destructors of statics do not run). Everything here uses parking_lot's and
-//! std's own locks, never an instrumented one, so recording never records itself.
+//! It wakes every 100 ms, or early when a ring passes a quarter full, when a producer enters
+//! another eighth of its first lap (the collector maps the pages ahead of it), or when a
+//! thread exits. Flushes also happen synchronously: on [`flush`](crate::flush), after a panic
+//! (a chained panic hook), and at process exit (an `atexit` hook: return from `main` and
+//! `process::exit` both run it, where destructors of statics do not run). Everything here uses
+//! parking_lot's and std's own locks, never an instrumented one, so recording never records
+//! itself.
 
 use std::collections::{HashMap, HashSet};
 use std::fs::File;
