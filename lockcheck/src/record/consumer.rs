@@ -19,8 +19,8 @@ pub(crate) struct Consumer {
     /// be had (thread teardown).
     pub thread_id: fn() -> u32,
     /// Marks the calling thread's hold of `lock`, if it is the innermost, as timed from
-    /// `start_ns` (a value of `ring::now_ns`): its release then records a hold sample.
-    pub time_hold: fn(lock: u32, start_ns: u64),
+    /// `start` (a reading of `clock::now`): its release then records a hold sample.
+    pub time_hold: fn(lock: u32, start: u64),
 }
 
 static CONSUMER: OnceLock<Consumer> = OnceLock::new();

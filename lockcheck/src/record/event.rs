@@ -179,9 +179,11 @@ impl Event {
         Event { lock, kind: Kind::Released, mode: mode_code(mode), payload: 0 }
     }
 
+    /// A timed release: the hold lasted `ticks` of the hold clock (`clock.rs`); the collector
+    /// writes it to the trace in nanoseconds.
     #[inline]
-    pub fn hold_sample(lock: u32, mode: Mode, nanos: u64) -> Event {
-        Event { lock, kind: Kind::HoldSample, mode: mode_code(mode), payload: nanos }
+    pub fn hold_sample(lock: u32, mode: Mode, ticks: u64) -> Event {
+        Event { lock, kind: Kind::HoldSample, mode: mode_code(mode), payload: ticks }
     }
 
     /// This event as ring words: the record, and its extension if it has one.

@@ -7,6 +7,7 @@
 //! to wake) is handed to it once, when the collector attaches (see [`consumer`]). Below it
 //! are only the settings and the trace format's vocabulary.
 
+pub(crate) mod clock;
 pub(crate) mod consumer;
 pub(crate) mod event;
 pub(crate) mod modules;

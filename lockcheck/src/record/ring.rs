@@ -30,12 +30,12 @@ mod spsc;
 use std::collections::{HashMap, VecDeque};
 use std::panic::Location;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, OnceLock};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use parking_lot::Mutex as RawLock;
 
-use super::consumer;
+use super::{clock, consumer};
 use crate::analysis::report::Mode;
 use crate::record::event::{self, Event, Kind, Record};
 use crate::record::stack::{self, RawStack};
@@ -426,7 +426,7 @@ impl Recorder {
             return;
         }
         self.countdown = self.sample_every;
-        let now = now_ns();
+        let now = clock::now();
         if let Some(consumer) = consumer::attached() {
             (consumer.time_hold)(lock, now);
         }
@@ -657,7 +657,8 @@ fn released_otherwise(lock: u32, mode: Mode, hold_start: u64) {
     with_recorder(
         |r| match hold_start {
             0 => r.release(Event::released(lock, mode)),
-            start => r.push(Event::hold_sample(lock, mode, now_ns().saturating_sub(start))),
+            // In clock ticks: the collector scales them (`clock.rs`).
+            start => r.push(Event::hold_sample(lock, mode, clock::now().saturating_sub(start))),
         },
         || late(None),
     );
@@ -734,13 +735,6 @@ pub(crate) fn events_lost() -> u64 {
     let live: u64 = rings.iter().map(|r| r.dropped()).sum();
     // Relaxed: see `retire` and `late`.
     live + RETIRED_DROPPED.load(Ordering::Relaxed) + LATE_DROPPED.load(Ordering::Relaxed)
-}
-
-/// Nanoseconds since the first timed hold, never 0 (0 marks an untimed hold).
-fn now_ns() -> u64 {
-    static EPOCH: OnceLock<Instant> = OnceLock::new();
-    let epoch = *EPOCH.get_or_init(Instant::now);
-    u64::try_from(epoch.elapsed().as_nanos()).unwrap_or(u64::MAX).max(1)
 }
 
 #[cfg(test)]

@@ -25,6 +25,7 @@ use parking_lot::Mutex as RawLock;
 
 use crate::analysis::order_edge::OrderEdge;
 use crate::analysis::report::{Finding, Site};
+use crate::record::clock;
 use crate::record::consumer::{self, Consumer};
 use crate::record::modules::Modules;
 use crate::record::ring;
@@ -80,6 +81,8 @@ pub(crate) fn start() -> bool {
     if !tracing() {
         return false;
     }
+    // The hold clock starts before any thread records, so that none pays for it.
+    clock::start();
     STARTED.call_once(|| match Collector::create() {
         Ok(collector) => {
             *STATE.lock() = Some(collector);
@@ -118,8 +121,8 @@ fn thread_id() -> u32 {
 
 /// The recorder's [`Consumer::time_hold`]: the release of the innermost hold of `lock` will
 /// carry how long it was held.
-fn time_hold(lock: u32, start_ns: u64) {
-    held::with(|t| t.time_hold(lock, start_ns));
+fn time_hold(lock: u32, start: u64) {
+    held::with(|t| t.time_hold(lock, start));
 }
 
 /// Hooks that flush the trace at process exit and after a panic. Installed from the first
@@ -202,6 +205,8 @@ struct Collector {
     batch_stacks: Vec<u32>,
     /// What the next word drained is.
     next: Next,
+    /// Nanoseconds per tick of the hold clock, measured at the start of the drain.
+    hold_clock: clock::Rate,
     /// The last word copied into `raw`, if a repeat word may copy it, else `NOT_REPEATABLE`;
     /// the copies of it counted since (`repeats`), and the events each holds.
     repeat_of: u64,
@@ -270,6 +275,7 @@ impl Collector {
             batch_events: 0,
             batch_stacks: Vec::new(),
             next: Next::Record,
+            hold_clock: clock::Rate::measure(),
             repeat_of: NOT_REPEATABLE,
             repeats: 0,
             repeat_events: 0,
@@ -300,6 +306,7 @@ impl Collector {
         if self.finished {
             return;
         }
+        self.hold_clock = clock::Rate::measure();
         let rings = ring::rings();
         // Closed first, then the end: a ring seen closed is complete up to that end.
         let ends: Vec<(bool, usize)> = rings.iter().map(|r| (r.closed(), r.published_end())).collect();

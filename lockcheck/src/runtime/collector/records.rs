@@ -27,8 +27,10 @@ pub(super) enum Next {
     Record,
     /// The address of the far site the record before it names.
     FarSite,
-    /// The nanoseconds of the `Wait` or `HoldSample` record before it.
+    /// The nanoseconds of the `Wait` record before it.
     Nanos,
+    /// The hold-clock ticks of the `HoldSample` record before it, written as nanoseconds.
+    HoldTicks,
 }
 
 /// The empty slot of the site cache: no near site has the far code.
@@ -174,7 +176,7 @@ impl Collector {
         match kind {
             code::HOLD_SAMPLE => {
                 self.batch_events += 1;
-                self.next = Next::Nanos;
+                self.next = Next::HoldTicks;
             }
             code::TRY_FAILED | code::TIMED_OUT => {
                 self.batch_events += 1;
@@ -199,7 +201,8 @@ impl Collector {
         self.raw.push(word);
     }
 
-    /// An extension word: nanoseconds as they are, a far site's address as the site's id.
+    /// An extension word: a wait's nanoseconds as they are, a hold's clock ticks as
+    /// nanoseconds, a far site's address as the site's id.
     #[cold]
     #[inline(never)]
     fn take_extension(&mut self, word: u64) {
@@ -214,7 +217,8 @@ impl Collector {
                 }
                 u64::from(id)
             }
-            _ => word,
+            Next::HoldTicks => self.hold_clock.nanos(word),
+            Next::Nanos | Next::Record => word,
         };
         self.raw.push(word);
     }
