@@ -116,19 +116,19 @@ fn mutate(trace: &[u8], rng: &mut Rng) -> (Vec<u8>, String) {
     }
 }
 
-/// The real traces mutated: the version 3 fixture, and a version 4 trace of the bank example
-/// (stacks off: symbolising the example's binary in every round would cost most of the time),
-/// each with every chunk but its events after the first few, so that a round reads a few
-/// kilobytes (the whole fixture took 120 ms a round in a debug build).
+/// The real traces mutated: the version 3 and 5 fixtures, and a trace of the bank example
+/// recorded now (stacks off: symbolising the example's binary in every round would cost most
+/// of the time), each with every chunk but its events after the first few, so that a round
+/// reads a few kilobytes (the whole fixture took 120 ms a round in a debug build).
 fn real_traces() -> Vec<(String, Vec<u8>)> {
-    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/traces/bank-v3.lctrace");
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/traces");
     let dir = record("bank", &[("LOCKCHECK_STACKS", "0")]);
     let recorded: PathBuf = std::fs::read_dir(&dir).unwrap().next().unwrap().unwrap().path();
     let few_events = |trace: Vec<u8>| {
         let mut out = trace[..PREAMBLE].to_vec();
         let mut batches = 0;
         for chunk in chunks(&trace) {
-            let events = trace[chunk.start] == EVENTS;
+            let events = [EVENTS, RAW_EVENTS].contains(&trace[chunk.start]);
             if events && (batches == 3 || chunk.len() > 2048) {
                 continue;
             }
@@ -138,13 +138,15 @@ fn real_traces() -> Vec<(String, Vec<u8>)> {
         out
     };
     vec![
-        ("bank-v3".into(), few_events(std::fs::read(fixture).unwrap())),
-        ("bank-v4".into(), few_events(std::fs::read(recorded).unwrap())),
+        ("bank-v3".into(), few_events(std::fs::read(fixtures.join("bank-v3.lctrace")).unwrap())),
+        ("bank-v5".into(), few_events(std::fs::read(fixtures.join("bank-v5.lctrace")).unwrap())),
+        ("bank-recorded".into(), few_events(std::fs::read(recorded).unwrap())),
     ]
 }
 
-/// The kind byte of an events chunk.
+/// The kind bytes of an events chunk and a raw events chunk.
 const EVENTS: u8 = 6;
+const RAW_EVENTS: u8 = 17;
 
 /// Mutations per real trace, in-process.
 const ROUNDS: usize = 1000;

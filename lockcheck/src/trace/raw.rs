@@ -57,9 +57,11 @@ pub(crate) const SITE_FAR: i32 = -(1 << (SITE_BITS - 1));
 pub(crate) const STACK_PENDING: u8 = 1;
 
 /// The most copies one repeat word counts (bits 35–63).
+#[cfg(any(test, feature = "instrument"))]
 pub(crate) const MAX_REPEAT: u32 = (1 << (64 - MODE_SHIFT)) - 1;
 
-/// A repeat word: the plain record before it occurs `count` more times (1 to [`MAX_REPEAT`]).
+/// A repeat word: the record before it occurs `count` more times (1 to [`MAX_REPEAT`]).
+#[cfg(any(test, feature = "instrument"))]
 #[inline(always)]
 pub(crate) fn repeat(count: u32) -> u64 {
     debug_assert!((1..=MAX_REPEAT).contains(&count));
