@@ -1,7 +1,7 @@
 //! The trace file: what a recording process writes (`LOCKCHECK_TRACE`) and the `lockcheck`
 //! CLI reads. Available without the `instrument` feature, so that tools can read traces.
 //!
-//! # Format (version 5)
+//! # Format (version 6)
 //!
 //! ```text
 //! file     = magic "LCKTRACE" · version u16 LE · flags u16 LE (0) · chunk*
@@ -21,7 +21,8 @@
 //! events were dropped, and a reader adds those of the events: counters and events agree in
 //! any trace, a killed process's included ([`TraceData::counters`]). (In version 4 it counted
 //! every acquisition of the events chunks before it, and a reader added those of the events
-//! after its last entry.)
+//! after its last entry.) Version 6 adds the raw events' *repeat* word (`trace/raw.rs`): a
+//! run of one release or pair record is the record once and a count.
 //!
 //! | kind | chunk | payload |
 //! |---|---|---|
@@ -41,7 +42,7 @@
 //! | 14 | raw stack | id, frame count, frames (module id + 1, or 0 if none; address within the module, or absolute), innermost first |
 //! | 15 | own time | lockcheck's own work inside the waits recorded: stacks taken, and their nanoseconds in all (cumulative) |
 //! | 16 | stress | [`Stress`] as JSON: the seed and settings of stress mode (`LOCKCHECK_STRESS`) and the delays each thread got (cumulative) |
-//! | 17 | raw events | sequence number (shared with events chunks), thread, time since start (ns), event count, stack count, stack ids, then the ring's 64-bit words (LE) as the thread wrote them (v5; the layout is in `trace/raw.rs`) |
+//! | 17 | raw events | sequence number (shared with events chunks), thread, time since start (ns), event count, stack count, stack ids, then the ring's 64-bit words (LE) as the thread wrote them, a run of one record folded into a repeat word (v6) (v5; the layout is in `trace/raw.rs`) |
 //!
 //! An event is one byte — kind (bits 0–2), mode (bits 3–5), "same lock as the previous
 //! event" (bit 6), "a wait's stack and holder follow" (bit 7) — then, unless bit 6 is set, the
