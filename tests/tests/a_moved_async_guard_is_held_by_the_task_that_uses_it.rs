@@ -165,3 +165,27 @@ async fn a_guard_sent_from_block_on_to_a_task_is_the_tasks() {
     let _moved = moved.lock().await;
     assert!(cycles(&["tk-follow-block-on", "tk-follow-block-on-later"]).is_empty(), "{}", lockcheck::report());
 }
+
+/// A guard read through shared references from several threads at once moves from one to
+/// the next, whole: when its task uses it again it holds it once, and its drop leaves
+/// nothing behind anywhere.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_guard_read_from_several_threads_at_once_moves_whole() {
+    let lock = Mutex::named("tk-follow-shared", 1_u32);
+    let guard = lock.lock().await;
+    std::thread::scope(|scope| {
+        for _ in 0..4 {
+            scope.spawn(|| {
+                for _ in 0..1_000 {
+                    assert_eq!(*guard, 1);
+                }
+                assert!(held().len() <= 1, "{:?}", held());
+            });
+        }
+    });
+    assert_eq!(*guard, 1);
+    assert_eq!(held(), ["tk-follow-shared:lock"]);
+    drop(guard);
+    assert!(held().is_empty());
+    assert!(lock.try_lock().is_ok());
+}

@@ -300,6 +300,20 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_tasks_word_is_its_number_and_no_threads() {
+        let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        runtime.block_on(async {
+            for _ in 0..3 {
+                let id = tokio::spawn(async { tokio::task::id() }).await.unwrap();
+                let number: u64 = id.to_string().parse().unwrap();
+                assert_eq!(Key::Task(id).word(), number);
+                assert_ne!(Key::Task(id).word(), Key::Thread(number as u32).word());
+            }
+        });
+        assert_eq!(Key::Thread(7).word(), THREAD_WORD | 7);
+    }
+
+    #[test]
     fn idle_sets_are_swept_and_pooled_busy_ones_stay() {
         let mut shard = Shard { holders: FxHashMap::default(), sweep_at: SWEEP_MIN };
         let busy = insert(&mut shard, Key::Thread(u32::MAX));
