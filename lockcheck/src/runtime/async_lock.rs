@@ -220,8 +220,10 @@ impl Hold {
     #[inline]
     pub(crate) fn follow(&self, meta: &LockMeta) {
         // Relaxed: a word equal to ours was stored by our own task or thread (at the
-        // acquisition or a take-over it made), which sees its own stores; any other word
-        // only sends us to `take_over`, which reads it again under the lock.
+        // acquisition or a take-over it made), which sees its own stores; a later take-over
+        // by another holder reached us with the guard, through whatever handed the guard (or
+        // the borrow of it) back, which orders that store before this load. Any other word
+        // only sends us to `take_over`, which takes the lock.
         if self.word.load(Ordering::Relaxed) != task::current_word() {
             self.take_over(meta);
         }
@@ -246,7 +248,7 @@ impl Hold {
             }
             watchdog::acquired(meta, new.tid, &acq);
         }
-        // Relaxed: read by `follow` (see there) and again here, under the lock.
+        // Relaxed: see `follow`; take-overs themselves are ordered by the lock.
         self.word.store(new.word, Ordering::Relaxed);
         *holder = new;
     }

@@ -58,9 +58,9 @@ impl<L: Lock> Permits<L> {
         Permits { lock: to(lock), n: this.n, hold }
     }
 
-    /// A write hold becomes a read hold of one permit, in the running task's held set.
+    /// A write hold becomes a read hold of one permit, in the running task's held set (the
+    /// downgrade is a use: see `Hold::set_mode`).
     pub(super) fn downgrade(&mut self) {
-        self.follow();
         self.lock.core().downgrade(self.n, self.hold.as_mut());
         self.n = 1;
     }
