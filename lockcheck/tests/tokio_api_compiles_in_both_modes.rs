@@ -56,6 +56,7 @@ async fn rwlock_api() {
 async fn semaphore_api() {
     let s = Semaphore::new(3);
     let one: SemaphorePermit<'_> = s.acquire().await.unwrap();
+    assert_eq!(one.semaphore().available_permits(), 2);
     let two = s.acquire_many(2).await.unwrap();
     assert_eq!(two.num_permits(), 2);
     assert!(s.try_acquire().is_err());
@@ -66,6 +67,7 @@ async fn semaphore_api() {
     s.add_permits(1);
     let s = Arc::new(s);
     let owned: OwnedSemaphorePermit = Arc::clone(&s).acquire_owned().await.unwrap();
+    assert_eq!(owned.semaphore().available_permits(), 1);
     let more = Arc::clone(&s).acquire_many_owned(1).await.unwrap();
     assert!(Arc::clone(&s).try_acquire_owned().is_err());
     drop((owned, more));

@@ -285,3 +285,21 @@ macro_rules! permit_impls {
 permit_impls!(SemaphorePermit<'_>);
 #[cfg(feature = "instrument")]
 permit_impls!(OwnedSemaphorePermit);
+
+#[cfg(feature = "instrument")]
+impl SemaphorePermit<'_> {
+    /// The semaphore the permits came from. (Without the `instrument` feature the permit is
+    /// tokio's, and so is the semaphore this returns.)
+    pub fn semaphore(&self) -> &Semaphore {
+        self.semaphore
+    }
+}
+
+#[cfg(feature = "instrument")]
+impl OwnedSemaphorePermit {
+    /// The `Arc` of the semaphore the permits came from. (Without the `instrument` feature
+    /// the permit is tokio's, and so is the semaphore this returns.)
+    pub fn semaphore(&self) -> &Arc<Semaphore> {
+        &self.semaphore
+    }
+}
