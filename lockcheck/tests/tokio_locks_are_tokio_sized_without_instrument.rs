@@ -32,3 +32,39 @@ fn guards_and_permits_are_tokios() {
         TypeId::of::<tokio::sync::SemaphorePermit<'static>>()
     );
 }
+
+#[test]
+fn mapped_and_owned_guards_are_tokios() {
+    assert_eq!(
+        TypeId::of::<lockcheck::tokio::MappedMutexGuard<'static, u64>>(),
+        TypeId::of::<tokio::sync::MappedMutexGuard<'static, u64>>()
+    );
+    assert_eq!(
+        TypeId::of::<lockcheck::tokio::OwnedMappedMutexGuard<Vec<u64>, u64>>(),
+        TypeId::of::<tokio::sync::OwnedMappedMutexGuard<Vec<u64>, u64>>()
+    );
+    assert_eq!(
+        TypeId::of::<lockcheck::tokio::RwLockReadGuard<'static, u64>>(),
+        TypeId::of::<tokio::sync::RwLockReadGuard<'static, u64>>()
+    );
+    assert_eq!(
+        TypeId::of::<lockcheck::tokio::RwLockMappedWriteGuard<'static, u64>>(),
+        TypeId::of::<tokio::sync::RwLockMappedWriteGuard<'static, u64>>()
+    );
+    assert_eq!(
+        TypeId::of::<lockcheck::tokio::OwnedRwLockReadGuard<Vec<u64>, u64>>(),
+        TypeId::of::<tokio::sync::OwnedRwLockReadGuard<Vec<u64>, u64>>()
+    );
+    assert_eq!(
+        TypeId::of::<lockcheck::tokio::OwnedRwLockWriteGuard<u64>>(),
+        TypeId::of::<tokio::sync::OwnedRwLockWriteGuard<u64>>()
+    );
+    assert_eq!(
+        TypeId::of::<lockcheck::tokio::OwnedRwLockMappedWriteGuard<Vec<u64>, u64>>(),
+        TypeId::of::<tokio::sync::OwnedRwLockMappedWriteGuard<Vec<u64>, u64>>()
+    );
+    assert_eq!(
+        TypeId::of::<lockcheck::tokio::OwnedSemaphorePermit>(),
+        TypeId::of::<tokio::sync::OwnedSemaphorePermit>()
+    );
+}

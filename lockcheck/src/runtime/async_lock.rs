@@ -12,13 +12,18 @@
 //! waiting: published for the watchdog in a slot the future owns; the holder noted
 //!   │ (the future dropped here: the slot goes with it, nothing was pushed)
 //! acquired: onto the task's held set, owner hint, record in this thread's ring
+//! guard touched (deref, a guard method) by another task or thread than its holder: the
+//!   entry moves to that one's held set (cold; the check is one compare)
 //! guard drop (any task, any thread): owner hint cleared, permit back, entry out of the
-//!   acquirer's held set
+//!   held set it is in
 //! ```
 
 use std::panic::Location;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
+
+use parking_lot::Mutex as RawLock;
 
 use crate::analysis::report::{Finding, HeldLock, Mode};
 use crate::record::ring::{self, Waited};
@@ -146,7 +151,7 @@ impl Pending {
         task::pushed();
         watchdog::acquired(meta, self.holder.tid, &self.acq);
         ring::acquired(self.acq.id, self.acq.mode, self.acq.site);
-        Ok(Hold { holder: self.holder, id: self.acq.id, mode: self.acq.mode })
+        Ok(Hold::new(self.holder, &self.acq))
     }
 
     /// The lock was busy: the wait starts. Keep the result alive until the permit is taken
@@ -182,7 +187,7 @@ impl Pending {
                 )
             }
         }
-        Hold { holder: self.holder, id: acq.id, mode: acq.mode }
+        Hold::new(self.holder, &acq)
     }
 
     /// A `try_*` found the lock busy.
@@ -192,16 +197,77 @@ impl Pending {
     }
 }
 
-/// An async lock held: what its guard or permit carries to release it.
+/// An async lock held: what its guard or permit carries to release it, and to follow it
+/// from task to task.
 pub(crate) struct Hold {
-    holder: Arc<TaskHeld>,
+    /// The holder whose held set has the entry. Taken only when the hold moves, by
+    /// whichever task or thread touches the guard first after the move.
+    holder: RawLock<Arc<TaskHeld>>,
+    /// `holder`'s [`TaskHeld::word`], compared without the lock on every touch.
+    word: AtomicU64,
     id: u32,
     mode: Mode,
 }
 
 impl Hold {
-    /// Releases the lock: `unlock` gives the permits back; the entry leaves the held set of
-    /// the holder that acquired it, whichever task or thread drops the guard.
+    fn new(holder: Arc<TaskHeld>, acq: &Acquire) -> Hold {
+        Hold { word: AtomicU64::new(holder.word), holder: RawLock::new(holder), id: acq.id, mode: acq.mode }
+    }
+
+    /// The guard is used by the running task (or thread): if that is not its holder, the
+    /// guard was moved, and the hold moves with it to the running one's held set, so that
+    /// what it takes next is ordered after this lock and what the old holder takes is not.
+    #[inline]
+    pub(crate) fn follow(&self, meta: &LockMeta) {
+        // Relaxed: a word equal to ours was stored by our own task or thread (at the
+        // acquisition or a take-over it made), which sees its own stores; a later take-over
+        // by another holder reached us with the guard, through whatever handed the guard (or
+        // the borrow of it) back, which orders that store before this load. Any other word
+        // only sends us to `take_over`, which takes the lock.
+        if self.word.load(Ordering::Relaxed) != task::current_word() {
+            self.take_over(meta);
+        }
+    }
+
+    /// Moves the held entry from the old holder's set to the running one's; the owner hint
+    /// names the new holder.
+    #[cold]
+    #[inline(never)]
+    fn take_over(&self, meta: &LockMeta) {
+        let Some(new) = task::current() else { return };
+        let mut holder = self.holder.lock();
+        if Arc::ptr_eq(&holder, &new) {
+            return;
+        }
+        if let Some(entry) = holder.take(self.id, self.mode) {
+            new.put(&entry);
+            let acq = Acquire::new(self.id, entry.class_word, self.mode, meta.kind, entry.site);
+            match self.mode {
+                Mode::Permit => watchdog::permit_released(meta),
+                mode => watchdog::released(meta, mode),
+            }
+            watchdog::acquired(meta, new.tid, &acq);
+        }
+        // Relaxed: see `follow`; take-overs themselves are ordered by the lock.
+        self.word.store(new.word, Ordering::Relaxed);
+        *holder = new;
+    }
+
+    /// A write hold becomes a read hold (`downgrade`): its held entry changes mode where it
+    /// is, and the owner hint follows, as `check::set_mode` does for sync locks.
+    pub(crate) fn set_mode(&mut self, meta: &LockMeta, mode: Mode) {
+        self.follow(meta);
+        let holder = self.holder.get_mut();
+        if let Some(was) = holder.with(|t| t.set_mode(self.id, mode)) {
+            watchdog::released(meta, was.mode);
+            watchdog::acquired(meta, holder.tid, &Acquire::new(self.id, was.class_word, mode, meta.kind, was.site));
+        }
+        self.mode = mode;
+    }
+
+    /// Releases the lock: `unlock` gives the permits back; the entry leaves the held set it
+    /// is in, whichever task or thread drops the guard (moving it to the dropping one first
+    /// would end the same).
     #[inline]
     pub(crate) fn release(self, meta: &LockMeta, unlock: impl FnOnce()) {
         // The owner hint goes first: after the unlock it would be the next owner's.
@@ -210,7 +276,7 @@ impl Hold {
             mode => watchdog::released(meta, mode),
         }
         unlock();
-        if let Some(released) = self.holder.release(self.id, self.mode) {
+        if let Some(released) = self.holder.into_inner().release(self.id, self.mode) {
             ring::released(released.id, released.mode, released.hold_start);
         }
     }

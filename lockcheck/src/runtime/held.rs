@@ -572,6 +572,17 @@ impl Thread {
         held
     }
 
+    /// Takes the entry of `id` held in `mode` out whole, for a hold that moves to another
+    /// holder (an async guard taken over by another task, see `task.rs`).
+    #[cfg(feature = "tokio")]
+    pub fn take(&mut self, id: u32, mode: Mode) -> Option<Held> {
+        let at = self.stack().iter().rposition(|h| h.id == id && h.mode == mode)?;
+        let held = self.remove_at(at);
+        self.left(held.class());
+        self.permits -= u32::from(held.mode == Mode::Permit);
+        Some(held)
+    }
+
     /// Changes the mode of a held lock in place (upgrade, downgrade).
     pub fn set_mode(&mut self, id: u32, mode: Mode) -> Option<Held> {
         let at = self.stack().iter().rposition(|h| h.id == id)?;

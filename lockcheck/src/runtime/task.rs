@@ -41,10 +41,58 @@ enum Key {
     Thread(u32),
 }
 
+/// Marks a thread's [`Key::word`]: tokio numbers tasks from 1 up, and never gets near it.
+const THREAD_WORD: u64 = 1 << 63;
+
+impl Key {
+    /// The key as one word, for a guard to compare with [`current_word`] without a lock. Two
+    /// keys never share a word: a task's is its tokio number, a thread's has the top bit set.
+    #[inline(always)]
+    fn word(self) -> u64 {
+        match self {
+            Key::Task(id) => task_word(id),
+            Key::Thread(tid) => THREAD_WORD | u64::from(tid),
+        }
+    }
+}
+
+/// The number a tokio task id stands for. `Id` hides it, but hashes it as one `u64` (it
+/// derives `Hash` over a `NonZeroU64`), which this hasher keeps as it is.
+#[inline(always)]
+fn task_word(id: tokio::task::Id) -> u64 {
+    /// Keeps the one `u64` written to it.
+    struct Word(u64);
+
+    impl std::hash::Hasher for Word {
+        fn finish(&self) -> u64 {
+            self.0
+        }
+
+        /// Not reached for today's `Id`; were it, words could meet and a guard would then
+        /// stay with the holder it had, as if it had never moved.
+        fn write(&mut self, bytes: &[u8]) {
+            for &byte in bytes {
+                self.0 = (self.0.rotate_left(8) ^ u64::from(byte)) & !THREAD_WORD;
+            }
+        }
+
+        #[inline(always)]
+        fn write_u64(&mut self, n: u64) {
+            self.0 = n;
+        }
+    }
+
+    let mut word = Word(0);
+    std::hash::Hash::hash(&id, &mut word);
+    std::hash::Hasher::finish(&word)
+}
+
 /// One holder's held async locks.
 pub(crate) struct TaskHeld {
     /// The holder's lockcheck id, registered as a thread is.
     pub tid: u32,
+    /// The holder's [`Key::word`].
+    pub word: u64,
     state: RawLock<Box<held::Thread>>,
 }
 
@@ -77,6 +125,23 @@ impl TaskHeld {
     /// The held entries, oldest first.
     pub fn entries(&self) -> Vec<held::Held> {
         self.with(|t| t.stack().to_vec())
+    }
+
+    /// Takes the entry of a hold that moves to another holder out, whole (the count of held
+    /// entries stays: the next holder pushes it back with [`TaskHeld::put`]).
+    pub fn take(&self, id: u32, mode: Mode) -> Option<held::Held> {
+        self.with(|t| t.take(id, mode))
+    }
+
+    /// Pushes the entry of a hold that moved here from another holder, as it was there: its
+    /// site, mode and hold timing are the acquisition's.
+    pub fn put(&self, entry: &held::Held) {
+        self.with(|t| {
+            t.push_copy(entry);
+            if entry.hold_start != 0 {
+                t.time_hold(entry.id, entry.hold_start);
+            }
+        });
     }
 }
 
@@ -121,6 +186,16 @@ static HOLDERS: LazyLock<[RawLock<Shard>; SHARDS]> = LazyLock::new(|| {
 
 /// Held sets of swept holders, kept for the next ones (each carries a checked-context cache).
 static POOL: RawLock<Vec<Box<held::Thread>>> = RawLock::new(Vec::new());
+
+/// The running holder's [`Key::word`], for a guard's check that it is still with the holder
+/// that holds it: a thread not registered yet (it holds nothing) gets a word no holder has.
+#[inline]
+pub(crate) fn current_word() -> u64 {
+    match tokio::task::try_id() {
+        Some(id) => task_word(id),
+        None => THREAD_WORD | u64::from(held::with_leaf(|t| t.tid).unwrap_or(0)),
+    }
+}
 
 /// The running holder's key: the current task, else the thread (`None` during teardown).
 fn current_key() -> Option<Key> {
@@ -186,7 +261,7 @@ fn insert(shard: &mut Shard, key: Key) -> Arc<TaskHeld> {
     let tid = registry::register_thread(holder_name(key));
     let mut state = POOL.lock().pop().unwrap_or_else(|| held::Thread::boxed(tid));
     state.tid = tid;
-    let holder = Arc::new(TaskHeld { tid, state: RawLock::new(state) });
+    let holder = Arc::new(TaskHeld { tid, word: key.word(), state: RawLock::new(state) });
     shard.holders.insert(key, Arc::clone(&holder));
     holder
 }
@@ -223,6 +298,20 @@ fn sweep(shard: &mut Shard) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_tasks_word_is_its_number_and_no_threads() {
+        let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        runtime.block_on(async {
+            for _ in 0..3 {
+                let id = tokio::spawn(async { tokio::task::id() }).await.unwrap();
+                let number: u64 = id.to_string().parse().unwrap();
+                assert_eq!(Key::Task(id).word(), number);
+                assert_ne!(Key::Task(id).word(), Key::Thread(number as u32).word());
+            }
+        });
+        assert_eq!(Key::Thread(7).word(), THREAD_WORD | 7);
+    }
 
     #[test]
     fn idle_sets_are_swept_and_pooled_busy_ones_stay() {

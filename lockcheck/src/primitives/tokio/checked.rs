@@ -100,6 +100,15 @@ impl CheckedSemaphore {
         }
     }
 
+    /// Turns a write hold of `n` permits into a read hold of one: the held entry becomes a
+    /// read, then the other permits go back (so readers may come in, a writer still not).
+    pub(crate) fn downgrade(&self, n: u32, hold: Option<&mut Hold>) {
+        if let Some(hold) = hold {
+            hold.set_mode(&self.meta, Mode::Shared);
+        }
+        self.semaphore.add_permits(n as usize - 1);
+    }
+
     /// Gives back `n` permits of a hold.
     pub(crate) fn release(&self, n: u32, hold: Option<Hold>) {
         let unlock = || self.semaphore.add_permits(n as usize);

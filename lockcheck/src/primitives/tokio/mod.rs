@@ -41,9 +41,29 @@
 //! lockcheck::assert_no_deadlocks();
 //! ```
 //!
-//! The guards deref to the data and unlock on drop, from whichever task or thread drops
-//! them; tokio's guard methods (`map`, `downgrade`, `mutex`) are not provided. The
-//! `blocking_*` methods, for synchronous code, are checked like an `.await` by the thread.
+//! The guards are tokio's, method for method: every guard's `map` and `try_map` (a mapped
+//! guard keeps the lock, and its holder's hold of it, until it drops), `mutex` and `rwlock`
+//! where tokio has them, the write guards' `downgrade`, `downgrade_map`, `try_downgrade_map`
+//! and `into_mapped` (a downgrade turns the held write into a read where it stands, as a sync
+//! `RwLock`'s does: readers come in, writers still wait), and the owned guards of
+//! `lock_owned`, `read_owned` and `write_owned`. Without `instrument` they are tokio's own
+//! types, so `mutex` and `rwlock` then return tokio's lock: use it by its methods, which are
+//! the same in both modes. The `blocking_*` methods, for synchronous code, are checked like an
+//! `.await` by the thread.
+//!
+//! A guard or permit belongs to the task (or `block_on` thread) that **uses** it. It
+//! remembers its holder; when another task or thread derefs it (for a permit, which has no
+//! data, calls `num_permits`), the hold moves out of the old holder's held set into the
+//! user's, and the watchdog's owner hint names the user. A guard sent to another task is so
+//! ordered before what that task takes after using it, and no longer before what the sender
+//! takes. The check costs a compare per deref; the move is out of line. Dropping releases the
+//! hold from the set it is in, whichever task drops it. What this cannot see:
+//!
+//! - a guard or permit moved but not used yet still counts for the task that used it last:
+//!   a lock that task takes meanwhile is ordered after it, and one its new task takes is not,
+//!   until the new task uses it (derefs it, calls `num_permits`) or drops it;
+//! - a guard read through a shared reference from other threads (`std::thread::scope`) moves
+//!   to each in turn, and back when its task uses it again.
 
 /// What tokio's `Mutex` and `RwLock` share, in both modes: the `const` constructors (`new`,
 /// `const_new`, `named`, `ranked`), `into_inner`, `get_mut`, `Default`, `From` and `Debug`
@@ -160,10 +180,15 @@ use tokio_lock_common;
 
 #[cfg(feature = "instrument")]
 mod checked;
+#[cfg(feature = "instrument")]
+mod guard;
 mod mutex;
 mod rwlock;
 mod semaphore;
 
-pub use mutex::{Mutex, MutexGuard, OwnedMutexGuard, TryLockError};
-pub use rwlock::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+pub use mutex::{MappedMutexGuard, Mutex, MutexGuard, OwnedMappedMutexGuard, OwnedMutexGuard, TryLockError};
+pub use rwlock::{
+    OwnedRwLockMappedWriteGuard, OwnedRwLockReadGuard, OwnedRwLockWriteGuard, RwLock, RwLockMappedWriteGuard,
+    RwLockReadGuard, RwLockWriteGuard,
+};
 pub use semaphore::{AcquireError, OwnedSemaphorePermit, Semaphore, SemaphorePermit, TryAcquireError};

@@ -1,9 +1,8 @@
 //! [`Mutex`]: tokio's async mutex API. Without the `instrument` feature it is tokio's own
 //! mutex behind a transparent wrapper, and its guards are tokio's; with it, tokio's
-//! semaphore under lockcheck's checks (see `checked.rs`), held by the task.
+//! semaphore under lockcheck's checks (see `checked.rs`), held by the task, and the guards
+//! of `guard.rs`.
 
-#[cfg(feature = "instrument")]
-use std::fmt;
 use std::future::Future;
 #[cfg(feature = "instrument")]
 use std::panic::Location;
@@ -11,14 +10,18 @@ use std::sync::Arc;
 
 pub use tokio::sync::TryLockError;
 #[cfg(not(feature = "instrument"))]
-pub use tokio::sync::{MutexGuard, OwnedMutexGuard};
+pub use tokio::sync::{MappedMutexGuard, MutexGuard, OwnedMappedMutexGuard, OwnedMutexGuard};
+
+#[cfg(feature = "instrument")]
+pub use guard::{MappedMutexGuard, MutexGuard, OwnedMappedMutexGuard, OwnedMutexGuard};
 
 #[cfg(feature = "instrument")]
 use crate::analysis::report::Mode;
 #[cfg(feature = "instrument")]
 use crate::primitives::tokio::checked::CheckedSemaphore;
+
 #[cfg(feature = "instrument")]
-use crate::runtime::async_lock::Hold;
+mod guard;
 
 /// An async mutual-exclusion lock with tokio's API; instrumented under the `instrument`
 /// feature, tokio's own mutex (same size, same speed) without it.
@@ -65,7 +68,7 @@ impl<T: ?Sized> Mutex<T> {
             async move {
                 let hold = self.core.acquire(1, Mode::Exclusive, site).await;
                 // The semaphore is never closed.
-                MutexGuard { lock: self, hold: hold.unwrap_or(None), _data: std::marker::PhantomData }
+                MutexGuard::new(self, hold.unwrap_or(None))
             }
         }
     }
@@ -78,7 +81,7 @@ impl<T: ?Sized> Mutex<T> {
         return self.inner.try_lock();
         #[cfg(feature = "instrument")]
         match self.core.try_acquire(1, Mode::Exclusive, Location::caller()) {
-            Ok(hold) => Ok(MutexGuard { lock: self, hold, _data: std::marker::PhantomData }),
+            Ok(hold) => Ok(MutexGuard::new(self, hold)),
             Err(_) => Err(try_lock_error()),
         }
     }
@@ -95,7 +98,7 @@ impl<T: ?Sized> Mutex<T> {
             let site = Location::caller();
             async move {
                 let hold = self.core.acquire(1, Mode::Exclusive, site).await.unwrap_or(None);
-                OwnedMutexGuard { lock: self, hold }
+                OwnedMutexGuard::new(self, hold)
             }
         }
     }
@@ -129,7 +132,7 @@ impl<T: ?Sized> Mutex<T> {
         return Mutex::into_tokio(self).try_lock_owned();
         #[cfg(feature = "instrument")]
         match self.core.try_acquire(1, Mode::Exclusive, Location::caller()) {
-            Ok(hold) => Ok(OwnedMutexGuard { lock: self, hold }),
+            Ok(hold) => Ok(OwnedMutexGuard::new(self, hold)),
             Err(_) => Err(try_lock_error()),
         }
     }
@@ -155,75 +158,3 @@ pub(super) fn try_lock_error() -> TryLockError {
     let _held = busy.try_lock();
     busy.try_lock().expect_err("a tokio mutex whose guard is alive cannot be locked again")
 }
-
-/// The guard of a locked [`Mutex`]; unlocks on drop, from whichever task drops it.
-/// (Without the `instrument` feature this is tokio's own `MutexGuard`.)
-#[cfg(feature = "instrument")]
-#[must_use = "if unused the Mutex will immediately unlock"]
-pub struct MutexGuard<'a, T: ?Sized> {
-    lock: &'a Mutex<T>,
-    hold: Option<Hold>,
-    /// Send and Sync as `&mut T` is: the guard hands out `&mut T`.
-    _data: std::marker::PhantomData<&'a mut T>,
-}
-
-/// A guard of a [`Mutex`] that owns an `Arc` of it (from [`Mutex::lock_owned`]).
-/// (Without the `instrument` feature this is tokio's own `OwnedMutexGuard`.)
-#[cfg(feature = "instrument")]
-#[must_use = "if unused the Mutex will immediately unlock"]
-pub struct OwnedMutexGuard<T: ?Sized> {
-    lock: Arc<Mutex<T>>,
-    hold: Option<Hold>,
-}
-
-// SAFETY: the guard hands out `&T` to whoever shares it, so `T` must be `Sync` as well as the
-// `Send` that sharing the mutex needs.
-#[cfg(feature = "instrument")]
-unsafe impl<T: ?Sized + Send + Sync> Sync for OwnedMutexGuard<T> {}
-
-#[cfg(feature = "instrument")]
-macro_rules! guard_impls {
-    ($guard:ident $(<$lt:lifetime>)?) => {
-        impl<T: ?Sized> Drop for $guard<$($lt,)? T> {
-            #[inline]
-            fn drop(&mut self) {
-                self.lock.core.release(1, self.hold.take());
-            }
-        }
-
-        impl<T: ?Sized> std::ops::Deref for $guard<$($lt,)? T> {
-            type Target = T;
-
-            #[inline]
-            fn deref(&self) -> &T {
-                // SAFETY: the guard holds the mutex's only permit.
-                unsafe { &*self.lock.data.get() }
-            }
-        }
-
-        impl<T: ?Sized> std::ops::DerefMut for $guard<$($lt,)? T> {
-            #[inline]
-            fn deref_mut(&mut self) -> &mut T {
-                // SAFETY: the guard holds the mutex's only permit, and `&mut self` is unique.
-                unsafe { &mut *self.lock.data.get() }
-            }
-        }
-
-        impl<T: ?Sized + fmt::Debug> fmt::Debug for $guard<$($lt,)? T> {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                fmt::Debug::fmt(&**self, f)
-            }
-        }
-
-        impl<T: ?Sized + fmt::Display> fmt::Display for $guard<$($lt,)? T> {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                fmt::Display::fmt(&**self, f)
-            }
-        }
-    };
-}
-
-#[cfg(feature = "instrument")]
-guard_impls!(MutexGuard<'_>);
-#[cfg(feature = "instrument")]
-guard_impls!(OwnedMutexGuard);

@@ -2,24 +2,35 @@
 //! tokio's own lock behind a transparent wrapper, and its guards are tokio's; with it, tokio's
 //! semaphore under lockcheck's checks (see `checked.rs`): a reader takes one permit, a writer
 //! all of them, as in tokio, so a queued writer holds back later readers (tokio's lock is
-//! fair), which lockcheck models as it does for parking_lot's task-fair lock.
+//! fair), which lockcheck models as it does for parking_lot's task-fair lock. The guards are
+//! in `read_guard.rs` and `write_guard.rs`.
 
-#[cfg(feature = "instrument")]
-use std::fmt;
 use std::future::Future;
 #[cfg(feature = "instrument")]
 use std::panic::Location;
+use std::sync::Arc;
 
 pub use tokio::sync::TryLockError;
 #[cfg(not(feature = "instrument"))]
-pub use tokio::sync::{RwLockReadGuard, RwLockWriteGuard};
+pub use tokio::sync::{
+    OwnedRwLockMappedWriteGuard, OwnedRwLockReadGuard, OwnedRwLockWriteGuard, RwLockMappedWriteGuard, RwLockReadGuard,
+    RwLockWriteGuard,
+};
+
+#[cfg(feature = "instrument")]
+pub use read_guard::{OwnedRwLockReadGuard, RwLockReadGuard};
+#[cfg(feature = "instrument")]
+pub use write_guard::{OwnedRwLockMappedWriteGuard, OwnedRwLockWriteGuard, RwLockMappedWriteGuard, RwLockWriteGuard};
 
 #[cfg(feature = "instrument")]
 use crate::analysis::report::Mode;
 #[cfg(feature = "instrument")]
 use crate::primitives::tokio::checked::CheckedSemaphore;
+
 #[cfg(feature = "instrument")]
-use crate::runtime::async_lock::Hold;
+mod read_guard;
+#[cfg(feature = "instrument")]
+mod write_guard;
 
 /// Readers at once: tokio's own limit, so that a writer's permits fit in a `u32`.
 #[cfg(feature = "instrument")]
@@ -68,7 +79,7 @@ impl<T: ?Sized> RwLock<T> {
             let site = Location::caller();
             async move {
                 let hold = self.core.acquire(1, Mode::Shared, site).await.unwrap_or(None);
-                RwLockReadGuard { lock: self, hold, _data: std::marker::PhantomData }
+                RwLockReadGuard::new(&self.core, self.data.get(), hold)
             }
         }
     }
@@ -84,7 +95,7 @@ impl<T: ?Sized> RwLock<T> {
             let site = Location::caller();
             async move {
                 let hold = self.core.acquire(MAX_READS, Mode::Exclusive, site).await.unwrap_or(None);
-                RwLockWriteGuard { lock: self, hold, _data: std::marker::PhantomData }
+                RwLockWriteGuard::new(&self.core, MAX_READS, self.data.get(), hold)
             }
         }
     }
@@ -118,7 +129,7 @@ impl<T: ?Sized> RwLock<T> {
         return self.inner.try_read();
         #[cfg(feature = "instrument")]
         match self.core.try_acquire(1, Mode::Shared, Location::caller()) {
-            Ok(hold) => Ok(RwLockReadGuard { lock: self, hold, _data: std::marker::PhantomData }),
+            Ok(hold) => Ok(RwLockReadGuard::new(&self.core, self.data.get(), hold)),
             Err(_) => Err(super::mutex::try_lock_error()),
         }
     }
@@ -131,79 +142,78 @@ impl<T: ?Sized> RwLock<T> {
         return self.inner.try_write();
         #[cfg(feature = "instrument")]
         match self.core.try_acquire(MAX_READS, Mode::Exclusive, Location::caller()) {
-            Ok(hold) => Ok(RwLockWriteGuard { lock: self, hold, _data: std::marker::PhantomData }),
+            Ok(hold) => Ok(RwLockWriteGuard::new(&self.core, MAX_READS, self.data.get(), hold)),
             Err(_) => Err(super::mutex::try_lock_error()),
         }
+    }
+
+    /// Locks for reading through an `Arc`, for a guard that owns its `Arc` (`'static`, to
+    /// move into a spawned task).
+    #[inline]
+    #[track_caller]
+    pub fn read_owned(self: Arc<Self>) -> impl Future<Output = OwnedRwLockReadGuard<T>> {
+        #[cfg(not(feature = "instrument"))]
+        return RwLock::into_tokio(self).read_owned();
+        #[cfg(feature = "instrument")]
+        {
+            let site = Location::caller();
+            async move {
+                let hold = self.core.acquire(1, Mode::Shared, site).await.unwrap_or(None);
+                OwnedRwLockReadGuard::new(self, hold)
+            }
+        }
+    }
+
+    /// Locks for writing through an `Arc`, for a guard that owns its `Arc`.
+    #[inline]
+    #[track_caller]
+    pub fn write_owned(self: Arc<Self>) -> impl Future<Output = OwnedRwLockWriteGuard<T>> {
+        #[cfg(not(feature = "instrument"))]
+        return RwLock::into_tokio(self).write_owned();
+        #[cfg(feature = "instrument")]
+        {
+            let site = Location::caller();
+            async move {
+                let hold = self.core.acquire(MAX_READS, Mode::Exclusive, site).await.unwrap_or(None);
+                OwnedRwLockWriteGuard::new(self, MAX_READS, hold)
+            }
+        }
+    }
+
+    /// [`read_owned`](Self::read_owned) if that needs no wait.
+    #[inline]
+    #[track_caller]
+    pub fn try_read_owned(self: Arc<Self>) -> Result<OwnedRwLockReadGuard<T>, TryLockError> {
+        #[cfg(not(feature = "instrument"))]
+        return RwLock::into_tokio(self).try_read_owned();
+        #[cfg(feature = "instrument")]
+        match self.core.try_acquire(1, Mode::Shared, Location::caller()) {
+            Ok(hold) => Ok(OwnedRwLockReadGuard::new(self, hold)),
+            Err(_) => Err(super::mutex::try_lock_error()),
+        }
+    }
+
+    /// [`write_owned`](Self::write_owned) if that needs no wait.
+    #[inline]
+    #[track_caller]
+    pub fn try_write_owned(self: Arc<Self>) -> Result<OwnedRwLockWriteGuard<T>, TryLockError> {
+        #[cfg(not(feature = "instrument"))]
+        return RwLock::into_tokio(self).try_write_owned();
+        #[cfg(feature = "instrument")]
+        match self.core.try_acquire(MAX_READS, Mode::Exclusive, Location::caller()) {
+            Ok(hold) => Ok(OwnedRwLockWriteGuard::new(self, MAX_READS, hold)),
+            Err(_) => Err(super::mutex::try_lock_error()),
+        }
+    }
+
+    /// The `Arc` of tokio's lock inside.
+    #[cfg(not(feature = "instrument"))]
+    fn into_tokio(this: Arc<Self>) -> Arc<tokio::sync::RwLock<T>> {
+        // SAFETY: `RwLock` is `repr(transparent)` over tokio's lock without `instrument`, so
+        // the `Arc`'s allocation holds a tokio lock at the same place, with the same layout
+        // and pointer metadata; the count moves from one `Arc` to the other.
+        unsafe { Arc::from_raw(Arc::into_raw(this) as *const tokio::sync::RwLock<T>) }
     }
 }
 
 super::tokio_lock_common!(RwLock, RwLock, MAX_READS, try_read);
-
-/// A read guard of a [`RwLock`]. (Without the `instrument` feature this is tokio's own.)
-#[cfg(feature = "instrument")]
-#[must_use = "if unused the RwLock will immediately unlock"]
-pub struct RwLockReadGuard<'a, T: ?Sized> {
-    lock: &'a RwLock<T>,
-    hold: Option<Hold>,
-    /// Send and Sync as `&T` is: readers share the data.
-    _data: std::marker::PhantomData<&'a T>,
-}
-
-/// A write guard of a [`RwLock`]. (Without the `instrument` feature this is tokio's own.)
-#[cfg(feature = "instrument")]
-#[must_use = "if unused the RwLock will immediately unlock"]
-pub struct RwLockWriteGuard<'a, T: ?Sized> {
-    lock: &'a RwLock<T>,
-    hold: Option<Hold>,
-    /// Send and Sync as `&mut T` is: the guard hands out `&mut T`.
-    _data: std::marker::PhantomData<&'a mut T>,
-}
-
-/// `Drop`, `Deref`, `Debug` and `Display` of a guard holding `$permits` permits.
-#[cfg(feature = "instrument")]
-macro_rules! guard_impls {
-    ($guard:ident, $permits:expr) => {
-        impl<T: ?Sized> Drop for $guard<'_, T> {
-            #[inline]
-            fn drop(&mut self) {
-                self.lock.core.release($permits, self.hold.take());
-            }
-        }
-
-        impl<T: ?Sized> std::ops::Deref for $guard<'_, T> {
-            type Target = T;
-
-            #[inline]
-            fn deref(&self) -> &T {
-                // SAFETY: the guard holds a read permit at least: no writer holds the lock.
-                unsafe { &*self.lock.data.get() }
-            }
-        }
-
-        impl<T: ?Sized + fmt::Debug> fmt::Debug for $guard<'_, T> {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                fmt::Debug::fmt(&**self, f)
-            }
-        }
-
-        impl<T: ?Sized + fmt::Display> fmt::Display for $guard<'_, T> {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                fmt::Display::fmt(&**self, f)
-            }
-        }
-    };
-}
-
-#[cfg(feature = "instrument")]
-guard_impls!(RwLockReadGuard, 1);
-#[cfg(feature = "instrument")]
-guard_impls!(RwLockWriteGuard, MAX_READS);
-
-#[cfg(feature = "instrument")]
-impl<T: ?Sized> std::ops::DerefMut for RwLockWriteGuard<'_, T> {
-    #[inline]
-    fn deref_mut(&mut self) -> &mut T {
-        // SAFETY: the guard holds every permit, and `&mut self` is unique.
-        unsafe { &mut *self.lock.data.get() }
-    }
-}

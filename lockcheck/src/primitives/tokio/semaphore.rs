@@ -254,8 +254,13 @@ macro_rules! permit_impls {
                 self.permits = 0;
             }
 
-            /// How many permits this holds.
+            /// How many permits this holds. A permit has no data to reach, so this is how
+            /// a task that received one shows it has it: instrumented, the hold moves to the
+            /// task (or thread) calling this, as a guard's moves when it is used.
             pub fn num_permits(&self) -> usize {
+                if let Some(hold) = &self.hold {
+                    hold.follow(self.semaphore.core.meta());
+                }
                 self.permits as usize
             }
         }
@@ -280,3 +285,21 @@ macro_rules! permit_impls {
 permit_impls!(SemaphorePermit<'_>);
 #[cfg(feature = "instrument")]
 permit_impls!(OwnedSemaphorePermit);
+
+#[cfg(feature = "instrument")]
+impl SemaphorePermit<'_> {
+    /// The semaphore the permits came from. (Without the `instrument` feature the permit is
+    /// tokio's, and so is the semaphore this returns.)
+    pub fn semaphore(&self) -> &Semaphore {
+        self.semaphore
+    }
+}
+
+#[cfg(feature = "instrument")]
+impl OwnedSemaphorePermit {
+    /// The `Arc` of the semaphore the permits came from. (Without the `instrument` feature
+    /// the permit is tokio's, and so is the semaphore this returns.)
+    pub fn semaphore(&self) -> &Arc<Semaphore> {
+        &self.semaphore
+    }
+}
