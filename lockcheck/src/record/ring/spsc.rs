@@ -46,6 +46,9 @@ struct CachePadded<T>(T);
 /// eight cache lines of 8-byte records.
 const PREFETCH_AHEAD: usize = 64;
 
+/// Records into its first lap after which a producer first wakes the consumer: eight pages.
+const FIRST_WAKE: usize = 4096;
+
 /// The shared part of the ring.
 pub(crate) struct Spsc<T> {
     /// The next index the consumer reads. Written by the consumer only.
@@ -123,8 +126,11 @@ impl<T: Copy> Spsc<T> {
             mask: capacity - 1,
         };
         let check_every = (capacity / 8).max(1);
-        let producer =
-            Producer { cached_head: 0, limit: check_every - 1, wake_at: capacity / 4, check_every, first_lap: true };
+        // The first slow push comes early, so that a thread that turns out busy has the
+        // consumer map its ring ahead of it (`pages.rs`) after a few pages of its own; a
+        // thread that records less never asks.
+        let limit = check_every.min(FIRST_WAKE) - 1;
+        let producer = Producer { cached_head: 0, limit, wake_at: capacity / 4, check_every, first_lap: true };
         (ring, producer)
     }
 
