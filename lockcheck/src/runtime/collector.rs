@@ -35,7 +35,7 @@ use crate::runtime::{check, graph, held, stress};
 use crate::trace::{
     self, ClassDecl, Header, LockCounters, LockDecl, OwnTime, RawStackDecl, Stress, ThreadDecl, TraceWriter,
 };
-use records::{Next, NOT_REPEATABLE, NO_SITE};
+use records::{Looping, Next, NO_SITE};
 
 mod records;
 
@@ -207,11 +207,8 @@ struct Collector {
     next: Next,
     /// Nanoseconds per tick of the hold clock, measured at the start of the drain.
     hold_clock: clock::Rate,
-    /// The last word copied into `raw`, if a repeat word may copy it, else `NOT_REPEATABLE`;
-    /// the copies of it counted since (`repeats`), and the events each holds.
-    repeat_of: u64,
-    repeats: u32,
-    repeat_events: u64,
+    /// The loop being folded into a repeat word, and what the next one may span.
+    looping: Looping,
     /// Interned stacks below this id are declared in the trace.
     stacks_declared: u32,
     /// The loaded objects declared so far.
@@ -276,9 +273,7 @@ impl Collector {
             batch_stacks: Vec::new(),
             next: Next::Record,
             hold_clock: clock::Rate::measure(),
-            repeat_of: NOT_REPEATABLE,
-            repeats: 0,
-            repeat_events: 0,
+            looping: Looping::default(),
             stacks_declared: 0,
             modules: Modules::default(),
             last_snapshot: None,
@@ -383,7 +378,9 @@ impl Collector {
     }
 
     fn write_batch(&mut self) {
-        self.end_repeats();
+        self.end_loop();
+        // A chunk's repeat words span only its own records.
+        self.looping = Looping::default();
         if self.raw.is_empty() {
             return;
         }

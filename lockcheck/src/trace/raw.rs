@@ -18,11 +18,15 @@
 //! (at least [`FAR_SITE_IDS`]), and every site is declared before the first chunk that
 //! names it. A chunk also lists the stack ids of its marked `Wait` records, in order.
 //!
-//! Since version 6 the collector also folds runs of one record into the record and a
-//! *repeat* word (only a `Released`, or a `Pair` at a near site: [`is_repeatable`]): kind `Released` on lock 0 (no lock has id 0), whose
-//! bits 35–63 count the further copies. A thread looping on one lock writes one `Pair` word
-//! per lock and unlock; folded, the collector writes next to nothing for it, and keeps up
-//! with such a thread while sharing a core with it.
+//! Since version 6 the collector also folds a loop: when the words it copies repeat the
+//! last few *plain* records (a `Released`, or a `Pair` or `Acquired` at a near site: one
+//! word each, [`is_plain`]), it writes a *repeat* word instead of the copies — kind
+//! `Released` on lock 0 (no lock has id 0), bits 35–37 the span (1 to 8 records, less one),
+//! bits 38–63 how many more times the span occurs. The span is the plain records right
+//! before the repeat word, within the chunk and after the last non-plain word or repeat word.
+//! A thread looping on one lock (a `Pair` per turn) or on a nested pair (three records per
+//! turn) then costs the collector a compare per word and the file a few words per turn of
+//! its hold sampling, and the collector keeps up while it shares a core with the thread.
 
 use super::codec::Decoder;
 use super::{mode_from_code, Event, EventKind, Holder, TraceError};
@@ -56,31 +60,36 @@ pub(crate) const SITE_FAR: i32 = -(1 << (SITE_BITS - 1));
 /// The mode field of a `Wait` record whose stack the chunk lists.
 pub(crate) const STACK_PENDING: u8 = 1;
 
-/// The most copies one repeat word counts (bits 35–63).
-#[cfg(any(test, feature = "instrument"))]
-pub(crate) const MAX_REPEAT: u32 = (1 << (64 - MODE_SHIFT)) - 1;
+/// The longest span a repeat word copies.
+pub(crate) const MAX_SPAN: usize = 8;
 
-/// A repeat word: the record before it occurs `count` more times (1 to [`MAX_REPEAT`]).
+/// The most times one repeat word copies its span (bits 38–63).
+#[cfg(any(test, feature = "instrument"))]
+pub(crate) const MAX_REPEAT: u32 = (1 << (64 - SITE_SHIFT)) - 1;
+
+/// A repeat word: the `span` plain records before it occur `count` more times (`span` 1 to
+/// [`MAX_SPAN`], `count` 1 to [`MAX_REPEAT`]).
 #[cfg(any(test, feature = "instrument"))]
 #[inline(always)]
-pub(crate) fn repeat(count: u32) -> u64 {
-    debug_assert!((1..=MAX_REPEAT).contains(&count));
-    u64::from(code::RELEASED) << KIND_SHIFT | u64::from(count) << MODE_SHIFT
+pub(crate) fn repeat(span: usize, count: u32) -> u64 {
+    debug_assert!((1..=MAX_SPAN).contains(&span) && (1..=MAX_REPEAT).contains(&count));
+    u64::from(code::RELEASED) << KIND_SHIFT | ((span as u64 - 1) << MODE_SHIFT) | u64::from(count) << SITE_SHIFT
 }
 
-/// How many copies a word counts, if it is a repeat word.
+/// The span and count of a word, if it is a repeat word.
 #[inline(always)]
-pub(crate) fn repeat_count(word: u64) -> Option<u32> {
-    (word as u32 == 0 && kind(word) == code::RELEASED).then_some((word >> MODE_SHIFT) as u32)
+pub(crate) fn repeat_of(word: u64) -> Option<(usize, u32)> {
+    (word as u32 == 0 && kind(word) == code::RELEASED)
+        .then(|| (usize::from(mode(word)) + 1, (word >> SITE_SHIFT) as u32))
 }
 
-/// Whether a repeat word may copy this word: a release, or a pair at a near site (one word
-/// that says all its record says, and that never takes the words after it along).
+/// Whether a word is a plain record: one word that says all its record says (a release, or a
+/// pair or acquisition at a near site), which a repeat word may copy.
 #[inline(always)]
-pub(crate) fn is_repeatable(word: u64) -> bool {
+pub(crate) fn is_plain(word: u64) -> bool {
     match kind(word) {
         code::RELEASED => word as u32 != 0,
-        code::PAIR => site_code(word) != SITE_FAR,
+        code::PAIR | code::ACQUIRED => site_code(word) != SITE_FAR,
         _ => false,
     }
 }
@@ -130,10 +139,39 @@ pub(crate) struct RawEvents<'a> {
     pub(crate) stacks: std::vec::IntoIter<u32>,
     /// The release of a `Pair` record, yielded after its acquisition.
     pub(crate) pair_release: Option<(u32, u8)>,
-    /// The last record read, if a repeat word may copy it.
-    pub(crate) repeatable: Option<u64>,
-    /// Copies of `plain` still to yield.
-    pub(crate) repeats: u32,
+    /// The plain records read since the last other word or repeat word, the last
+    /// [`MAX_SPAN`] of them (a repeat word's span is among them).
+    pub(crate) recent: Recent,
+    /// The span a repeat word asked for, and how many of its copies' records are still to come.
+    pub(crate) span: Recent,
+    pub(crate) copies_left: u64,
+}
+
+/// The last plain records read, up to [`MAX_SPAN`].
+#[derive(Clone, Copy, Default)]
+pub(crate) struct Recent {
+    words: [u64; MAX_SPAN],
+    len: usize,
+}
+
+impl Recent {
+    fn push(&mut self, word: u64) {
+        if self.len == MAX_SPAN {
+            self.words.copy_within(1.., 0);
+            self.len -= 1;
+        }
+        self.words[self.len] = word;
+        self.len += 1;
+    }
+
+    /// The last `span` records, if there are that many.
+    fn last(&self, span: usize) -> Option<Recent> {
+        let from = self.len.checked_sub(span)?;
+        let mut last = Recent::default();
+        last.words[..span].copy_from_slice(&self.words[from..self.len]);
+        last.len = span;
+        Some(last)
+    }
 }
 
 impl RawEvents<'_> {
@@ -159,6 +197,10 @@ impl RawEvents<'_> {
 
     /// The `Holder` and `Wait` records after an acquisition or timeout, if they follow.
     fn wait(&mut self) -> Result<Waited, TraceError> {
+        if self.copies_left > 0 {
+            // A copy that another copy follows: nothing waited between them.
+            return Ok((None, None, None));
+        }
         let holder = if self.peek_kind() == Some(code::HOLDER) {
             let word = self.word()?;
             Some(Holder { thread: word as u32, site: self.site(word)? })
@@ -177,13 +219,15 @@ impl RawEvents<'_> {
         Ok((Some(nanos), stack, holder))
     }
 
-    /// The next copy a repeat word asked for, if any is left.
-    fn repeated(&mut self) -> Result<Option<u64>, TraceError> {
-        if self.repeats == 0 {
-            return Ok(None);
+    /// The next record of the copies a repeat word asked for, if any is left.
+    fn copied(&mut self) -> Option<u64> {
+        if self.copies_left == 0 {
+            return None;
         }
-        self.repeats -= 1;
-        Ok(self.repeatable)
+        let at = (self.copies_left - 1) as usize % self.span.len;
+        self.copies_left -= 1;
+        // Counted down, so the span's records come in order: the first has the highest rest.
+        Some(self.span.words[self.span.len - 1 - at])
     }
 
     /// The next event; `Ok(None)` at the end of the chunk.
@@ -193,19 +237,29 @@ impl RawEvents<'_> {
             return Ok(Some(Event { thread, lock, mode, kind: EventKind::Released { hold_ns: None } }));
         }
         loop {
-            let word = match self.repeated()? {
+            let word = match self.copied() {
                 Some(word) => word,
                 None if self.d.is_empty() => return Ok(None),
-                None => self.word()?,
-            };
-            if let Some(count) = repeat_count(word) {
-                match self.repeatable {
-                    Some(_) if count > 0 && self.repeats == 0 => self.repeats = count,
-                    _ => return Err(self.d.corrupt("a repeat word after a record it cannot copy")),
+                None => {
+                    let word = self.word()?;
+                    if let Some((span, count)) = repeat_of(word) {
+                        match self.recent.last(span) {
+                            Some(last) if count > 0 => {
+                                (self.span, self.copies_left) = (last, span as u64 * u64::from(count));
+                                self.recent = Recent::default();
+                            }
+                            _ => return Err(self.d.corrupt("a repeat word without the records it repeats")),
+                        }
+                        continue;
+                    }
+                    if is_plain(word) {
+                        self.recent.push(word);
+                    } else {
+                        self.recent = Recent::default();
+                    }
+                    word
                 }
-                continue;
-            }
-            self.repeatable = is_repeatable(word).then_some(word);
+            };
             let lock = word as u32;
             let kind = match self::kind(word) {
                 code::ACQUIRED => {
@@ -319,35 +373,42 @@ mod tests {
     }
 
     #[test]
-    fn a_repeat_word_copies_the_record_before_it() {
+    fn a_repeat_word_copies_the_records_before_it() {
         let x = mode_code(Mode::Exclusive);
         let pair = word(code::PAIR, 1, x, 3);
+        let acquired = word(code::ACQUIRED, 2, x, 3);
         let released = word(code::RELEASED, 2, x, 0);
-        // A repeat after a repeated copy continues the run (a count past MAX_REPEAT).
-        let words = [pair, repeat(2), repeat(1), word(code::ACQUIRED, 2, x, 3), released, repeat(1)];
-        let acquired = |lock| {
-            event(lock, Mode::Exclusive, EventKind::Acquired { site: 3, wait_ns: None, stack: None, holder: None })
+        // One pair, repeated twice, then again once (a count past MAX_REPEAT continues so);
+        // then a nested turn whose last copy's acquisition takes the wait after the repeat.
+        let words =
+            [pair, repeat(1, 2), pair, repeat(1, 1), acquired, released, repeat(2, 2), word(code::WAIT, 2, 0, 0), 77];
+        let acq = |lock, wait_ns| {
+            event(lock, Mode::Exclusive, EventKind::Acquired { site: 3, wait_ns, stack: None, holder: None })
         };
-        let release = |lock| event(lock, Mode::Exclusive, EventKind::Released { hold_ns: None });
+        let rel = |lock| event(lock, Mode::Exclusive, EventKind::Released { hold_ns: None });
         let mut expected = Vec::new();
-        for _ in 0..4 {
-            expected.extend([acquired(1), release(1)]);
+        for _ in 0..5 {
+            expected.extend([acq(1, None), rel(1)]);
         }
-        expected.extend([acquired(2), release(2), release(2)]);
+        for _ in 0..3 {
+            expected.extend([acq(2, None), rel(2)]);
+        }
         assert_eq!(read(&words, &[]).unwrap(), expected);
-        assert_eq!(repeat_count(repeat(MAX_REPEAT)), Some(MAX_REPEAT));
-        assert_eq!(repeat_count(released), None);
+        let waited = [acquired, repeat(1, 2), word(code::WAIT, 2, 0, 0), 77];
+        assert_eq!(read(&waited, &[]).unwrap(), [acq(2, None), acq(2, None), acq(2, Some(77))]);
+        assert_eq!(repeat_of(repeat(MAX_SPAN, MAX_REPEAT)), Some((MAX_SPAN, MAX_REPEAT)));
+        assert_eq!(repeat_of(released), None);
     }
 
     #[test]
     fn damaged_raw_events_are_errors() {
         let x = mode_code(Mode::Exclusive);
         let cases: [&[u64]; 9] = [
-            // A repeat with nothing before it, after an acquisition (which may have a wait),
-            // after a far site's pair, or of no copies.
-            &[repeat(1)],
-            &[word(code::ACQUIRED, 1, x, 0), repeat(1)],
-            &[word(code::PAIR, 1, x, SITE_FAR), u64::from(FAR_SITE_IDS), repeat(1)],
+            // A repeat with nothing before it, spanning more than there is, after a far
+            // site's pair, or of no copies.
+            &[repeat(1, 1)],
+            &[word(code::PAIR, 1, x, 0), repeat(2, 1)],
+            &[word(code::PAIR, 1, x, SITE_FAR), u64::from(FAR_SITE_IDS), repeat(1, 1)],
             &[word(code::RELEASED, 1, x, 0), 0x1_0000_0000],
             // An extension missing at the end.
             &[word(code::HOLD_SAMPLE, 1, x, 0)],

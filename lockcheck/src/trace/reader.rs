@@ -273,8 +273,9 @@ impl EventBatch {
             d: Decoder::new(&self.payload[self.start..], self.offset),
             stacks: stacks.clone().into_iter(),
             pair_release: None,
-            repeatable: None,
-            repeats: 0,
+            recent: Default::default(),
+            span: Default::default(),
+            copies_left: 0,
         });
         Events { thread: self.thread, d, prev_lock: 0, left: self.count, extras_allowed: self.version >= 2, raw }
     }

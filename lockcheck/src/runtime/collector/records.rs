@@ -36,8 +36,58 @@ pub(super) enum Next {
 /// The empty slot of the site cache: no near site has the far code.
 pub(super) const NO_SITE: i32 = SITE_FAR;
 
-/// `Collector::repeat_of` when the last word copied may not be repeated (no record is all ones).
-pub(super) const NOT_REPEATABLE: u64 = u64::MAX;
+/// The loop the collector is folding (`trace/raw.rs`): the last `period` words of the batch
+/// are a turn, and `copied` words since have repeated it.
+#[derive(Clone, Copy, Default, Debug)]
+pub(super) struct Looping {
+    /// Plain records at the end of the batch since the last other word or repeat word: what
+    /// a repeat word may span.
+    pub plain: usize,
+    /// The turn's length; 0: no loop.
+    pub period: usize,
+    pub copied: u64,
+}
+
+impl Looping {
+    /// The word the loop's next record would be.
+    #[inline(always)]
+    fn expected(&self, raw: &[u64]) -> u64 {
+        raw[raw.len() - self.period + (self.copied % self.period as u64) as usize]
+    }
+
+    /// Starts a loop if `word`, a plain record, repeats one of the last few plain records and
+    /// the words `ahead` of it go on repeating them for another turn. Of the turns it may
+    /// begin, the one they follow furthest (a turn may hold a record twice), the shortest of
+    /// those.
+    #[inline(always)]
+    fn start(&mut self, raw: &[u64], word: u64, ahead: &[u64]) -> bool {
+        let reach = self.plain.min(raw::MAX_SPAN);
+        let mut best: Option<(usize, usize)> = None;
+        for back in (1..=reach).filter(|&back| raw[raw.len() - back] == word) {
+            let turn = &raw[raw.len() - back..];
+            let followed =
+                ahead.iter().take(raw::MAX_SPAN).enumerate().take_while(|&(k, &w)| w == turn[(k + 1) % back]).count();
+            if best.is_none_or(|(most, _)| followed > most) {
+                best = Some((followed, back));
+            }
+        }
+        // Worth a repeat word only once the words ahead show the turn again: a loop started
+        // on a record that merely recurs would cut a longer turn short.
+        match best {
+            Some((followed, back)) if 1 + followed >= 2 * back => {
+                (self.period, self.copied) = (back, 1);
+                true
+            }
+            _ => false,
+        }
+    }
+}
+
+/// The events a plain record holds: a pair is two.
+#[inline(always)]
+fn weight(word: u64) -> u64 {
+    1 + u64::from(raw::kind(word) == code::PAIR)
+}
 
 /// A site code's slot in the site cache.
 #[inline(always)]
@@ -67,7 +117,7 @@ impl Collector {
         while !run.is_empty() {
             let plain = self.take_plain(run);
             let Some((&word, rest)) = run[plain..].split_first() else { return };
-            self.end_repeats();
+            self.end_loop();
             self.take(word, ring);
             run = rest;
         }
@@ -75,10 +125,10 @@ impl Collector {
 
     /// Copies the plain records at the start of `words` that fit in the batch — releases,
     /// pairs, and acquisitions at a site already declared, which need nothing but counting —
-    /// and returns how many there were. A record equal to the repeatable one before it
-    /// (`trace/raw.rs`) is only counted: a thread looping on one lock writes the same `Pair`
-    /// word every few nanoseconds, and the collector must stay well ahead of it while sharing
-    /// a core with it.
+    /// and returns how many there were. Records that go on repeating the last few plain ones
+    /// (a loop, `trace/raw.rs`) are only compared and counted: a thread looping on a lock
+    /// writes a word every few nanoseconds, and the collector must stay well ahead of it
+    /// while sharing a core with it.
     #[inline(always)]
     fn take_plain(&mut self, words: &[u64]) -> usize {
         if self.next != Next::Record {
@@ -90,21 +140,19 @@ impl Collector {
         let mut known = i64::MIN;
         let mut taken = words.len();
         for (i, &word) in words.iter().enumerate() {
-            if word == self.repeat_of && self.repeats < raw::MAX_REPEAT {
-                self.repeats += 1;
-                events += self.repeat_events;
-                continue;
+            if self.looping.period != 0 {
+                if word == self.looping.expected(&self.raw) {
+                    self.looping.copied += 1;
+                    events += weight(word);
+                    continue;
+                }
+                self.end_loop();
             }
             let kind = raw::kind(word);
-            let weight = match kind {
-                code::RELEASED => 1,
-                code::PAIR => 2,
-                code::ACQUIRED => 1,
-                _ => {
-                    taken = i;
-                    break;
-                }
-            };
+            if kind != code::RELEASED && kind != code::PAIR && kind != code::ACQUIRED {
+                taken = i;
+                break;
+            }
             if kind != code::RELEASED {
                 let site = raw::site_code(word);
                 if i64::from(site) != known {
@@ -115,28 +163,44 @@ impl Collector {
                     known = site.into();
                 }
             }
+            if self.looping.start(&self.raw, word, &words[i + 1..]) {
+                events += weight(word);
+                continue;
+            }
             if self.raw.len() >= BATCH_WORDS {
                 taken = i;
                 break;
             }
-            self.end_repeats();
             self.raw.push(word);
-            events += weight;
-            (self.repeat_of, self.repeat_events) =
-                if raw::is_repeatable(word) { (word, weight) } else { (NOT_REPEATABLE, 0) };
+            self.looping.plain += 1;
+            events += weight(word);
         }
         self.batch_events += events;
         taken
     }
 
-    /// Writes the repeat word the records counted since the last copied one call for, and
-    /// starts afresh: the next record is copied whole.
+    /// Ends the loop being folded, if any: its whole turns become a repeat word, the records
+    /// of a turn it had begun are copied as they are.
     #[inline(always)]
-    pub(super) fn end_repeats(&mut self) {
-        if self.repeats != 0 {
-            self.raw.push(raw::repeat(std::mem::take(&mut self.repeats)));
+    pub(super) fn end_loop(&mut self) {
+        let Looping { plain, period, copied } = self.looping;
+        if period == 0 {
+            return;
         }
-        self.repeat_of = NOT_REPEATABLE;
+        let span = self.raw.len() - period;
+        let (turns, rest) = (copied / period as u64, (copied % period as u64) as usize);
+        let most = u64::from(raw::MAX_REPEAT);
+        let mut left = turns;
+        while left > 0 {
+            let count = left.min(most);
+            self.raw.push(raw::repeat(period, count as u32));
+            left -= count;
+        }
+        for k in 0..rest {
+            self.raw.push(self.raw[span + k]);
+        }
+        // A repeat word ends what the next one may span: the rest of the turn starts afresh.
+        self.looping = Looping { plain: if turns > 0 { rest } else { plain + rest }, ..Looping::default() };
     }
 
     /// Copies one ring word into the batch. Releases, pairs and acquisitions at a known site,
@@ -156,9 +220,8 @@ impl Collector {
                 self.see_site(word);
             }
             self.raw.push(word);
-            if raw::is_repeatable(word) {
-                (self.repeat_of, self.repeat_events) = (word, weight);
-            }
+            // A far site's extension follows: no repeat word may span it.
+            self.looping.plain = if raw::is_plain(word) { self.looping.plain + 1 } else { 0 };
         } else {
             self.take_other(word, ring);
         }
@@ -168,6 +231,8 @@ impl Collector {
     /// timeouts.
     #[inline(never)]
     fn take_other(&mut self, mut word: u64, ring: &Ring) {
+        // No repeat word spans past this one (nor its extension).
+        self.looping.plain = 0;
         let kind = raw::kind(word);
         if kind != code::WAIT && kind != code::HOLDER {
             // `Holder` and `Wait` records stay in the chunk of the record they qualify.
@@ -278,10 +343,39 @@ mod tests {
     use crate::analysis::report::Mode;
     use crate::record::ring::unowned_ring;
     use crate::trace::raw::{KIND_SHIFT, SITE_SHIFT};
+    use crate::trace::{Chunk, Event, EventKind, TraceReader, TraceWriter};
 
     /// A record of `kind` on lock 7 whose site is far: its address follows in the next word.
     fn far(kind: u8) -> u64 {
         ((SITE_FAR as i64 as u64) << SITE_SHIFT) | (u64::from(kind) << KIND_SHIFT) | 7
+    }
+
+    /// The acquisition, pair and release words of lock `lock` at this function's caller.
+    #[track_caller]
+    fn words_of(lock: u32) -> (u64, u64, u64) {
+        let (acquired, _) = RingEvent::acquired(lock, Mode::Exclusive, Location::caller()).to_words();
+        let (released, _) = RingEvent::released(lock, Mode::Exclusive).to_words();
+        (acquired, crate::record::event::pair(acquired), released)
+    }
+
+    /// The collector's copy of `runs`, whole (loops folded, a batch ended).
+    fn collect(runs: &[&[u64]]) -> Collector {
+        let mut collector = Collector::writing_to(None, PathBuf::new());
+        let ring = unowned_ring(3);
+        for run in runs {
+            collector.take_run(run, &ring);
+        }
+        collector.end_loop();
+        collector
+    }
+
+    /// The events a raw chunk of `words` reads back as.
+    fn read(words: &[u64]) -> Vec<Event> {
+        let mut w = TraceWriter::new(Vec::new()).unwrap();
+        w.raw_events(3, 0, 0, &[], words).unwrap();
+        let bytes = w.into_inner();
+        let Some(Ok(Chunk::Events(batch))) = TraceReader::new(&bytes[..]).unwrap().next() else { panic!("a batch") };
+        batch.events().collect::<Result<_, _>>().unwrap()
     }
 
     #[test]
@@ -295,16 +389,17 @@ mod tests {
             [near, released, far(code::PAIR), address, pair, pair, pair, far(code::ACQUIRED), address, released];
         let far_id = u64::from(FAR_SITE_IDS);
         let expected_raw =
-            [near, released, far(code::PAIR), far_id, pair, raw::repeat(2), far(code::ACQUIRED), far_id, released];
-        let ring = unowned_ring(3);
+            [near, released, far(code::PAIR), far_id, pair, raw::repeat(1, 2), far(code::ACQUIRED), far_id, released];
         // Whole, and cut into runs at every point: a run may end between a record and its
-        // extension, or inside a repeat.
+        // extension, or inside a loop.
+        // A loop is folded once the words ahead show it: at a cut, it may not be.
+        let unfolded = [&expected_raw[..5], &[pair, pair], &expected_raw[6..]].concat();
         for cut in 0..=words.len() {
-            let mut collector = Collector::writing_to(None, PathBuf::new());
-            collector.take_run(&words[..cut], &ring);
-            collector.take_run(&words[cut..], &ring);
-            collector.end_repeats();
-            assert_eq!(collector.raw, expected_raw, "cut at {cut}");
+            let collector = collect(&[&words[..cut], &words[cut..]]);
+            assert!(collector.raw == expected_raw || collector.raw == unfolded, "cut at {cut}: {:x?}", collector.raw);
+            if cut == 0 || cut == words.len() {
+                assert_eq!(collector.raw, expected_raw);
+            }
             assert_eq!(collector.batch_events, 1 + 1 + 2 + 2 * 3 + 1 + 1, "cut at {cut}");
             assert_eq!(collector.next, Next::Record);
             assert_eq!(collector.far_sites.len(), 1, "one far site, declared once");
@@ -313,28 +408,111 @@ mod tests {
     }
 
     #[test]
-    fn a_loop_on_one_lock_is_one_record_and_a_repeat() {
-        let (near, _) = RingEvent::acquired(7, Mode::Exclusive, Location::caller()).to_words();
-        let pair = crate::record::event::pair(near);
-        let (released, _) = RingEvent::released(7, Mode::Exclusive).to_words();
-        let mut collector = Collector::writing_to(None, PathBuf::new());
-        let ring = unowned_ring(3);
-        // An acquisition is not repeated: its copy would not say whether a wait follows.
-        let words = [[pair; 1000].as_slice(), &[near, near, released, released, released]].concat();
-        collector.take_run(&words, &ring);
-        collector.end_repeats();
-        assert_eq!(collector.raw, [pair, raw::repeat(999), near, near, released, raw::repeat(2)]);
+    fn a_loop_is_one_turn_and_a_repeat_word() {
+        let (acquired, pair, released) = words_of(7);
+        let words = [[pair; 1000].as_slice(), &[acquired, acquired, released, released, released]].concat();
+        let collector = collect(&[&words]);
+        // Two acquisitions in a row are not yet a loop worth a repeat word; three releases are.
+        assert_eq!(collector.raw, [pair, raw::repeat(1, 999), acquired, acquired, released, raw::repeat(1, 2)]);
         assert_eq!(collector.batch_events, 2000 + 5);
+        assert_eq!(read(&collector.raw), read(&words));
+
+        // A nested pair: three records a turn, and a turn begun at the end.
+        let (a_acquired, _, a_released) = words_of(1);
+        let (_, b_pair, _) = words_of(2);
+        let turn = [a_acquired, b_pair, a_released];
+        let words = [turn.repeat(100).as_slice(), &turn[..2]].concat();
+        let collector = collect(&[&words]);
+        assert_eq!(collector.raw, [a_acquired, b_pair, a_released, raw::repeat(3, 99), a_acquired, b_pair]);
+        assert_eq!(read(&collector.raw), read(&words));
+    }
+
+    #[test]
+    fn folded_loops_read_back_as_the_records_they_fold() {
+        let (a_acquired, a_pair, a_released) = words_of(1);
+        let (b_acquired, b_pair, b_released) = words_of(2);
+        let x = crate::trace::mode_code(Mode::Exclusive);
+        let hold_sample = (u64::from(code::HOLD_SAMPLE) << KIND_SHIFT) | (u64::from(x) << raw::MODE_SHIFT) | 1;
+        let wait = (u64::from(code::WAIT) << KIND_SHIFT) | 2;
+        // Plain records and the other kinds that break a loop: a timed release and a
+        // contended acquisition, each with its extension.
+        let pieces: [&[u64]; 8] = [
+            &[a_acquired],
+            &[a_pair],
+            &[a_released],
+            &[b_acquired],
+            &[b_pair],
+            &[b_released],
+            &[hold_sample, 300],
+            &[b_acquired, wait, 4_000],
+        ];
+        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = |below: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % below
+        };
+        let (mut total_raw, mut total_words) = (0, 0);
+        for round in 0..200 {
+            // Loops of a few pieces, repeated, so that turns of every length occur.
+            let mut words = Vec::new();
+            while words.len() < 400 {
+                let body: Vec<&[u64]> =
+                    (0..1 + next(5)).map(|_| pieces[next(if round % 2 == 0 { 6 } else { 8 }) as usize]).collect();
+                for _ in 0..1 + next(6) {
+                    body.iter().for_each(|piece| words.extend_from_slice(piece));
+                }
+            }
+            let cut = next(words.len() as u64) as usize;
+            let collector = collect(&[&words[..cut], &words[cut..]]);
+            assert!(collector.raw.len() <= words.len(), "round {round}");
+            if round % 2 == 0 {
+                (total_raw, total_words) = (total_raw + collector.raw.len(), total_words + words.len());
+            }
+            // The collector writes a hold's clock ticks as nanoseconds.
+            let expected: Vec<Event> = read(&words)
+                .into_iter()
+                .map(|mut e| {
+                    if let EventKind::Released { hold_ns: Some(ticks) } = &mut e.kind {
+                        *ticks = collector.hold_clock.nanos(*ticks);
+                    }
+                    e
+                })
+                .collect();
+            let got = read(&collector.raw);
+            let first_difference = got.iter().zip(&expected).position(|(a, b)| a != b);
+            assert_eq!((got.len(), first_difference), (expected.len(), None), "round {round}: {words:x?}");
+        }
+        // Loops of plain records, 1 to 6 turns each, keep under three quarters of their words
+        // (60% when measured; a loop of two turns or fewer is not folded).
+        assert!(total_raw * 4 < total_words * 3, "{total_raw} words of {total_words} kept");
+    }
+
+    #[test]
+    fn loops_fold_whole_turns_even_where_a_turn_holds_a_record_twice() {
+        let (a, a_pair, a_released) = words_of(1);
+        let (b, b_pair, b_released) = words_of(2);
+        // Loops one after the other, of three, two and one records a turn.
+        let words = [[a, b_pair, a_released].repeat(4), [a_pair, b].repeat(3), [b_released].repeat(5)].concat();
+        let expected =
+            [a, b_pair, a_released, raw::repeat(3, 3), a_pair, b, raw::repeat(2, 2), b_released, raw::repeat(1, 4)];
+        assert_eq!(collect(&[&words]).raw, expected);
+        // A record twice in a turn: the loop is the whole turn, not the record repeated.
+        let words = [[a, b, a, b_released].repeat(4), [a_pair, a_pair, b_pair].repeat(3)].concat();
+        let expected = [a, b, a, b_released, raw::repeat(4, 3), a_pair, a_pair, b_pair, raw::repeat(3, 2)];
+        assert_eq!(collect(&[&words]).raw, expected);
+        assert_eq!(read(&expected), read(&words));
     }
 
     #[test]
     fn a_batch_is_cut_only_before_a_record_that_starts_a_group() {
-        let (near, _) = RingEvent::acquired(7, Mode::Exclusive, Location::caller()).to_words();
-        let (released, _) = RingEvent::released(7, Mode::Exclusive).to_words();
+        let (acquired, _, _) = words_of(7);
+        // Acquisitions of ever new locks at one site: no turn repeats, nothing folds.
+        let words: Vec<u64> =
+            (0..BATCH_WORDS as u64 + 10).map(|lock| acquired & !u64::from(u32::MAX) | (lock + 1)).collect();
         let mut collector = Collector::writing_to(None, PathBuf::new());
-        let ring = unowned_ring(3);
-        let words: Vec<u64> = (0..BATCH_WORDS + 10).map(|i| if i % 2 == 0 { near } else { released }).collect();
-        collector.take_run(&words, &ring);
+        collector.take_run(&words, &unowned_ring(3));
         // The first BATCH_WORDS went out as one batch (to no file), the rest wait.
         assert_eq!(collector.raw.len(), 10);
         assert_eq!(collector.batch_events, 10);
