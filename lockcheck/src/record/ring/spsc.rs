@@ -42,10 +42,6 @@ mod shim {
 #[repr(align(128))]
 struct CachePadded<T>(T);
 
-/// How far ahead of the record it writes the producer prefetches (see `Producer::prefetch`):
-/// eight cache lines of 8-byte records.
-const PREFETCH_AHEAD: usize = 64;
-
 /// Records into its first lap after which a producer first wakes the consumer: eight pages.
 const FIRST_WAKE: usize = 4096;
 
@@ -226,6 +222,12 @@ impl<T: Copy> Spsc<T> {
 impl Producer {
     /// Writes one record; the fast path is a compare, a slot write and a `Release` store.
     ///
+    /// No prefetch of the line ahead for writing: with the ring's pages mapped ahead of the
+    /// producer (`pages.rs`), the `peers` bench ran faster without one (uncontended lock and
+    /// unlock 12.4 → 10.9 ns, nested pair 24.5 → 23.8 ns, medians of 3 runs on a loaded VM):
+    /// the consumer reads a line long after it is written, and a 4 MiB ring is out of a
+    /// core's L2 by the time the producer comes round to a line again.
+    ///
     /// # Safety
     ///
     /// `ring` is the ring this producer was created with (its indices are that ring's).
@@ -237,31 +239,7 @@ impl Producer {
         }
         Self::write(ring, tail, record);
         Self::publish(ring, tail.wrapping_add(1));
-        Self::prefetch(ring, tail.wrapping_add(PREFETCH_AHEAD));
         Push::Done
-    }
-
-    /// Asks for the cache line of slot `index` in exclusive state, ahead of writing it.
-    ///
-    /// The consumer has read that line since the producer last wrote it (a ring's length of
-    /// records ago), so writing it means taking it back from the consumer's cache. Left to
-    /// the store itself, that transfer holds up the producer's next atomic instruction (a
-    /// lock's compare-and-swap drains the store buffer first); asked for early, it happens
-    /// while the producer does other work.
-    #[inline(always)]
-    fn prefetch<T: Copy>(ring: &Spsc<T>, index: usize) {
-        #[cfg(all(target_arch = "x86_64", not(loom)))]
-        {
-            use std::arch::x86_64::{_mm_prefetch, _MM_HINT_ET0};
-            // SAFETY: `mask` keeps the index within the slots; a prefetch never faults and
-            // changes no memory.
-            unsafe {
-                let slot = ring.slots.as_ptr().add(index & ring.mask);
-                _mm_prefetch::<_MM_HINT_ET0>(slot.cast());
-            }
-        }
-        #[cfg(not(all(target_arch = "x86_64", not(loom))))]
-        let _ = (ring, index);
     }
 
     /// Writes records that belong together (an acquisition, its holder, its wait): all or none.
