@@ -46,13 +46,39 @@ pub(super) struct Looping {
     /// The turn's length; 0: no loop.
     pub period: usize,
     pub copied: u64,
+    /// Where in the turn the next record falls (`copied` modulo `period`).
+    pub at: usize,
 }
 
 impl Looping {
-    /// The word the loop's next record would be.
+    /// Follows the loop through the `words` that go on repeating its turn (the last
+    /// `period` words of `raw`): returns how many did. Their events are counted when the
+    /// loop ends, a turn at a time.
     #[inline(always)]
-    fn expected(&self, raw: &[u64]) -> u64 {
-        raw[raw.len() - self.period + (self.copied % self.period as u64) as usize]
+    fn follow(&mut self, raw: &[u64], words: &[u64]) -> usize {
+        let turn = &raw[raw.len() - self.period..];
+        let followed = if let [only] = turn {
+            // A lock taken and released in a loop: one `Pair` word over and over.
+            words.iter().take_while(|&&word| word == *only).count()
+        } else {
+            let mut at = self.at;
+            let mut followed = 0;
+            for &word in words {
+                if word != turn[at] {
+                    break;
+                }
+                followed += 1;
+                // No division per word: the turn's position wraps by hand.
+                at += 1;
+                if at == turn.len() {
+                    at = 0;
+                }
+            }
+            self.at = at;
+            followed
+        };
+        self.copied += followed as u64;
+        followed
     }
 
     /// Starts a loop if `word`, a plain record, repeats one of the last few plain records and
@@ -65,8 +91,19 @@ impl Looping {
         let mut best: Option<(usize, usize)> = None;
         for back in (1..=reach).filter(|&back| raw[raw.len() - back] == word) {
             let turn = &raw[raw.len() - back..];
-            let followed =
-                ahead.iter().take(raw::MAX_SPAN).enumerate().take_while(|&(k, &w)| w == turn[(k + 1) % back]).count();
+            // The turn from its second record on, wrapping by hand (no division per word).
+            let mut at = 1 % back;
+            let mut followed = 0;
+            for &w in ahead.iter().take(2 * raw::MAX_SPAN) {
+                if w != turn[at] {
+                    break;
+                }
+                followed += 1;
+                at += 1;
+                if at == back {
+                    at = 0;
+                }
+            }
             if best.is_none_or(|(most, _)| followed > most) {
                 best = Some((followed, back));
             }
@@ -75,7 +112,7 @@ impl Looping {
         // on a record that merely recurs would cut a longer turn short.
         match best {
             Some((followed, back)) if 1 + followed >= 2 * back => {
-                (self.period, self.copied) = (back, 1);
+                (self.period, self.copied, self.at) = (back, 1, 1 % back);
                 true
             }
             _ => false,
@@ -139,15 +176,16 @@ impl Collector {
         // repeat a few sites, mostly the one before.
         let mut known = i64::MIN;
         let mut taken = words.len();
-        for (i, &word) in words.iter().enumerate() {
+        let mut i = 0;
+        while i < words.len() {
             if self.looping.period != 0 {
-                if word == self.looping.expected(&self.raw) {
-                    self.looping.copied += 1;
-                    events += weight(word);
-                    continue;
+                i += self.looping.follow(&self.raw, &words[i..]);
+                if i == words.len() {
+                    break;
                 }
                 self.end_loop();
             }
+            let word = words[i];
             let kind = raw::kind(word);
             if kind != code::RELEASED && kind != code::PAIR && kind != code::ACQUIRED {
                 taken = i;
@@ -163,12 +201,12 @@ impl Collector {
                     known = site.into();
                 }
             }
-            if self.looping.start(&self.raw, word, &words[i + 1..]) {
-                events += weight(word);
+            i += 1;
+            if self.looping.start(&self.raw, word, &words[i..]) {
                 continue;
             }
             if self.raw.len() >= BATCH_WORDS {
-                taken = i;
+                taken = i - 1;
                 break;
             }
             self.raw.push(word);
@@ -180,15 +218,18 @@ impl Collector {
     }
 
     /// Ends the loop being folded, if any: its whole turns become a repeat word, the records
-    /// of a turn it had begun are copied as they are.
+    /// of a turn it had begun are copied as they are, and their events are counted.
     #[inline(always)]
     pub(super) fn end_loop(&mut self) {
-        let Looping { plain, period, copied } = self.looping;
+        let Looping { plain, period, copied, .. } = self.looping;
         if period == 0 {
             return;
         }
         let span = self.raw.len() - period;
         let (turns, rest) = (copied / period as u64, (copied % period as u64) as usize);
+        let turn_events: u64 = self.raw[span..].iter().map(|&word| weight(word)).sum();
+        let rest_events: u64 = self.raw[span..span + rest].iter().map(|&word| weight(word)).sum();
+        self.batch_events += turns * turn_events + rest_events;
         let most = u64::from(raw::MAX_REPEAT);
         let mut left = turns;
         while left > 0 {
