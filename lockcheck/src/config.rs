@@ -35,7 +35,8 @@ pub(crate) struct Config {
     pub enabled: bool,
     pub on_cycle: OnCycle,
     pub on_deadlock: OnDeadlock,
-    /// `LOCKCHECK_TRACE`: a file, or a directory that gets one file per process.
+    /// `LOCKCHECK_TRACE`: a directory that gets one file per process, or one file when the
+    /// path names an existing file or ends in `.lctrace`.
     pub trace: Option<PathBuf>,
     /// `LOCKCHECK_WATCHDOG_MS`; 0 switches the watchdog off.
     pub watchdog_ms: u64,

@@ -469,10 +469,15 @@ fn program_name() -> String {
 /// a directory (existing, or spelled with a trailing `/`).
 fn trace_path(target: &Path, program: &str, pid: u32) -> PathBuf {
     let spelled_as_dir = target.as_os_str().to_string_lossy().ends_with(std::path::MAIN_SEPARATOR);
-    if spelled_as_dir || target.is_dir() {
-        target.join(format!("{program}-{pid}.{}", trace::EXTENSION))
-    } else {
+    // A file only when it is one already or is named as a trace: a new `LOCKCHECK_TRACE=out`
+    // made a file `out` that every process of a `cargo test` overwrote in turn.
+    let file = !spelled_as_dir
+        && !target.is_dir()
+        && (target.is_file() || target.extension().is_some_and(|e| e == trace::EXTENSION));
+    if file {
         target.to_path_buf()
+    } else {
+        target.join(format!("{program}-{pid}.{}", trace::EXTENSION))
     }
 }
 
@@ -486,5 +491,13 @@ mod tests {
         assert_eq!(trace_path(&dir, "app", 7), dir.join("app-7.lctrace"));
         assert_eq!(trace_path(Path::new("not/yet/"), "app", 7), Path::new("not/yet/app-7.lctrace"));
         assert_eq!(trace_path(Path::new("out.lctrace"), "app", 7), Path::new("out.lctrace"));
+        // A new path not named as a trace is a directory, so that processes do not overwrite
+        // one another's traces.
+        assert_eq!(trace_path(Path::new("not/yet"), "app", 7), Path::new("not/yet/app-7.lctrace"));
+        // An existing file is written as it is.
+        let file = dir.join(format!("lockcheck-trace-path-{}", std::process::id()));
+        std::fs::write(&file, b"").unwrap();
+        assert_eq!(trace_path(&file, "app", 7), file);
+        std::fs::remove_file(&file).unwrap();
     }
 }
