@@ -13,8 +13,12 @@
 //! `LOCKCHECK_HOLD_SAMPLE` (default 64), so the hold clock (`clock.rs`: 11 ns a read here,
 //! more than the rest of the record) is read on 1 acquisition in 64; contended acquisitions
 //! carry the wait that `check.rs` measured anyway. The ring's memory is allocated, not
-//! written: the collector maps the pages of a busy thread's first lap ahead of it
-//! (`ring/pages.rs`), so that the thread does not take a page fault every 512 records.
+//! written, so a thread commits only what it records; its first lap around the ring takes a
+//! page fault every 512 records (about 3.6 ns a record in the `peers` bench). Having the
+//! collector map a busy thread's pages ahead of it (`MADV_POPULATE_WRITE`) hid that in the
+//! bench, but cost quick_cache's test suite, whose tests start many busy threads, 35% more
+//! time traced (70.9 s against 52.5 s): pages mapped and never used, on a core the tests
+//! needed.
 //!
 //! A contended wait may also carry who held the lock (a third record) and, when it lasted
 //! `LOCKCHECK_WAIT_STACKS_US` or more, where the thread waited: a stack, captured by the
@@ -26,12 +30,11 @@
 //! nothing is recorded: the hooks see the thread's "off" marker and return.
 
 mod owner;
-mod pages;
 mod spsc;
 
 use std::collections::{HashMap, VecDeque};
 use std::panic::Location;
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -61,8 +64,6 @@ pub(crate) struct Ring {
     /// waits touch it (the producer pushes before publishing the record, the collector pops
     /// after draining it), so its lock is taken only where the thread blocked anyway.
     stacks: RawLock<VecDeque<RawStack>>,
-    /// Slots the consumer has mapped for the producer on its first lap (`populate_ahead`).
-    populated: AtomicUsize,
 }
 
 impl Ring {
@@ -83,25 +84,6 @@ impl Ring {
     /// Adds the exact counts of dropped acquisitions into `into`.
     pub fn add_overflow(&self, into: &mut HashMap<u32, LockCounters>) {
         self.overflow.add_to(into);
-    }
-
-    /// Maps the slots the producer writes next, two eighths of the ring past what it has
-    /// published, while it is on its first lap (see `pages.rs`). For the consumer only.
-    pub fn populate_ahead(&self) {
-        let capacity = self.spsc.capacity();
-        // Relaxed: only the consumer, serialised by its lock, reads and writes it.
-        let done = self.populated.load(Ordering::Relaxed);
-        if done >= capacity {
-            return;
-        }
-        let want = self.published_end().saturating_add(capacity / 4).min(capacity);
-        if want > done {
-            let (start, len) = self.spsc.slot_bytes(done, want);
-            // Where the system cannot, the producer takes its faults: stop asking.
-            let next = if pages::populate(start, len) { want } else { capacity };
-            // Relaxed: as above.
-            self.populated.store(next, Ordering::Relaxed);
-        }
     }
 
     /// The stack of the next `Wait` record marked `STACK_PENDING`, drained just now.
@@ -138,7 +120,6 @@ pub(crate) fn unowned_ring(tid: u32) -> Ring {
         dropped: AtomicU64::new(0),
         overflow: Overflow::new(),
         stacks: RawLock::new(VecDeque::new()),
-        populated: AtomicUsize::new(0),
     }
 }
 
@@ -504,7 +485,6 @@ fn start_as(tid: u32) -> Option<*mut Recorder> {
         dropped: AtomicU64::new(0),
         overflow: Overflow::new(),
         stacks: RawLock::new(VecDeque::new()),
-        populated: AtomicUsize::new(0),
     });
     let sample_every = config.hold_sample;
     let countdown = if sample_every == 0 { u32::MAX } else { sample_every };
@@ -753,7 +733,6 @@ mod tests {
             dropped: AtomicU64::new(0),
             overflow: Overflow::new(),
             stacks: RawLock::new(VecDeque::new()),
-            populated: AtomicUsize::new(0),
         });
         let mut recorder = Recorder {
             ring: Arc::clone(&ring),

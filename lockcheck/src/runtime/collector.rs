@@ -5,13 +5,11 @@
 //! (`modules`): nothing here, at exit or otherwise, waits for debug info to load; the CLI
 //! symbolises.
 //!
-//! It wakes every 100 ms, or early when a ring passes a quarter full, when a producer enters
-//! another eighth of its first lap (the collector maps the pages ahead of it), or when a
-//! thread exits. Flushes also happen synchronously: on [`flush`](crate::flush), after a panic
-//! (a chained panic hook), and at process exit (an `atexit` hook: return from `main` and
-//! `process::exit` both run it, where destructors of statics do not run). Everything here uses
-//! parking_lot's and std's own locks, never an instrumented one, so recording never records
-//! itself.
+//! It wakes every 100 ms, or early when a ring passes a quarter full or a thread exits.
+//! Flushes also happen synchronously: on [`flush`](crate::flush), after a panic (a chained
+//! panic hook), and at process exit (an `atexit` hook: return from `main` and `process::exit`
+//! both run it, where destructors of statics do not run). Everything here uses parking_lot's
+//! and std's own locks, never an instrumented one, so recording never records itself.
 
 use std::collections::{HashMap, HashSet};
 use std::fs::File;
@@ -314,8 +312,6 @@ impl Collector {
                 ring.add_overflow(&mut self.retired_overflow);
                 *self.retired_dropped.entry(ring.tid).or_default() += ring.dropped();
                 ring::retire(ring);
-            } else {
-                ring.populate_ahead();
             }
         }
         let due = self.last_snapshot.is_none_or(|at| at.elapsed() >= SNAPSHOT_PERIOD);

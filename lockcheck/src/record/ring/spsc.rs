@@ -42,9 +42,6 @@ mod shim {
 #[repr(align(128))]
 struct CachePadded<T>(T);
 
-/// Records into its first lap after which a producer first wakes the consumer: eight pages.
-const FIRST_WAKE: usize = 4096;
-
 /// The shared part of the ring.
 pub(crate) struct Spsc<T> {
     /// The next index the consumer reads. Written by the consumer only.
@@ -68,9 +65,7 @@ unsafe impl<T: Copy + Send> Send for Spsc<T> {}
 pub(crate) enum Push {
     /// Written.
     Done,
-    /// Written; time to wake the consumer: the ring is at least a quarter full, or the producer
-    /// has just entered another eighth of its first lap (the consumer maps the memory ahead
-    /// of it, see `pages.rs`).
+    /// Written; the ring is at least a quarter full: time to wake the consumer.
     Wake,
     /// Not written: no room.
     Full,
@@ -94,8 +89,6 @@ pub(crate) struct Producer {
     wake_at: usize,
     /// Pushes between two looks at the fill level (an eighth of the capacity).
     check_every: usize,
-    /// Whether no record has been written past the end of the slots yet.
-    first_lap: bool,
 }
 
 impl<T: Copy> Spsc<T> {
@@ -122,18 +115,7 @@ impl<T: Copy> Spsc<T> {
             mask: capacity - 1,
         };
         let check_every = (capacity / 8).max(1);
-        // The first slow push comes early, so that a thread that turns out busy has the
-        // consumer map its ring ahead of it (`pages.rs`) after a few pages of its own; a
-        // thread that records less never asks.
-        let limit = check_every.min(FIRST_WAKE) - 1;
-        let producer = Producer { cached_head: 0, limit, wake_at: capacity / 4, check_every, first_lap: true };
-        (ring, producer)
-    }
-
-    /// The bytes of the slots from index `from` up to `to` (both within the first lap).
-    pub fn slot_bytes(&self, from: usize, to: usize) -> (*const u8, usize) {
-        debug_assert!(from <= to && to <= self.capacity());
-        (self.slots.as_ptr().wrapping_add(from).cast(), (to - from) * std::mem::size_of::<T>())
+        (ring, Producer { cached_head: 0, limit: check_every - 1, wake_at: capacity / 4, check_every })
     }
 
     /// How many records fit.
@@ -222,11 +204,11 @@ impl<T: Copy> Spsc<T> {
 impl Producer {
     /// Writes one record; the fast path is a compare, a slot write and a `Release` store.
     ///
-    /// No prefetch of the line ahead for writing: with the ring's pages mapped ahead of the
-    /// producer (`pages.rs`), the `peers` bench ran faster without one (uncontended lock and
-    /// unlock 12.4 → 10.9 ns, nested pair 24.5 → 23.8 ns, medians of 3 runs on a loaded VM):
-    /// the consumer reads a line long after it is written, and a 4 MiB ring is out of a
-    /// core's L2 by the time the producer comes round to a line again.
+    /// No prefetch of the line ahead for writing: the consumer reads a line long after it is
+    /// written, and a 4 MiB ring is out of a core's L2 by the time the producer comes round
+    /// to a line again. Measured in the `peers` bench, steady state, medians of 5 runs, none
+    /// against 64 records ahead: uncontended 11.0 and 11.0 ns, nested pair 23.9 and 24.8 ns,
+    /// two threads' pairs 25.4 and 26.0 ns.
     ///
     /// # Safety
     ///
@@ -285,9 +267,7 @@ impl Producer {
             room if room >= self.check_every => tail.wrapping_add(self.check_every - 1),
             _ => room_end,
         };
-        let entered_eighth = self.first_lap;
-        self.first_lap &= tail < ring.capacity();
-        if used + records.len() >= self.wake_at || entered_eighth {
+        if used + records.len() >= self.wake_at {
             Push::Wake
         } else {
             Push::Done
@@ -356,9 +336,8 @@ mod tests {
                 match push(&mut p, &ring, next) {
                     Push::Full => break,
                     status => {
-                        // A ring this small looks at its fill level on every push, and every
-                        // push of the first lap enters another eighth.
-                        assert_eq!(status == Push::Wake, round == 0 || pushed.len() + 1 >= 2, "round {round}");
+                        // A ring this small looks at its fill level on every push.
+                        assert_eq!(status == Push::Wake, pushed.len() + 1 >= 2, "round {round}");
                         pushed.push(next);
                         next += 1;
                     }
@@ -375,18 +354,15 @@ mod tests {
     #[test]
     fn a_large_ring_checks_its_fill_level_every_eighth() {
         let (ring, mut p) = Spsc::<u32>::new(64);
-        let first_lap: Vec<Push> = (0..65).map(|i| push(&mut p, &ring, i)).collect();
-        assert!(first_lap[..64].iter().all(|&s| s != Push::Full), "a ring takes exactly its capacity");
-        assert_eq!(first_lap[64], Push::Full);
-        let wakes: Vec<usize> = (0..64).filter(|&i| first_lap[i] == Push::Wake).collect();
-        assert_eq!(wakes, [7, 15, 23, 31, 39, 47, 55, 63], "the first lap wakes the consumer at each eighth");
+        let statuses: Vec<Push> = (0..65).map(|i| push(&mut p, &ring, i)).collect();
+        assert!(statuses[..64].iter().all(|&s| s != Push::Full), "a ring takes exactly its capacity");
+        assert_eq!(statuses[64], Push::Full);
+        let first_wake = statuses.iter().position(|&s| s == Push::Wake).unwrap();
+        assert!((15..15 + 8).contains(&first_wake), "a quarter full noticed within 8 pushes: {first_wake}");
         let mut seen = Vec::new();
         // SAFETY: this test is the only consumer.
         unsafe { ring.drain_to(ring.published_end(), |r| seen.push(r)) };
         assert_eq!(seen, (0..64).collect::<Vec<_>>());
-        let second_lap: Vec<Push> = (64..128).map(|i| push(&mut p, &ring, i)).collect();
-        let first_wake = second_lap.iter().position(|&s| s == Push::Wake).unwrap();
-        assert!((15..15 + 8).contains(&first_wake), "a quarter full noticed within 8 pushes: {first_wake}");
     }
 
     #[test]
@@ -418,7 +394,7 @@ mod tests {
             assert_eq!(push(&mut p, &ring, i), Push::Done);
         }
         assert_eq!(push_all(&mut p, &ring, &[5, 6]), Push::Done, "ends at the limit, not past it");
-        assert_eq!(push_all(&mut p, &ring, &[7, 8]), Push::Wake, "the slow path: an eighth of the first lap");
+        assert_eq!(push_all(&mut p, &ring, &[7, 8]), Push::Done, "the slow path, which looks at the fill level");
         let mut seen = Vec::new();
         // SAFETY: this test is the only consumer.
         unsafe { ring.drain_to(ring.published_end(), |r| seen.push(r)) };
