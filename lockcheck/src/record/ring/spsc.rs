@@ -21,19 +21,14 @@ use shim::UnsafeCell;
 use std::sync::atomic::AtomicUsize;
 use std::sync::atomic::Ordering;
 
-/// std's `UnsafeCell` with loom's closure API, so one body of code serves both.
+/// std's `UnsafeCell`, transparent like std's own over its value (see `Spsc::new`), in the
+/// place of loom's, whose closure API the loom build uses to check each access.
 #[cfg(not(loom))]
 mod shim {
-    /// Transparent, like std's own over its value: see `Spsc::new`.
     #[repr(transparent)]
-    pub(crate) struct UnsafeCell<T>(std::cell::UnsafeCell<T>);
-
-    impl<T> UnsafeCell<T> {
-        #[inline]
-        pub fn with_mut<R>(&self, f: impl FnOnce(*mut T) -> R) -> R {
-            f(self.0.get())
-        }
-    }
+    pub(crate) struct UnsafeCell<T>(
+        #[allow(dead_code, reason = "only reached through pointers")] std::cell::UnsafeCell<T>,
+    );
 }
 
 /// Keeps a value on its own cache line (128 bytes: adjacent-line prefetch pairs lines on
@@ -48,9 +43,34 @@ pub(crate) struct Spsc<T> {
     head: CachePadded<AtomicUsize>,
     /// The next index the producer writes. Written by the producer only.
     tail: CachePadded<AtomicUsize>,
-    slots: Box<[UnsafeCell<MaybeUninit<T>>]>,
+    slots: Slots<T>,
     mask: usize,
 }
+
+/// The ring's buffer. Held as a raw pointer rather than a `Box`: the producer writes slots
+/// through a copy of that pointer (see [`Producer`]), and moving a `Box` asserts that it is
+/// the only way to its memory.
+#[cfg(not(loom))]
+struct Slots<T>(std::ptr::NonNull<[UnsafeCell<MaybeUninit<T>>]>);
+
+#[cfg(not(loom))]
+impl<T> Slots<T> {
+    fn first(&self) -> *mut T {
+        self.0.as_ptr().cast()
+    }
+}
+
+#[cfg(not(loom))]
+impl<T> Drop for Slots<T> {
+    fn drop(&mut self) {
+        // SAFETY: the pointer came from `Box::into_raw` in `Spsc::new` and is freed only here.
+        drop(unsafe { Box::from_raw(self.0.as_ptr()) });
+    }
+}
+
+/// loom checks each access through its cells: the buffer is an ordinary box.
+#[cfg(loom)]
+type Slots<T> = Box<[UnsafeCell<MaybeUninit<T>>]>;
 
 // SAFETY: a slot is written only by the producer while it is outside [head, tail) and read
 // only by the consumer while it is inside; the Release/Acquire pairs on `head` and `tail`
@@ -71,10 +91,21 @@ pub(crate) enum Push {
     Full,
 }
 
-/// The producer's private state: a cached copy of `head` and when to look at it again. Exactly
-/// one exists per ring, owned by the producing thread; it reads `tail`, which only it writes,
-/// from the ring itself (one store per push instead of two).
+/// The producer's private state: a cached copy of `head` and when to look at it again, its own
+/// copy of `tail`, and where the slots are. Exactly one exists per ring, owned by the
+/// producing thread. A push stores `tail` twice (here and, published, in the ring), yet
+/// measured faster than reading it back from the ring: a lock's next atomic instruction waits
+/// for the push's stores, and their addresses no longer wait for a load of the ring's
+/// address (`peers`, traced uncontended, medians of 5 runs: 10.7 against 11.0 ns).
 pub(crate) struct Producer {
+    /// The next index to write: the producer's own copy of `tail`, which only it stores.
+    tail: usize,
+    /// The ring's first slot and its mask, copied here so that a push finds its slot without
+    /// going through the ring: one dependent load fewer between a lock's release and the
+    /// next acquisition's atomic instruction, which waits for the push's stores.
+    #[cfg(not(loom))]
+    slots: *mut u8,
+    mask: usize,
     cached_head: usize,
     /// Where the next push takes the slow path: at most a ring's length past `cached_head`
     /// (so the fast path never writes a slot the consumer may still read), and at most
@@ -103,7 +134,9 @@ impl<T: Copy> Spsc<T> {
             let slots: Box<[MaybeUninit<UnsafeCell<MaybeUninit<T>>>]> = Box::new_uninit_slice(capacity);
             // SAFETY: `UnsafeCell<MaybeUninit<T>>` is `repr(transparent)` down to the
             // `MaybeUninit<T>`, for which uninitialised bytes are a valid value.
-            unsafe { slots.assume_init() }
+            let slots = unsafe { slots.assume_init() };
+            // SAFETY: a box's pointer is never null.
+            Slots(unsafe { std::ptr::NonNull::new_unchecked(Box::into_raw(slots)) })
         };
         // loom's cell tracks each access: every slot is made for real.
         #[cfg(loom)]
@@ -115,7 +148,17 @@ impl<T: Copy> Spsc<T> {
             mask: capacity - 1,
         };
         let check_every = (capacity / 8).max(1);
-        (ring, Producer { cached_head: 0, limit: check_every - 1, wake_at: capacity / 4, check_every })
+        let producer = Producer {
+            tail: 0,
+            #[cfg(not(loom))]
+            slots: ring.slots.first().cast(),
+            mask: capacity - 1,
+            cached_head: 0,
+            limit: check_every - 1,
+            wake_at: capacity / 4,
+            check_every,
+        };
+        (ring, producer)
     }
 
     /// How many records fit.
@@ -174,7 +217,7 @@ impl<T: Copy> Spsc<T> {
         // SAFETY: `UnsafeCell<MaybeUninit<T>>` is `repr(transparent)` down to `T`'s layout
         // (the shim's cell and std's), and the caller vouches that the slots hold records
         // nobody writes meanwhile, so they may be read as a `&[T]`.
-        let run = unsafe { std::slice::from_raw_parts(self.slots.as_ptr().add(first).cast::<T>(), len) };
+        let run = unsafe { std::slice::from_raw_parts(self.slots.first().add(first), len) };
         f(run);
     }
 
@@ -215,12 +258,12 @@ impl Producer {
     /// `ring` is the ring this producer was created with (its indices are that ring's).
     #[inline(always)]
     pub unsafe fn push<T: Copy>(&mut self, ring: &Spsc<T>, record: T) -> Push {
-        let tail = Self::tail(ring);
+        let tail = self.tail;
         if tail == self.limit {
             return self.push_slow(ring, &[record]);
         }
-        Self::write(ring, tail, record);
-        Self::publish(ring, tail.wrapping_add(1));
+        self.write(ring, tail, record);
+        self.publish(ring, tail.wrapping_add(1));
         Push::Done
     }
 
@@ -233,15 +276,15 @@ impl Producer {
     ///
     /// As [`Producer::push`].
     pub unsafe fn push_all<T: Copy>(&mut self, ring: &Spsc<T>, records: &[T]) -> Push {
-        let mut tail = Self::tail(ring);
+        let mut tail = self.tail;
         if self.limit.wrapping_sub(tail) < records.len() {
             return self.push_slow(ring, records);
         }
         for &record in records {
-            Self::write(ring, tail, record);
+            self.write(ring, tail, record);
             tail = tail.wrapping_add(1);
         }
-        Self::publish(ring, tail);
+        self.publish(ring, tail);
         Push::Done
     }
 
@@ -249,7 +292,7 @@ impl Producer {
     #[inline(never)]
     fn push_slow<T: Copy>(&mut self, ring: &Spsc<T>, records: &[T]) -> Push {
         self.refresh(ring);
-        let mut tail = Self::tail(ring);
+        let mut tail = self.tail;
         let used = tail.wrapping_sub(self.cached_head);
         if used + records.len() > ring.capacity() {
             // Full: look again at the next push.
@@ -257,10 +300,10 @@ impl Producer {
             return Push::Full;
         }
         for &record in records {
-            Self::write(ring, tail, record);
+            self.write(ring, tail, record);
             tail = tail.wrapping_add(1);
         }
-        Self::publish(ring, tail);
+        self.publish(ring, tail);
         let room_end = self.cached_head.wrapping_add(ring.capacity());
         // The next `check_every - 1` pushes take the fast path, room permitting.
         self.limit = match room_end.wrapping_sub(tail) {
@@ -280,28 +323,33 @@ impl Producer {
         self.cached_head = ring.head.0.load(Ordering::Acquire);
     }
 
-    /// The next index to write.
+    /// Writes slot `tail`, which the caller checked is outside [head, tail): against a `head`
+    /// the consumer published (or an older, smaller one) — the fast path through `limit`,
+    /// which never exceeds `cached_head + capacity`. The consumer is not reading it, and only
+    /// this producer writes slots (`push` requires `ring` to be this producer's own).
+    #[cfg(not(loom))]
     #[inline(always)]
-    fn tail<T: Copy>(ring: &Spsc<T>) -> usize {
-        // Relaxed: only this producer stores `tail`, so it reads back its own last store.
-        ring.tail.0.load(Ordering::Relaxed)
+    fn write<T: Copy>(&mut self, _ring: &Spsc<T>, tail: usize, record: T) {
+        // SAFETY: `slots` is the first slot of the ring's buffer, a heap allocation the ring
+        // keeps for its whole life and `push`'s caller keeps alive; `mask` is its length minus
+        // one (a power of two), so the slot is in bounds. A slot is a `MaybeUninit<T>` under
+        // transparent cells (see `Spsc::new`), so it is written as a `T`. No reference to it
+        // exists: see above.
+        unsafe { self.slots.cast::<T>().add(tail & self.mask).write(record) };
     }
 
-    #[inline(always)]
-    fn write<T: Copy>(ring: &Spsc<T>, tail: usize, record: T) {
-        // SAFETY: `mask` is the slice's length minus one (a power of two), so the index is in
-        // bounds.
-        let slot = unsafe { ring.slots.get_unchecked(tail & ring.mask) };
-        // SAFETY: the caller checked `tail - head < capacity` against a `head` the consumer
-        // published (or an older, smaller one) — the fast path through `limit`, which never
-        // exceeds `cached_head + capacity` — so this slot is outside [head, tail): the consumer
-        // is not reading it, and only this producer writes slots (`push` requires `ring` to be
-        // this producer's own).
+    /// loom's cells are not transparent: the slot is written through its cell, which loom
+    /// checks.
+    #[cfg(loom)]
+    fn write<T: Copy>(&mut self, ring: &Spsc<T>, tail: usize, record: T) {
+        let slot = &ring.slots[tail & self.mask];
+        // SAFETY: as in the other `write`: the slot is outside [head, tail).
         slot.with_mut(|p| unsafe { p.write(MaybeUninit::new(record)) });
     }
 
     #[inline(always)]
-    fn publish<T: Copy>(ring: &Spsc<T>, tail: usize) {
+    fn publish<T: Copy>(&mut self, ring: &Spsc<T>, tail: usize) {
+        self.tail = tail;
         // Release: pairs with the Acquire load in `Spsc::published_end`; the slot writes above
         // become visible to the consumer together with the new tail.
         ring.tail.0.store(tail, Ordering::Release);
