@@ -219,9 +219,14 @@ impl Overflow {
     }
 }
 
-/// The producing side of a thread's ring, owned by the thread.
-struct Recorder {
-    ring: Arc<Ring>,
+/// The producing side of a thread's ring. It lives in the thread's own thread-local block
+/// (`owner.rs`), so the hooks reach every field of it at a fixed offset from the thread
+/// pointer: no load of its address before a push can compute where its stores go (a lock's
+/// next atomic instruction waits for them).
+pub(super) struct Recorder {
+    /// The thread's ring while it records: the `Arc` that `owner.rs` keeps, until it closes the
+    /// ring and puts [`GONE`] here. Before that, null (not started) or [`OFF`] (not tracing).
+    ring: *const Ring,
     producer: spsc::Producer,
     /// An `Acquired` record not yet written (see [`Recorder::acquire`]), or
     /// [`NOTHING_HELD_BACK`].
@@ -238,6 +243,37 @@ struct Recorder {
 const NOTHING_HELD_BACK: Record = u64::MAX;
 
 impl Recorder {
+    /// A thread's recorder before its first event.
+    pub(super) const UNSTARTED: Recorder = Recorder {
+        ring: std::ptr::null(),
+        producer: spsc::Producer::NONE,
+        held_back: NOTHING_HELD_BACK,
+        countdown: u32::MAX,
+        sample_every: 0,
+        stack_after_ns: u64::MAX,
+    };
+
+    /// The ring's address or sentinel (see [`Recorder::ring`]).
+    #[inline(always)]
+    pub(super) fn state(&self) -> usize {
+        self.ring.addr()
+    }
+
+    /// Puts a sentinel ([`OFF`] or [`GONE`]) in place of the ring.
+    pub(super) fn mark(&mut self, sentinel: usize) {
+        self.ring = std::ptr::without_provenance(sentinel);
+    }
+
+    /// The thread's ring. Only the hooks of a started recorder call this.
+    #[inline(always)]
+    fn ring(&self) -> &Ring {
+        debug_assert!(self.state() > GONE);
+        // SAFETY: a started recorder's `ring` comes from the `Arc` its owner keeps until it
+        // marks the recorder GONE (`owner::close`), and hooks reach a recorder's ring only
+        // while it is started.
+        unsafe { &*self.ring }
+    }
+
     /// Writes one event, with its extension word if it has one.
     #[inline]
     fn push(&mut self, event: Event) {
@@ -253,8 +289,10 @@ impl Recorder {
     /// Writes one word that is a whole record (one without an extension).
     #[inline(always)]
     fn push_word(&mut self, word: Record) {
-        // SAFETY: `start` made this producer with this ring, and they never part.
-        match unsafe { self.producer.push(&self.ring.spsc, word) } {
+        let ring = self.ring;
+        // SAFETY: the ring is alive while the recorder is started (see `Recorder::ring`), and
+        // `start_as` made this producer with it; they never part.
+        match unsafe { self.producer.push(&(*ring).spsc, word) } {
             Push::Done => {}
             Push::Wake => consumer::wake(),
             Push::Full => self.drop_events(&[Event::from_record(word)]),
@@ -264,8 +302,9 @@ impl Recorder {
     /// Writes words that belong together, all or none; `events` is what they say.
     #[cold]
     fn push_words(&mut self, words: &[Record], events: &[Event]) -> bool {
+        let ring = self.ring;
         // SAFETY: as in `push_word`.
-        match unsafe { self.producer.push_all(&self.ring.spsc, words) } {
+        match unsafe { self.producer.push_all(&(*ring).spsc, words) } {
             Push::Done => true,
             Push::Wake => {
                 consumer::wake();
@@ -336,7 +375,7 @@ impl Recorder {
             // follows this lock's release, so a collector that drained the record (Acquire)
             // finds the stack when it takes the lock.
             let queued = {
-                let mut stacks = self.ring.stacks.lock();
+                let mut stacks = self.ring().stacks.lock();
                 stacks.push_back(stack);
                 stacks.len()
             };
@@ -365,13 +404,13 @@ impl Recorder {
         if !self.push_words(&words[..len], events) && queued {
             // Ours, the last one queued: the collector pops a stack only for a record it
             // drained, and this one was never published.
-            self.ring.stacks.lock().pop_back();
+            self.ring().stacks.lock().pop_back();
         }
     }
 
     /// Whether a long wait gets a stack: stacks on, and the collector keeping up.
     fn wants_stack(&self) -> bool {
-        self.stack_after_ns != u64::MAX && self.ring.stacks.lock().len() < MAX_QUEUED_STACKS
+        self.stack_after_ns != u64::MAX && self.ring().stacks.lock().len() < MAX_QUEUED_STACKS
     }
 
     /// Counts a dropped event (a pair counts once) and, for an acquisition, its lock.
@@ -380,14 +419,14 @@ impl Recorder {
     fn drop_events(&mut self, events: &[Event]) {
         if matches!(events[0].kind, Kind::Acquired | Kind::Pair) {
             let wait = events.iter().find(|e| e.kind == Kind::Wait).map(|w| w.payload);
-            self.ring.overflow.count(events[0].lock, wait);
+            self.ring().overflow.count(events[0].lock, wait);
         }
         // The trace's events: a pair is an acquisition and a release.
         let lost = if events[0].kind == Kind::Pair { 2 } else { 1 };
-        let dropped = self.ring.dropped.load(Ordering::Relaxed) + lost;
+        let dropped = self.ring().dropped.load(Ordering::Relaxed) + lost;
         // Release: pairs with the Acquire in `Ring::dropped`; publishes the overflow counts
         // written just before. Relaxed load above: this thread is the only writer.
-        self.ring.dropped.store(dropped, Ordering::Release);
+        self.ring().dropped.store(dropped, Ordering::Release);
         consumer::wake();
     }
 
@@ -420,30 +459,22 @@ impl Recorder {
 /// runs instead for events after the thread's destructors (they are counted as dropped).
 #[inline(always)]
 fn with_recorder(record: impl FnOnce(&mut Recorder), gone: impl FnOnce()) {
-    let mut ptr = owner::current();
-    // Not recording at all is the commonest case, and the cheapest to rule out.
-    if ptr.addr() == OFF {
-        return;
-    }
-    if ptr.addr() <= GONE {
-        match ptr.addr() {
-            0 => match start() {
-                Some(started) => ptr = started,
-                // Not tracing, or too late in the thread's life to start (then it is gone).
-                None => {
-                    return if owner::current().addr() == GONE {
-                        gone()
-                    }
-                }
-            },
-            GONE => return gone(),
-            _ => return,
+    let recorder = owner::recorder();
+    match owner::state() {
+        // Not recording at all is the commonest case, and the cheapest to rule out.
+        OFF => return,
+        GONE => return gone(),
+        // Not tracing, or too late in the thread's life to start (then it is gone).
+        0 if !start() => {
+            return if owner::state() == GONE {
+                gone()
+            }
         }
+        _ => {}
     }
-    // SAFETY: a non-sentinel value is the recorder this thread's owner keeps (`owner.rs`),
-    // which lives until `owner::close` replaces the pointer with GONE before freeing it. Only
-    // this thread reads it and the hooks never re-enter one another, so the borrow is unique.
-    record(unsafe { &mut *ptr });
+    // SAFETY: this thread's recorder, in its own thread-local block; only this thread reaches
+    // it and the hooks never re-enter one another, so the borrow is unique.
+    record(unsafe { &mut *recorder });
 }
 
 /// Starts recording on the calling thread as thread `tid`, if recording is on and it has not
@@ -451,30 +482,30 @@ fn with_recorder(record: impl FnOnce(&mut Recorder), gone: impl FnOnce()) {
 /// it holds one, so that making the ring is never paid inside a critical section.
 #[cold]
 pub(crate) fn start_thread(tid: u32) {
-    if owner::current().is_null() {
+    if owner::state() == 0 {
         start_as(tid);
     }
 }
 
 /// Creates and registers this thread's ring, or marks the thread as not recording: for a
-/// thread whose first event came before it registered.
+/// thread whose first event came before it registered. Whether it records.
 #[cold]
 #[inline(never)]
-fn start() -> Option<*mut Recorder> {
+fn start() -> bool {
     let tid = consumer::attached().map_or(0, |consumer| (consumer.thread_id)());
     // Registering the thread (just now, through `thread_id`) starts its recorder.
-    match owner::current() {
-        ptr if ptr.is_null() => start_as(tid),
-        ptr => (ptr.addr() > GONE).then_some(ptr),
+    match owner::state() {
+        0 => start_as(tid),
+        state => state > GONE,
     }
 }
 
 /// Creates and registers this thread's ring as thread `tid`, or marks the thread as not
-/// recording.
-fn start_as(tid: u32) -> Option<*mut Recorder> {
+/// recording. Whether it records.
+fn start_as(tid: u32) -> bool {
     if consumer::attached().is_none() {
         owner::mark(OFF);
-        return None;
+        return false;
     }
     let config = crate::config::get();
     let (spsc, producer) = Spsc::new(config.ring_capacity);
@@ -493,17 +524,19 @@ fn start_as(tid: u32) -> Option<*mut Recorder> {
         _ if !stack::enabled() => u64::MAX,
         us => us.saturating_mul(1000),
     };
-    let recorder = Box::new(Recorder {
-        ring: Arc::clone(&ring),
+    let recorder = Recorder {
+        ring: Arc::as_ptr(&ring),
         producer,
         held_back: NOTHING_HELD_BACK,
         countdown,
         sample_every,
         stack_after_ns,
-    });
-    let ptr = owner::adopt(recorder)?;
+    };
+    if !owner::adopt(recorder, Arc::clone(&ring)) {
+        return false;
+    }
     RINGS.lock().push(ring);
-    Some(ptr)
+    true
 }
 
 /// What the hot hooks find of this thread's recorder.
@@ -521,11 +554,10 @@ enum Found<'a> {
 /// line: a call and five saved registers per event).
 #[inline(always)]
 fn find_recorder<'a>() -> Found<'a> {
-    let ptr = owner::current();
-    match ptr.addr() {
-        // SAFETY: as in `with_recorder`: a value above the sentinels is this thread's
-        // recorder, alive until `owner::close` replaces it, and borrowed by one hook at a time.
-        addr if addr > GONE => Found::Started(unsafe { &mut *ptr }),
+    match owner::state() {
+        // SAFETY: as in `with_recorder`: this thread's recorder, borrowed by one hook at a
+        // time.
+        state if state > GONE => Found::Started(unsafe { &mut *owner::recorder() }),
         OFF => Found::Off,
         _ => Found::Otherwise,
     }
@@ -593,10 +625,9 @@ pub(crate) fn wait_stack_after() -> Option<Duration> {
 /// calling thread recorded.
 #[cold]
 pub(crate) fn publish_own() {
-    let ptr = owner::current();
-    if ptr.addr() > GONE {
+    if owner::state() > GONE {
         // SAFETY: as in `with_recorder`; called outside every other hook of this thread.
-        unsafe { &mut *ptr }.publish_held_back();
+        unsafe { &mut *owner::recorder() }.publish_held_back();
     }
 }
 
@@ -735,7 +766,7 @@ mod tests {
             stacks: RawLock::new(VecDeque::new()),
         });
         let mut recorder = Recorder {
-            ring: Arc::clone(&ring),
+            ring: Arc::as_ptr(&ring),
             producer,
             held_back: NOTHING_HELD_BACK,
             countdown: u32::MAX,

@@ -12,91 +12,104 @@
 //! counted as lost, with that cause. Elsewhere, or if no key can be created, a `thread_local!`
 //! owns it as before.
 
-use std::cell::Cell;
+use std::cell::{Cell, UnsafeCell};
 use std::sync::atomic::Ordering;
+use std::sync::Arc;
 
-use super::Recorder;
+use super::{Recorder, Ring};
 use crate::record::consumer;
 
-/// Sentinel values of [`RECORDER`] below which it is not a pointer.
+/// Sentinel states of [`RECORDER`], in place of its ring's address.
 pub(super) const OFF: usize = 1;
 pub(super) const GONE: usize = 2;
 
 thread_local! {
-    /// This thread's recorder: null before its first event, [`OFF`] when not tracing,
-    /// [`GONE`] once its ring closed, else a pointer to the recorder its owner keeps.
-    /// A const-initialised `Cell` of a pointer has no destructor, so reading it is a plain
-    /// thread-local load, valid even inside other thread-local and thread-specific
-    /// destructors.
-    static RECORDER: Cell<*mut Recorder> = const { Cell::new(std::ptr::null_mut()) };
-    /// Owns the recorder where no thread-specific key does (see the module docs).
+    /// This thread's recorder: its ring null before its first event, [`OFF`] when not
+    /// tracing, [`GONE`] once the ring closed, else the ring its owner keeps open. A
+    /// const-initialised value without a destructor is a plain part of the thread's static
+    /// thread-local block: the hooks reach its fields at fixed offsets from the thread
+    /// pointer, and it stays valid inside other thread-local and thread-specific destructors.
+    static RECORDER: UnsafeCell<Recorder> = const { UnsafeCell::new(Recorder::UNSTARTED) };
+    /// Owns the ring where no thread-specific key does (see the module docs).
     static OWNER: Owner = const { Owner(Cell::new(None)) };
 }
 
-/// This thread's recorder pointer or sentinel.
+/// This thread's recorder.
 #[inline(always)]
-pub(super) fn current() -> *mut Recorder {
-    RECORDER.with(Cell::get)
+pub(super) fn recorder() -> *mut Recorder {
+    RECORDER.with(UnsafeCell::get)
+}
+
+/// This thread's recorder's state: 0 (not started), [`OFF`], [`GONE`], or above them (started).
+#[inline(always)]
+pub(super) fn state() -> usize {
+    // SAFETY: a read of this thread's own recorder, which no hook is borrowing while another
+    // asks for its state (the hooks never re-enter one another).
+    unsafe { (*recorder()).state() }
 }
 
 /// Marks this thread with a sentinel ([`OFF`] or [`GONE`]).
 pub(super) fn mark(sentinel: usize) {
-    RECORDER.with(|r| r.set(std::ptr::without_provenance_mut(sentinel)));
+    // SAFETY: as in `state`: no hook borrows the recorder while it changes state.
+    unsafe { (*recorder()).mark(sentinel) };
 }
 
-/// Hands this thread's new recorder to its owner, which closes its ring when the thread
-/// ends; returns the pointer the hooks use, or `None` (and marks the thread [`GONE`]) when
-/// the thread is too far into its teardown to keep one.
-pub(super) fn adopt(recorder: Box<Recorder>) -> Option<*mut Recorder> {
+/// Installs this thread's started `recorder` and hands its `ring` to an owner, which closes
+/// it when the thread ends; `false` (and the thread marked [`GONE`]) when the thread is too far
+/// into its teardown to keep one.
+pub(super) fn adopt(recorder: Recorder, ring: Arc<Ring>) -> bool {
     #[cfg(unix)]
-    let mut recorder = match thread_end::adopt(recorder) {
-        Ok(ptr) => {
-            RECORDER.with(|r| r.set(ptr));
-            return Some(ptr);
-        }
-        Err(recorder) => recorder,
+    let ring = match thread_end::adopt(ring) {
+        Ok(()) => return install(recorder),
+        Err(ring) => ring,
     };
-    let ptr: *mut Recorder = &mut *recorder;
-    match OWNER.try_with(|owner| owner.0.set(Some(recorder))) {
-        Ok(()) => {
-            RECORDER.with(|r| r.set(ptr));
-            Some(ptr)
-        }
+    match OWNER.try_with(|owner| owner.0.set(Some(ring))) {
+        Ok(()) => install(recorder),
         Err(_) => {
             // The thread is already tearing down: its events count as lost.
             mark(GONE);
-            None
+            false
         }
     }
 }
 
+fn install(started: Recorder) -> bool {
+    // SAFETY: as in `state`; the recorder being replaced was not started, so it holds no
+    // record.
+    unsafe { *recorder() = started };
+    true
+}
+
 /// Closes a thread's ring: no record follows, and the collector may free it once drained.
-fn close(mut recorder: Box<Recorder>) {
-    // The thread's last acquisition, if it was held back, goes in before the ring closes.
-    recorder.publish_held_back();
+fn close(ring: Arc<Ring>) {
+    if state() > GONE {
+        // The thread's last acquisition, if it was held back, goes in before the ring closes.
+        // SAFETY: as in `state`: the thread's hooks are done (its destructors have run).
+        unsafe { &mut *recorder() }.publish_held_back();
+    }
     mark(GONE);
     // Release: pairs with the Acquire in `Ring::closed`; the collector that sees the ring
     // closed sees every record and count before it.
-    recorder.ring.closed.store(true, Ordering::Release);
-    drop(recorder);
+    ring.closed.store(true, Ordering::Release);
+    drop(ring);
     consumer::wake();
 }
 
-struct Owner(Cell<Option<Box<Recorder>>>);
+struct Owner(Cell<Option<Arc<Ring>>>);
 
 impl Drop for Owner {
     fn drop(&mut self) {
-        if let Some(recorder) = self.0.take() {
-            close(recorder);
+        if let Some(ring) = self.0.take() {
+            close(ring);
         }
     }
 }
 
 #[cfg(unix)]
 mod thread_end {
-    use std::sync::OnceLock;
+    use std::sync::{Arc, OnceLock};
 
-    use super::Recorder;
+    use super::Ring;
 
     /// The key whose destructor closes a thread's ring, if one could be created.
     fn key() -> Option<libc::pthread_key_t> {
@@ -109,29 +122,28 @@ mod thread_end {
         })
     }
 
-    /// Stores `recorder` under the key; gives it back if that is impossible.
-    pub(super) fn adopt(recorder: Box<Recorder>) -> Result<*mut Recorder, Box<Recorder>> {
-        let Some(key) = key() else { return Err(recorder) };
-        let ptr = Box::into_raw(recorder);
-        // SAFETY: `key` was created by `pthread_key_create`; the value is the recorder's box,
-        // which from now on only `closed_at_thread_end` frees.
+    /// Stores `ring` under the key; gives it back if that is impossible.
+    pub(super) fn adopt(ring: Arc<Ring>) -> Result<(), Arc<Ring>> {
+        let Some(key) = key() else { return Err(ring) };
+        let ptr = Arc::into_raw(ring);
+        // SAFETY: `key` was created by `pthread_key_create`; the value is the ring's `Arc`,
+        // which from now on only `closed_at_thread_end` releases.
         if unsafe { libc::pthread_setspecific(key, ptr.cast()) } == 0 {
-            return Ok(ptr);
+            return Ok(());
         }
-        // SAFETY: the key did not take it: `ptr` is still the box `into_raw` gave up.
-        Err(unsafe { Box::from_raw(ptr) })
+        // SAFETY: the key did not take it: `ptr` is still the `Arc` `into_raw` gave up.
+        Err(unsafe { Arc::from_raw(ptr) })
     }
 
     /// The key's destructor: the thread has run its `thread_local!` destructors.
     extern "C" fn closed_at_thread_end(value: *mut libc::c_void) {
-        // SAFETY: the only value ever stored under the key is a recorder box from `adopt`,
+        // SAFETY: the only value ever stored under the key is a ring's `Arc` from `adopt`,
         // and the C library calls this once with it (clearing the slot first), on the
-        // thread that owns it, after which nothing else refers to it but `RECORDER`, which
-        // `close` marks GONE before freeing it.
-        let recorder = unsafe { Box::from_raw(value.cast::<Recorder>()) };
+        // thread that owns it.
+        let ring = unsafe { Arc::from_raw(value.cast::<Ring>().cast_const()) };
         // A panic must not unwind into the C library: there is none to expect here, but
         // an abort is better than undefined behaviour.
-        if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| super::close(recorder))).is_err() {
+        if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| super::close(ring))).is_err() {
             std::process::abort();
         }
     }

@@ -245,6 +245,18 @@ impl<T: Copy> Spsc<T> {
 }
 
 impl Producer {
+    /// The producer of no ring, in a thread's recorder before it starts: never pushed to.
+    pub const NONE: Producer = Producer {
+        tail: 0,
+        #[cfg(not(loom))]
+        slots: std::ptr::null_mut(),
+        mask: 0,
+        cached_head: 0,
+        limit: 0,
+        wake_at: 0,
+        check_every: 1,
+    };
+
     /// Writes one record; the fast path is a compare, a slot write and a `Release` store.
     ///
     /// No prefetch of the line ahead for writing: the consumer reads a line long after it is
