@@ -555,10 +555,13 @@ enum Found<'a> {
 #[inline(always)]
 fn find_recorder<'a>() -> Found<'a> {
     match owner::state() {
+        // First: a process without a trace asks on every lock and unlock, and one compare
+        // settles it (`peers` untraced uncontended 7.39 -> 7.26 ns, medians of 7 runs); a
+        // recording thread pays a compare more, not measurably.
+        OFF => Found::Off,
         // SAFETY: as in `with_recorder`: this thread's recorder, borrowed by one hook at a
         // time.
         state if state > GONE => Found::Started(unsafe { &mut *owner::recorder() }),
-        OFF => Found::Off,
         _ => Found::Otherwise,
     }
 }
