@@ -29,12 +29,14 @@
 //! still counted exactly, per lock, in the ring's overflow table. Without `LOCKCHECK_TRACE`
 //! nothing is recorded: the hooks see the thread's "off" marker and return.
 
+mod overflow;
 mod owner;
+mod recorder;
 mod spsc;
 
 use std::collections::{HashMap, VecDeque};
 use std::panic::Location;
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -42,11 +44,13 @@ use parking_lot::Mutex as RawLock;
 
 use super::{clock, consumer};
 use crate::analysis::report::Mode;
-use crate::record::event::{self, Event, Kind, Record};
-use crate::record::stack::{self, RawStack};
+use crate::record::event::{Event, Record};
+use crate::record::stack::RawStack;
 use crate::trace::{LockCounters, OwnTime};
+use overflow::Overflow;
 use owner::{GONE, OFF};
-use spsc::{Push, Spsc};
+use recorder::Recorder;
+use spsc::Spsc;
 
 /// One thread's ring and what the collector needs to know beside its records.
 pub(crate) struct Ring {
@@ -123,13 +127,6 @@ pub(crate) fn unowned_ring(tid: u32) -> Ring {
     }
 }
 
-/// Stacks a ring queues for the collector before further waits go without: it bounds their
-/// memory (about 2 KiB each) when the collector falls behind.
-const MAX_QUEUED_STACKS: usize = 256;
-/// Queued stacks that wake the collector early, so that a thread waiting often keeps its
-/// stacks (a period is 100 ms: a thread can wait past the threshold thousands of times in one).
-const WAKE_AT_QUEUED_STACKS: usize = 32;
-
 /// What a contended wait tells the recorder beyond the acquisition itself.
 pub(crate) struct Waited {
     /// How long the thread waited, in nanoseconds.
@@ -138,321 +135,6 @@ pub(crate) struct Waited {
     pub holder: Option<(u32, &'static Location<'static>)>,
     /// Where the thread waited, when the wait was long enough (see [`wait_stack_after`]).
     pub stack: Option<RawStack>,
-}
-
-/// Slots in a ring's overflow table before it spills into a locked map.
-const OVERFLOW_SLOTS: usize = 16;
-
-/// Exact per-lock counts of dropped acquisitions. The producer is the only writer of the
-/// slots, so it updates them with plain loads and stores (no read-modify-write); the collector
-/// reads them. A lock that finds no slot goes to `spill`, behind a lock (rare: it takes more
-/// than 16 distinct locks overflowing one thread's ring).
-struct Overflow {
-    slots: [OverflowSlot; OVERFLOW_SLOTS],
-    spill: RawLock<HashMap<u32, LockCounters>>,
-}
-
-#[derive(Default)]
-struct OverflowSlot {
-    /// 0 = free; claimed once, never released.
-    lock: AtomicU32,
-    acquisitions: AtomicU64,
-    contended: AtomicU64,
-    wait_ns: AtomicU64,
-}
-
-/// Adds `by` to a counter only this thread writes.
-fn bump(counter: &AtomicU64, by: u64) {
-    // Relaxed: single writer, so load-then-store loses nothing; readers take a snapshot and
-    // the Release store of `Ring::dropped` after it publishes the new value.
-    counter.store(counter.load(Ordering::Relaxed).wrapping_add(by), Ordering::Relaxed);
-}
-
-impl Overflow {
-    fn new() -> Overflow {
-        Overflow { slots: Default::default(), spill: RawLock::new(HashMap::new()) }
-    }
-
-    /// Counts one dropped acquisition (producer only).
-    fn count(&self, lock: u32, wait_ns: Option<u64>) {
-        let start = (lock as usize).wrapping_mul(0x9e37_79b9) % OVERFLOW_SLOTS;
-        for i in 0..4 {
-            let slot = &self.slots[(start + i) % OVERFLOW_SLOTS];
-            // Relaxed: only this thread writes `lock`; the collector's reads are ordered by
-            // the Acquire in `Ring::dropped`.
-            match slot.lock.load(Ordering::Relaxed) {
-                0 => slot.lock.store(lock, Ordering::Relaxed),
-                id if id == lock => {}
-                _ => continue,
-            }
-            bump(&slot.acquisitions, 1);
-            if let Some(w) = wait_ns {
-                bump(&slot.contended, 1);
-                bump(&slot.wait_ns, w);
-            }
-            return;
-        }
-        let mut spill = self.spill.lock();
-        let c = spill.entry(lock).or_default();
-        c.add(&LockCounters {
-            acquisitions: 1,
-            contended: u64::from(wait_ns.is_some()),
-            wait_ns: wait_ns.unwrap_or(0),
-        });
-    }
-
-    fn add_to(&self, into: &mut HashMap<u32, LockCounters>) {
-        for slot in &self.slots {
-            // Relaxed: see `count`.
-            let lock = slot.lock.load(Ordering::Relaxed);
-            if lock != 0 {
-                into.entry(lock).or_default().add(&LockCounters {
-                    acquisitions: slot.acquisitions.load(Ordering::Relaxed),
-                    contended: slot.contended.load(Ordering::Relaxed),
-                    wait_ns: slot.wait_ns.load(Ordering::Relaxed),
-                });
-            }
-        }
-        for (&lock, c) in self.spill.lock().iter() {
-            into.entry(lock).or_default().add(c);
-        }
-    }
-}
-
-/// The producing side of a thread's ring. It lives in the thread's own thread-local block
-/// (`owner.rs`), so the hooks reach every field of it at a fixed offset from the thread
-/// pointer: no load of its address before a push can compute where its stores go (a lock's
-/// next atomic instruction waits for them).
-pub(super) struct Recorder {
-    /// The thread's ring while it records: the `Arc` that `owner.rs` keeps, until it closes the
-    /// ring and puts [`GONE`] here. Before that, null (not started) or [`OFF`] (not tracing).
-    ring: *const Ring,
-    producer: spsc::Producer,
-    /// An `Acquired` record not yet written (see [`Recorder::acquire`]), or
-    /// [`NOTHING_HELD_BACK`].
-    held_back: Record,
-    /// Acquisitions left until the next timed hold.
-    countdown: u32,
-    /// `LOCKCHECK_HOLD_SAMPLE`: 0 = never, 1 = every hold.
-    sample_every: u32,
-    /// `LOCKCHECK_WAIT_STACKS_US` in nanoseconds; `u64::MAX`: never (stacks switched off).
-    stack_after_ns: u64,
-}
-
-/// No acquisition held back (no record is all ones: an `Acquired` record's kind bits are 0).
-const NOTHING_HELD_BACK: Record = u64::MAX;
-
-impl Recorder {
-    /// A thread's recorder before its first event.
-    pub(super) const UNSTARTED: Recorder = Recorder {
-        ring: std::ptr::null(),
-        producer: spsc::Producer::NONE,
-        held_back: NOTHING_HELD_BACK,
-        countdown: u32::MAX,
-        sample_every: 0,
-        stack_after_ns: u64::MAX,
-    };
-
-    /// The ring's address or sentinel (see [`Recorder::ring`]).
-    #[inline(always)]
-    pub(super) fn state(&self) -> usize {
-        self.ring.addr()
-    }
-
-    /// Puts a sentinel ([`OFF`] or [`GONE`]) in place of the ring.
-    pub(super) fn mark(&mut self, sentinel: usize) {
-        self.ring = std::ptr::without_provenance(sentinel);
-    }
-
-    /// The thread's ring. Only the hooks of a started recorder call this.
-    #[inline(always)]
-    fn ring(&self) -> &Ring {
-        debug_assert!(self.state() > GONE);
-        // SAFETY: a started recorder's `ring` comes from the `Arc` its owner keeps until it
-        // marks the recorder GONE (`owner::close`), and hooks reach a recorder's ring only
-        // while it is started.
-        unsafe { &*self.ring }
-    }
-
-    /// Writes one event, with its extension word if it has one.
-    #[inline]
-    fn push(&mut self, event: Event) {
-        self.publish_held_back();
-        match event.to_words() {
-            (word, None) => self.push_word(word),
-            (word, Some(extension)) => {
-                self.push_words(&[word, extension], &[event]);
-            }
-        }
-    }
-
-    /// Writes one word that is a whole record (one without an extension).
-    #[inline(always)]
-    fn push_word(&mut self, word: Record) {
-        let ring = self.ring;
-        // SAFETY: the ring is alive while the recorder is started (see `Recorder::ring`), and
-        // `start_as` made this producer with it; they never part.
-        match unsafe { self.producer.push(&(*ring).spsc, word) } {
-            Push::Done => {}
-            Push::Wake => consumer::wake(),
-            Push::Full => self.drop_events(&[Event::from_record(word)]),
-        }
-    }
-
-    /// Writes words that belong together, all or none; `events` is what they say.
-    #[cold]
-    fn push_words(&mut self, words: &[Record], events: &[Event]) -> bool {
-        let ring = self.ring;
-        // SAFETY: as in `push_word`.
-        match unsafe { self.producer.push_all(&(*ring).spsc, words) } {
-            Push::Done => true,
-            Push::Wake => {
-                consumer::wake();
-                true
-            }
-            Push::Full => {
-                self.drop_events(events);
-                false
-            }
-        }
-    }
-
-    /// An acquisition that did not wait: held back until the thread's next event, which may
-    /// be its release (see [`Recorder::release`]); the acquisition held back before it, if
-    /// any, is written now.
-    #[inline(always)]
-    fn acquire(&mut self, event: Event) {
-        match event.to_words() {
-            (word, None) => {
-                let earlier = std::mem::replace(&mut self.held_back, word);
-                if earlier != NOTHING_HELD_BACK {
-                    self.push_word(earlier);
-                }
-            }
-            (word, Some(extension)) => {
-                self.publish_held_back();
-                self.push_words(&[word, extension], &[event]);
-            }
-        }
-    }
-
-    /// A release: one `Pair` record with the acquisition held back, when that is this hold's.
-    #[inline(always)]
-    fn release(&mut self, event: Event) {
-        let (released, _) = event.to_words();
-        if event::pairs_with(self.held_back, released) {
-            let pair = event::pair(std::mem::replace(&mut self.held_back, NOTHING_HELD_BACK));
-            self.push_word(pair);
-        } else {
-            self.push(event);
-        }
-    }
-
-    /// Writes the acquisition held back, if any: before any other record, and whenever the
-    /// ring must show everything the thread did (it is about to wait, flush or exit).
-    #[inline(always)]
-    fn publish_held_back(&mut self) {
-        if self.held_back != NOTHING_HELD_BACK {
-            self.publish_held_back_now();
-        }
-    }
-
-    #[cold]
-    #[inline(never)]
-    fn publish_held_back_now(&mut self) {
-        let earlier = std::mem::replace(&mut self.held_back, NOTHING_HELD_BACK);
-        self.push_word(earlier);
-    }
-
-    /// An acquisition (or timeout) with its wait, holder and stack: written together or
-    /// dropped together.
-    #[cold]
-    fn push_waited(&mut self, first: Event, waited: Waited) {
-        self.publish_held_back();
-        let queued = waited.stack.is_some();
-        if let Some(stack) = waited.stack {
-            // Queued before the record that names it is published: the ring's Release store
-            // follows this lock's release, so a collector that drained the record (Acquire)
-            // finds the stack when it takes the lock.
-            let queued = {
-                let mut stacks = self.ring().stacks.lock();
-                stacks.push_back(stack);
-                stacks.len()
-            };
-            if queued >= WAKE_AT_QUEUED_STACKS {
-                consumer::wake();
-            }
-        }
-        let wait = Event::wait(first.lock, waited.nanos, queued);
-        let holder = waited.holder.map(|(tid, site)| Event::holder(tid, site));
-        let (events, count) = match holder {
-            Some(holder) => ([first, holder, wait], 3),
-            None => ([first, wait, wait], 2),
-        };
-        let events = &events[..count];
-        let mut words = [0; 6];
-        let mut len = 0;
-        for event in events {
-            let (word, extension) = event.to_words();
-            words[len] = word;
-            len += 1;
-            if let Some(extension) = extension {
-                words[len] = extension;
-                len += 1;
-            }
-        }
-        if !self.push_words(&words[..len], events) && queued {
-            // Ours, the last one queued: the collector pops a stack only for a record it
-            // drained, and this one was never published.
-            self.ring().stacks.lock().pop_back();
-        }
-    }
-
-    /// Whether a long wait gets a stack: stacks on, and the collector keeping up.
-    fn wants_stack(&self) -> bool {
-        self.stack_after_ns != u64::MAX && self.ring().stacks.lock().len() < MAX_QUEUED_STACKS
-    }
-
-    /// Counts a dropped event (a pair counts once) and, for an acquisition, its lock.
-    #[cold]
-    #[inline(never)]
-    fn drop_events(&mut self, events: &[Event]) {
-        if matches!(events[0].kind, Kind::Acquired | Kind::Pair) {
-            let wait = events.iter().find(|e| e.kind == Kind::Wait).map(|w| w.payload);
-            self.ring().overflow.count(events[0].lock, wait);
-        }
-        // The trace's events: a pair is an acquisition and a release.
-        let lost = if events[0].kind == Kind::Pair { 2 } else { 1 };
-        let dropped = self.ring().dropped.load(Ordering::Relaxed) + lost;
-        // Release: pairs with the Acquire in `Ring::dropped`; publishes the overflow counts
-        // written just before. Relaxed load above: this thread is the only writer.
-        self.ring().dropped.store(dropped, Ordering::Release);
-        consumer::wake();
-    }
-
-    /// Counts down to the next timed hold.
-    #[inline]
-    fn tick(&mut self, lock: u32) {
-        if self.countdown > 1 {
-            self.countdown -= 1;
-        } else {
-            self.sample(lock);
-        }
-    }
-
-    #[cold]
-    #[inline(never)]
-    fn sample(&mut self, lock: u32) {
-        if self.sample_every == 0 {
-            self.countdown = u32::MAX;
-            return;
-        }
-        self.countdown = self.sample_every;
-        let now = clock::now();
-        if let Some(consumer) = consumer::attached() {
-            (consumer.time_hold)(lock, now);
-        }
-    }
 }
 
 /// Runs `record` on this thread's recorder, creating it on the thread's first event; `gone`
@@ -517,21 +199,7 @@ fn start_as(tid: u32) -> bool {
         overflow: Overflow::new(),
         stacks: RawLock::new(VecDeque::new()),
     });
-    let sample_every = config.hold_sample;
-    let countdown = if sample_every == 0 { u32::MAX } else { sample_every };
-    let stack_after_ns = match config.wait_stacks_us {
-        0 => u64::MAX,
-        _ if !stack::enabled() => u64::MAX,
-        us => us.saturating_mul(1000),
-    };
-    let recorder = Recorder {
-        ring: Arc::as_ptr(&ring),
-        producer,
-        held_back: NOTHING_HELD_BACK,
-        countdown,
-        sample_every,
-        stack_after_ns,
-    };
+    let recorder = Recorder::started(Arc::as_ptr(&ring), producer, config);
     if !owner::adopt(recorder, Arc::clone(&ring)) {
         return false;
     }
@@ -751,77 +419,4 @@ pub(crate) fn events_lost() -> u64 {
     let live: u64 = rings.iter().map(|r| r.dropped()).sum();
     // Relaxed: see `retire` and `late`.
     live + RETIRED_DROPPED.load(Ordering::Relaxed) + LATE_DROPPED.load(Ordering::Relaxed)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_dropped_wait_takes_its_stack_back_out_of_the_queue() {
-        let (spsc, producer) = Spsc::new(16);
-        let ring = Arc::new(Ring {
-            spsc,
-            tid: 1,
-            closed: AtomicBool::new(false),
-            dropped: AtomicU64::new(0),
-            overflow: Overflow::new(),
-            stacks: RawLock::new(VecDeque::new()),
-        });
-        let mut recorder = Recorder {
-            ring: Arc::as_ptr(&ring),
-            producer,
-            held_back: NOTHING_HELD_BACK,
-            countdown: u32::MAX,
-            sample_every: 0,
-            stack_after_ns: 0,
-        };
-        let Some(stack) = stack::capture() else { return };
-        // Triples (acquisition, holder, wait and its extension: four words) until the ring is
-        // full: the last one is dropped.
-        for _ in 0..5 {
-            let waited = Waited { nanos: 50_000, holder: Some((2, Location::caller())), stack: Some(stack) };
-            recorder.push_waited(Event::acquired(1, Mode::Exclusive, Location::caller()), waited);
-        }
-        assert!(recorder.wants_stack());
-        assert_eq!(ring.dropped(), 1);
-        let (mut marked, mut extension) = (0, false);
-        // SAFETY: the only consumer; `end` from `published_end`.
-        unsafe {
-            ring.drain_runs(ring.published_end(), |run| {
-                for &record in run {
-                    if std::mem::take(&mut extension) {
-                        continue;
-                    }
-                    extension = Event::needs_extension(record);
-                    let e = Event::from_record(record);
-                    marked += usize::from(e.kind == Kind::Wait && e.mode == crate::record::event::STACK_PENDING)
-                }
-            })
-        };
-        assert_eq!(marked, 4);
-        assert_eq!(ring.stacks.lock().len(), marked, "one queued stack per published marked record");
-        let mut overflow = HashMap::new();
-        ring.add_overflow(&mut overflow);
-        assert_eq!(overflow[&1], LockCounters { acquisitions: 1, contended: 1, wait_ns: 50_000 });
-    }
-
-    #[test]
-    fn overflow_counts_stay_exact_past_the_slots() {
-        let overflow = Overflow::new();
-        // More locks than slots, some colliding: the rest spill into the locked map.
-        for lock in 1..=40u32 {
-            for round in 0..u64::from(lock) {
-                overflow.count(lock, (round % 2 == 1).then_some(10));
-            }
-        }
-        let mut totals = HashMap::new();
-        overflow.add_to(&mut totals);
-        assert_eq!(totals.len(), 40);
-        for lock in 1..=40u32 {
-            let n = u64::from(lock);
-            assert_eq!(totals[&lock], LockCounters { acquisitions: n, contended: n / 2, wait_ns: n / 2 * 10 });
-        }
-        assert!(!overflow.spill.lock().is_empty(), "40 locks cannot all fit 16 slots");
-    }
 }
