@@ -19,9 +19,22 @@ fn damaged_traces_read_to_an_error_or_a_partial_result() {
         assert!(data.warning.unwrap().to_string().contains("truncated"));
     }
 
-    // A flipped byte in the middle: everything before the damaged chunk, then a warning.
+    // A flipped byte in the middle of a chunk's payload: everything before the damaged chunk,
+    // then a warning. (A chunk's 9-byte frame, kind, length and checksum, is not itself
+    // checksummed: a length damaged to run past the end reads as a truncation.)
+    let mut starts = vec![];
+    let mut reader = TraceReader::open(&run.path).unwrap();
+    loop {
+        starts.push(reader.offset() as usize);
+        if reader.next().is_none() {
+            break;
+        }
+    }
+    let middle = bytes.len() / 2;
+    let chunk = starts.windows(2).find(|w| w[1] > middle).expect("a chunk spans the middle");
+    let middle = middle.max(chunk[0] + 9);
+    assert!(middle < chunk[1], "the middle chunk has a payload");
     let mut bad = bytes.clone();
-    let middle = bad.len() / 2;
     bad[middle] ^= 0xa5;
     std::fs::write(&file, &bad).unwrap();
     let data = TraceData::load(&file).unwrap();

@@ -90,6 +90,17 @@ mod imp {
     }
 }
 
+/// Instrumented.
+///
+/// The entry points (the `*_fresh` functions and the lock_api trait methods) are inlined in
+/// release builds, and out of line where `debug_assertions` are on, that is in the test builds
+/// lockcheck is made for. An inlined function is compiled in the crate that calls it, at that
+/// crate's optimisation level: in a test build, the whole acquisition protocol was compiled
+/// unoptimised into the user's crate, whatever the user's profile said of lockcheck, and cost
+/// 170 ns a lock and unlock against parking_lot's 28 ns. Out of line, it is compiled here, at
+/// lockcheck's own level: with `[profile.dev.package.lockcheck] opt-level = 3` (the README's
+/// set-up) it costs 22 ns, less than parking_lot unoptimised (its raw lock is compiled here
+/// too). Release builds keep the inlined form the `peers` bench measures.
 #[cfg(feature = "instrument")]
 mod imp {
     use super::*;
@@ -235,35 +246,40 @@ mod imp {
     }
 
     /// `RwLock::read`'s acquisition: a fresh call from user code.
-    #[inline(always)]
+    #[cfg_attr(debug_assertions, inline(never))]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     #[track_caller]
     pub fn read_fresh(raw: &RawRwLock) {
         raw.lock_shared_as(Fresh::Call)
     }
 
     /// `RwLock::read_recursive`'s acquisition: a fresh call from user code.
-    #[inline(always)]
+    #[cfg_attr(debug_assertions, inline(never))]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     #[track_caller]
     pub fn read_recursive_fresh(raw: &RawRwLock) {
         raw.lock_shared_recursive_as(Fresh::Call)
     }
 
     /// `RwLock::write`'s acquisition: a fresh call from user code.
-    #[inline(always)]
+    #[cfg_attr(debug_assertions, inline(never))]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     #[track_caller]
     pub fn write_fresh(raw: &RawRwLock) {
         raw.lock_exclusive_as(Fresh::Call)
     }
 
     /// `RwLock::upgradable_read`'s acquisition: a fresh call from user code.
-    #[inline(always)]
+    #[cfg_attr(debug_assertions, inline(never))]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     #[track_caller]
     pub fn upgradable_fresh(raw: &RawRwLock) {
         raw.lock_upgradable_as(Fresh::Call)
     }
 
     /// `Mutex::lock`'s acquisition: a fresh call from user code.
-    #[inline(always)]
+    #[cfg_attr(debug_assertions, inline(never))]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     #[track_caller]
     pub fn lock_fresh(raw: &RawMutex) {
         raw.lock_as(Fresh::Call)
@@ -277,19 +293,22 @@ mod imp {
             RawMutex { inner: parking_lot::RawMutex::INIT, meta: LockMeta::new(LockKind::Mutex, None, None, None) };
         type GuardMarker = <parking_lot::RawMutex as lock_api::RawMutex>::GuardMarker;
 
-        #[inline]
+        #[cfg_attr(debug_assertions, inline(never))]
+        #[cfg_attr(not(debug_assertions), inline)]
         #[track_caller]
         fn lock(&self) {
             self.lock_as(Fresh::Unknown)
         }
 
-        #[inline]
+        #[cfg_attr(debug_assertions, inline(never))]
+        #[cfg_attr(not(debug_assertions), inline)]
         #[track_caller]
         fn try_lock(&self) -> bool {
             check::try_lock(&self.meta, Mode::Exclusive, Location::caller(), || self.inner.try_lock())
         }
 
-        #[inline]
+        #[cfg_attr(debug_assertions, inline(never))]
+        #[cfg_attr(not(debug_assertions), inline)]
         unsafe fn unlock(&self) {
             check::unlock(&self.meta, Mode::Exclusive, || {
                 // SAFETY: the caller holds the lock, as this method requires of it.
@@ -297,7 +316,8 @@ mod imp {
             })
         }
 
-        #[inline]
+        #[cfg_attr(debug_assertions, inline(never))]
+        #[cfg_attr(not(debug_assertions), inline)]
         fn is_locked(&self) -> bool {
             self.inner.is_locked()
         }
@@ -305,7 +325,8 @@ mod imp {
 
     // SAFETY: forwards to parking_lot; see `RawMutex`.
     unsafe impl lock_api::RawMutexFair for RawMutex {
-        #[inline]
+        #[cfg_attr(debug_assertions, inline(never))]
+        #[cfg_attr(not(debug_assertions), inline)]
         unsafe fn unlock_fair(&self) {
             check::unlock(&self.meta, Mode::Exclusive, || {
                 // SAFETY: the caller holds the lock.
@@ -313,7 +334,8 @@ mod imp {
             })
         }
 
-        #[inline]
+        #[cfg_attr(debug_assertions, inline(never))]
+        #[cfg_attr(not(debug_assertions), inline)]
         unsafe fn bump(&self) {
             // SAFETY: the caller holds the lock; it still does when `bump` returns.
             unsafe { self.inner.bump() }
@@ -325,7 +347,8 @@ mod imp {
         type Duration = Duration;
         type Instant = Instant;
 
-        #[inline]
+        #[cfg_attr(debug_assertions, inline(never))]
+        #[cfg_attr(not(debug_assertions), inline)]
         #[track_caller]
         fn try_lock_for(&self, timeout: Duration) -> bool {
             check::lock_timed(
@@ -340,7 +363,8 @@ mod imp {
             )
         }
 
-        #[inline]
+        #[cfg_attr(debug_assertions, inline(never))]
+        #[cfg_attr(not(debug_assertions), inline)]
         #[track_caller]
         fn try_lock_until(&self, timeout: Instant) -> bool {
             check::lock_timed(
@@ -363,19 +387,22 @@ mod imp {
             RawRwLock { inner: parking_lot::RawRwLock::INIT, meta: LockMeta::new(LockKind::RwLock, None, None, None) };
         type GuardMarker = <parking_lot::RawRwLock as lock_api::RawRwLock>::GuardMarker;
 
-        #[inline]
+        #[cfg_attr(debug_assertions, inline(never))]
+        #[cfg_attr(not(debug_assertions), inline)]
         #[track_caller]
         fn lock_shared(&self) {
             self.lock_shared_as(Fresh::Unknown)
         }
 
-        #[inline]
+        #[cfg_attr(debug_assertions, inline(never))]
+        #[cfg_attr(not(debug_assertions), inline)]
         #[track_caller]
         fn try_lock_shared(&self) -> bool {
             check::try_lock(&self.meta, Mode::Shared, Location::caller(), || self.inner.try_lock_shared())
         }
 
-        #[inline]
+        #[cfg_attr(debug_assertions, inline(never))]
+        #[cfg_attr(not(debug_assertions), inline)]
         unsafe fn unlock_shared(&self) {
             check::unlock(&self.meta, Mode::Shared, || {
                 // SAFETY: the caller holds a shared lock.
@@ -383,19 +410,22 @@ mod imp {
             })
         }
 
-        #[inline]
+        #[cfg_attr(debug_assertions, inline(never))]
+        #[cfg_attr(not(debug_assertions), inline)]
         #[track_caller]
         fn lock_exclusive(&self) {
             self.lock_exclusive_as(Fresh::Unknown)
         }
 
-        #[inline]
+        #[cfg_attr(debug_assertions, inline(never))]
+        #[cfg_attr(not(debug_assertions), inline)]
         #[track_caller]
         fn try_lock_exclusive(&self) -> bool {
             check::try_lock(&self.meta, Mode::Exclusive, Location::caller(), || self.inner.try_lock_exclusive())
         }
 
-        #[inline]
+        #[cfg_attr(debug_assertions, inline(never))]
+        #[cfg_attr(not(debug_assertions), inline)]
         unsafe fn unlock_exclusive(&self) {
             check::unlock(&self.meta, Mode::Exclusive, || {
                 // SAFETY: the caller holds the exclusive lock.
@@ -403,12 +433,14 @@ mod imp {
             })
         }
 
-        #[inline]
+        #[cfg_attr(debug_assertions, inline(never))]
+        #[cfg_attr(not(debug_assertions), inline)]
         fn is_locked(&self) -> bool {
             self.inner.is_locked()
         }
 
-        #[inline]
+        #[cfg_attr(debug_assertions, inline(never))]
+        #[cfg_attr(not(debug_assertions), inline)]
         fn is_locked_exclusive(&self) -> bool {
             self.inner.is_locked_exclusive()
         }
@@ -416,7 +448,8 @@ mod imp {
 
     // SAFETY: forwards to parking_lot; see `RawMutex`.
     unsafe impl lock_api::RawRwLockFair for RawRwLock {
-        #[inline]
+        #[cfg_attr(debug_assertions, inline(never))]
+        #[cfg_attr(not(debug_assertions), inline)]
         unsafe fn unlock_shared_fair(&self) {
             check::unlock(&self.meta, Mode::Shared, || {
                 // SAFETY: the caller holds a shared lock.
@@ -424,7 +457,8 @@ mod imp {
             })
         }
 
-        #[inline]
+        #[cfg_attr(debug_assertions, inline(never))]
+        #[cfg_attr(not(debug_assertions), inline)]
         unsafe fn unlock_exclusive_fair(&self) {
             check::unlock(&self.meta, Mode::Exclusive, || {
                 // SAFETY: the caller holds the exclusive lock.
@@ -432,13 +466,15 @@ mod imp {
             })
         }
 
-        #[inline]
+        #[cfg_attr(debug_assertions, inline(never))]
+        #[cfg_attr(not(debug_assertions), inline)]
         unsafe fn bump_shared(&self) {
             // SAFETY: the caller holds a shared lock, and does again when this returns.
             unsafe { self.inner.bump_shared() }
         }
 
-        #[inline]
+        #[cfg_attr(debug_assertions, inline(never))]
+        #[cfg_attr(not(debug_assertions), inline)]
         unsafe fn bump_exclusive(&self) {
             // SAFETY: the caller holds the exclusive lock, and does again when this returns.
             unsafe { self.inner.bump_exclusive() }
@@ -447,7 +483,8 @@ mod imp {
 
     // SAFETY: forwards to parking_lot; see `RawMutex`.
     unsafe impl lock_api::RawRwLockDowngrade for RawRwLock {
-        #[inline]
+        #[cfg_attr(debug_assertions, inline(never))]
+        #[cfg_attr(not(debug_assertions), inline)]
         unsafe fn downgrade(&self) {
             check::set_mode(&self.meta, Mode::Shared);
             // SAFETY: the caller holds the exclusive lock.
@@ -460,7 +497,8 @@ mod imp {
         type Duration = Duration;
         type Instant = Instant;
 
-        #[inline]
+        #[cfg_attr(debug_assertions, inline(never))]
+        #[cfg_attr(not(debug_assertions), inline)]
         #[track_caller]
         fn try_lock_shared_for(&self, timeout: Duration) -> bool {
             check::lock_timed(
@@ -475,7 +513,8 @@ mod imp {
             )
         }
 
-        #[inline]
+        #[cfg_attr(debug_assertions, inline(never))]
+        #[cfg_attr(not(debug_assertions), inline)]
         #[track_caller]
         fn try_lock_shared_until(&self, timeout: Instant) -> bool {
             check::lock_timed(
@@ -490,7 +529,8 @@ mod imp {
             )
         }
 
-        #[inline]
+        #[cfg_attr(debug_assertions, inline(never))]
+        #[cfg_attr(not(debug_assertions), inline)]
         #[track_caller]
         fn try_lock_exclusive_for(&self, timeout: Duration) -> bool {
             check::lock_timed(
@@ -505,7 +545,8 @@ mod imp {
             )
         }
 
-        #[inline]
+        #[cfg_attr(debug_assertions, inline(never))]
+        #[cfg_attr(not(debug_assertions), inline)]
         #[track_caller]
         fn try_lock_exclusive_until(&self, timeout: Instant) -> bool {
             check::lock_timed(
@@ -523,13 +564,15 @@ mod imp {
 
     // SAFETY: forwards to parking_lot; see `RawMutex`.
     unsafe impl lock_api::RawRwLockRecursive for RawRwLock {
-        #[inline]
+        #[cfg_attr(debug_assertions, inline(never))]
+        #[cfg_attr(not(debug_assertions), inline)]
         #[track_caller]
         fn lock_shared_recursive(&self) {
             self.lock_shared_recursive_as(Fresh::Unknown)
         }
 
-        #[inline]
+        #[cfg_attr(debug_assertions, inline(never))]
+        #[cfg_attr(not(debug_assertions), inline)]
         #[track_caller]
         fn try_lock_shared_recursive(&self) -> bool {
             check::try_lock(&self.meta, Mode::SharedRecursive, Location::caller(), || {
@@ -540,7 +583,8 @@ mod imp {
 
     // SAFETY: forwards to parking_lot; see `RawMutex`.
     unsafe impl lock_api::RawRwLockRecursiveTimed for RawRwLock {
-        #[inline]
+        #[cfg_attr(debug_assertions, inline(never))]
+        #[cfg_attr(not(debug_assertions), inline)]
         #[track_caller]
         fn try_lock_shared_recursive_for(&self, timeout: Duration) -> bool {
             check::lock_timed(
@@ -555,7 +599,8 @@ mod imp {
             )
         }
 
-        #[inline]
+        #[cfg_attr(debug_assertions, inline(never))]
+        #[cfg_attr(not(debug_assertions), inline)]
         #[track_caller]
         fn try_lock_shared_recursive_until(&self, timeout: Instant) -> bool {
             check::lock_timed(
@@ -573,19 +618,22 @@ mod imp {
 
     // SAFETY: forwards to parking_lot; see `RawMutex`.
     unsafe impl lock_api::RawRwLockUpgrade for RawRwLock {
-        #[inline]
+        #[cfg_attr(debug_assertions, inline(never))]
+        #[cfg_attr(not(debug_assertions), inline)]
         #[track_caller]
         fn lock_upgradable(&self) {
             self.lock_upgradable_as(Fresh::Unknown)
         }
 
-        #[inline]
+        #[cfg_attr(debug_assertions, inline(never))]
+        #[cfg_attr(not(debug_assertions), inline)]
         #[track_caller]
         fn try_lock_upgradable(&self) -> bool {
             check::try_lock(&self.meta, Mode::Upgradable, Location::caller(), || self.inner.try_lock_upgradable())
         }
 
-        #[inline]
+        #[cfg_attr(debug_assertions, inline(never))]
+        #[cfg_attr(not(debug_assertions), inline)]
         unsafe fn unlock_upgradable(&self) {
             check::unlock(&self.meta, Mode::Upgradable, || {
                 // SAFETY: the caller holds the upgradable lock.
@@ -593,7 +641,8 @@ mod imp {
             })
         }
 
-        #[inline]
+        #[cfg_attr(debug_assertions, inline(never))]
+        #[cfg_attr(not(debug_assertions), inline)]
         #[track_caller]
         unsafe fn upgrade(&self) {
             check::upgrade(
@@ -612,7 +661,8 @@ mod imp {
             );
         }
 
-        #[inline]
+        #[cfg_attr(debug_assertions, inline(never))]
+        #[cfg_attr(not(debug_assertions), inline)]
         #[track_caller]
         unsafe fn try_upgrade(&self) -> bool {
             // SAFETY: the caller holds the upgradable lock; a try cannot block.
@@ -626,7 +676,8 @@ mod imp {
 
     // SAFETY: forwards to parking_lot; see `RawMutex`.
     unsafe impl lock_api::RawRwLockUpgradeFair for RawRwLock {
-        #[inline]
+        #[cfg_attr(debug_assertions, inline(never))]
+        #[cfg_attr(not(debug_assertions), inline)]
         unsafe fn unlock_upgradable_fair(&self) {
             check::unlock(&self.meta, Mode::Upgradable, || {
                 // SAFETY: the caller holds the upgradable lock.
@@ -634,7 +685,8 @@ mod imp {
             })
         }
 
-        #[inline]
+        #[cfg_attr(debug_assertions, inline(never))]
+        #[cfg_attr(not(debug_assertions), inline)]
         unsafe fn bump_upgradable(&self) {
             // SAFETY: the caller holds the upgradable lock, and does again when this returns.
             unsafe { self.inner.bump_upgradable() }
@@ -643,14 +695,16 @@ mod imp {
 
     // SAFETY: forwards to parking_lot; see `RawMutex`.
     unsafe impl lock_api::RawRwLockUpgradeDowngrade for RawRwLock {
-        #[inline]
+        #[cfg_attr(debug_assertions, inline(never))]
+        #[cfg_attr(not(debug_assertions), inline)]
         unsafe fn downgrade_upgradable(&self) {
             check::set_mode(&self.meta, Mode::Shared);
             // SAFETY: the caller holds the upgradable lock.
             unsafe { self.inner.downgrade_upgradable() }
         }
 
-        #[inline]
+        #[cfg_attr(debug_assertions, inline(never))]
+        #[cfg_attr(not(debug_assertions), inline)]
         unsafe fn downgrade_to_upgradable(&self) {
             check::set_mode(&self.meta, Mode::Upgradable);
             // SAFETY: the caller holds the exclusive lock.
@@ -660,7 +714,8 @@ mod imp {
 
     // SAFETY: forwards to parking_lot; see `RawMutex`.
     unsafe impl lock_api::RawRwLockUpgradeTimed for RawRwLock {
-        #[inline]
+        #[cfg_attr(debug_assertions, inline(never))]
+        #[cfg_attr(not(debug_assertions), inline)]
         #[track_caller]
         fn try_lock_upgradable_for(&self, timeout: Duration) -> bool {
             check::lock_timed(
@@ -675,7 +730,8 @@ mod imp {
             )
         }
 
-        #[inline]
+        #[cfg_attr(debug_assertions, inline(never))]
+        #[cfg_attr(not(debug_assertions), inline)]
         #[track_caller]
         fn try_lock_upgradable_until(&self, timeout: Instant) -> bool {
             check::lock_timed(
@@ -690,7 +746,8 @@ mod imp {
             )
         }
 
-        #[inline]
+        #[cfg_attr(debug_assertions, inline(never))]
+        #[cfg_attr(not(debug_assertions), inline)]
         #[track_caller]
         unsafe fn try_upgrade_for(&self, timeout: Duration) -> bool {
             check::upgrade(
@@ -706,7 +763,8 @@ mod imp {
             )
         }
 
-        #[inline]
+        #[cfg_attr(debug_assertions, inline(never))]
+        #[cfg_attr(not(debug_assertions), inline)]
         #[track_caller]
         unsafe fn try_upgrade_until(&self, timeout: Instant) -> bool {
             check::upgrade(
