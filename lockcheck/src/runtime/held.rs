@@ -10,14 +10,28 @@
 //! has already checked lets the steady state skip every check and write no shared memory:
 //! only a context never seen before reaches the rank check, the self-deadlock check and the
 //! lock-order graph.
+//!
+//! Here: the entries, each thread's state and the fast paths that push and pop it. The chain
+//! keys and the cache of checked contexts are in `held/cache.rs`; permits released on
+//! another thread's behalf, and the thread exit that settles them, in `held/remote.rs`; the
+//! rules a lock taken again and a rank must keep, in `held/rules.rs`.
+
+mod cache;
+mod remote;
+mod rules;
 
 use std::cell::{Cell, UnsafeCell};
 use std::panic::Location;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 
 use crate::analysis::report::LockKind;
 use crate::analysis::report::Mode;
 use crate::runtime::registry;
+use cache::{link, slot_of, CACHE_SLOTS};
+pub(crate) use cache::{Verdict, GENERATION};
+pub(crate) use remote::release_remote;
+use remote::ExitGuard;
+pub(crate) use rules::{rank_offenders, reacquire, Reacquire};
 
 /// One held lock.
 #[derive(Clone, Copy, Debug)]
@@ -102,13 +116,6 @@ impl Held {
     }
 }
 
-/// Entries in the per-thread cache of checked acquisition contexts (a power of two).
-const CACHE_SLOTS: usize = 512;
-
-/// Bumped whenever a new finding appears, so that threads re-examine contexts they had
-/// cached: a context that is part of a finding is then counted on every hit.
-pub(crate) static GENERATION: AtomicU64 = AtomicU64::new(0);
-
 /// How many locks one thread can hold at once and still be tracked (lockdep allows 48 too).
 /// Deeper acquisitions still lock, but are counted as untracked and reported once.
 pub(crate) const MAX_DEPTH: usize = 48;
@@ -147,31 +154,6 @@ thread_local! {
     static THREAD: Slot = const { Slot { busy: Cell::new(false), thread: UnsafeCell::new(Thread::new()) } };
     /// Dropped when the thread exits: reports locks still held (leaked guards).
     static EXIT: ExitGuard = const { ExitGuard };
-}
-
-/// Sees thread exit for [`Thread`], which has no destructor of its own.
-pub(crate) struct ExitGuard;
-
-impl Drop for ExitGuard {
-    fn drop(&mut self) {
-        let leaked = with(|t| {
-            // Always: permits this thread took may still come back after it is gone.
-            t.take_remote_releases();
-            // Both under the exited list's lock, taken before REMOTE's (as in `release_remote`):
-            // no release can slip in between.
-            let mut exited = EXITED_WITH_PERMITS.lock();
-            if t.permits != 0 {
-                exited.push(t.tid);
-            }
-            forget_remote_releases(t.tid);
-            // A permit is not owned by its thread: it may be handed on and released elsewhere.
-            let leaked: Vec<Held> = t.stack().iter().filter(|h| h.mode != Mode::Permit).copied().collect();
-            (t.tid, leaked)
-        });
-        if let Some((tid, leaked)) = leaked.filter(|(_, leaked)| !leaked.is_empty()) {
-            crate::runtime::check::thread_exit(tid, &leaked);
-        }
-    }
 }
 
 /// This thread's slot.
@@ -226,35 +208,6 @@ pub(crate) fn with_leaf<R>(f: impl FnOnce(&mut Thread) -> R) -> Option<R> {
     // SAFETY: `busy` is clear, so no `with` holds a reference further up this thread's stack,
     // and `f` calls nothing that could take one while this one lives (see above).
     Some(f(unsafe { &mut *slot.thread.get() }))
-}
-
-/// Seeds that keep "lock x acquired under lock y" apart from "y under x": with one hash for
-/// both roles, the XOR of the two would be the same either way round.
-const ACQUIRED_SEED: u64 = 0x9e37_79b9_7f4a_7c15;
-const HELD_SEED: u64 = 0xc2b2_ae3d_27d4_eb4f;
-
-/// FxHash's step: cheap, and good enough for 64-bit keys compared in full.
-#[inline]
-fn mix(hash: u64, word: u64) -> u64 {
-    (hash.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95)
-}
-
-/// The chain key of an entry holding `word` in `mode` on top of the chain `below`; for a
-/// blocking acquisition it is also the acquisition's cache key. Bit 0 keeps a real key from
-/// matching an empty cache slot; bit 1 is the cache's finding mark.
-#[inline(always)]
-fn link(below: u64, word: u64, mode: Mode, blocking: bool) -> u64 {
-    (mix(mix(below, word), (mode as u64) << 1 | u64::from(blocking)) | 1) & !2
-}
-
-/// What the thread must do about an acquisition after [`Thread::check`].
-pub(crate) enum Verdict {
-    /// Seen before and clean: nothing to do.
-    Known,
-    /// Seen before and part of a finding: count the hit.
-    KnownFinding(u64),
-    /// Never seen: run the checks and the graph update, then [`Thread::remember`] the key.
-    New(u64),
 }
 
 impl Thread {
@@ -314,7 +267,7 @@ impl Thread {
                 return false; // `check`, on the slow path, takes other threads' releases first.
             }
             let key = link(self.entries[len - 1].chain, word, acq.mode, true);
-            // Relaxed: see `check`.
+            // Relaxed: see `check` (`held/cache.rs`).
             if GENERATION.load(Ordering::Relaxed) != self.generation || self.cache[slot_of(key)] != key {
                 return false;
             }
@@ -327,70 +280,6 @@ impl Thread {
         true
     }
 
-    /// Looks up the context of a blocking acquisition.
-    #[inline]
-    pub fn check(&mut self, acq: &Acquire) -> Verdict {
-        if self.permits != 0 {
-            self.take_remote_releases();
-        }
-        if self.tid == 0 {
-            self.register();
-        }
-        let Some(top) = self.stack().last() else {
-            return Verdict::Known;
-        };
-        let key = self.key(top.chain, acq);
-        // Relaxed: a stale generation only delays re-examination by one acquisition; the
-        // findings themselves are read under the graph's lock.
-        let generation = GENERATION.load(Ordering::Relaxed);
-        if generation != self.generation {
-            return self.reset_cache(generation, key);
-        }
-        let slot = self.cache[slot_of(key)];
-        if slot & !2 == key {
-            return if slot & 2 != 0 { Verdict::KnownFinding(key) } else { Verdict::Known };
-        }
-        Verdict::New(key)
-    }
-
-    /// The cache key of a blocking acquisition of `acq` on top of the chain `below`.
-    #[inline(always)]
-    fn key(&self, below: u64, acq: &Acquire) -> u64 {
-        link(below, self.word(acq), acq.mode, true)
-    }
-
-    /// What `acq` contributes to chain keys: its class and rank, and its instance when its
-    /// class is held already. Not stored: [`rechain`](Self::rechain) works it out again.
-    #[inline(always)]
-    fn word(&self, acq: &Acquire) -> u64 {
-        if self.class_buckets[bucket_of(acq.class())] == 0 {
-            acq.class_word
-        } else {
-            Self::same_class_word(self.stack(), acq.id, acq.class_word)
-        }
-    }
-
-    /// [`word`](Self::word) when the class may be among the entries `below`: then the
-    /// context is keyed by which instances of it are held too ("a1 under a0" and "a1 under a1"
-    /// are different contexts).
-    #[inline(always)]
-    fn same_class_word(below: &[Held], id: u32, class_word: u64) -> u64 {
-        let class = registry::word_class(class_word);
-        let held = below.iter().filter(|h| h.class() == class);
-        let ids = held.fold(None, |ids: Option<u64>, h| Some(ids.unwrap_or(0) ^ mix(HELD_SEED, u64::from(h.id))));
-        match ids {
-            Some(ids) => mix(class_word ^ ACQUIRED_SEED, u64::from(id)) ^ ids,
-            None => class_word,
-        }
-    }
-
-    #[cold]
-    fn reset_cache(&mut self, generation: u64, key: u64) -> Verdict {
-        self.cache.fill(0);
-        self.generation = generation;
-        Verdict::New(key)
-    }
-
     /// Registers the thread and arms its exit guard.
     #[cold]
     #[inline(never)]
@@ -401,11 +290,6 @@ impl Thread {
         // Touching the guard registers its destructor. During teardown it may be gone
         // already; the thread's exit is then not watched, which is all it can mean.
         let _ = EXIT.try_with(|_| ());
-    }
-
-    /// Records a checked key; `in_finding` marks it for counting.
-    pub fn remember(&mut self, key: u64, in_finding: bool) {
-        self.cache[slot_of(key)] = if in_finding { key | 2 } else { key };
     }
 
     /// This thread's id, registering the thread on first use.
@@ -525,28 +409,6 @@ impl Thread {
         self.class_buckets[bucket_of(class)] -= 1;
     }
 
-    /// Drops the permits other threads released on this thread's behalf.
-    #[cold]
-    pub fn take_remote_releases(&mut self) {
-        // Acquire: pairs with the Release in `release_remote`; the list itself is read under
-        // its lock, this only skips taking the lock when nothing is pending.
-        if REMOTE_PENDING.load(Ordering::Acquire) == 0 || self.tid == 0 {
-            return;
-        }
-        let mine: Vec<u32> = {
-            let mut remote = REMOTE.lock();
-            let tid = self.tid;
-            let mine = remote.iter().filter(|r| r.0 == tid).map(|r| r.1).collect();
-            remote.retain(|r| r.0 != tid);
-            // Relaxed: only ever compared with zero under or before taking the lock.
-            REMOTE_PENDING.store(remote.len(), Ordering::Relaxed);
-            mine
-        };
-        for id in mine {
-            self.pop(id);
-        }
-    }
-
     #[cold]
     fn remove_inner(&mut self, id: u32) -> Option<Held> {
         let at = self.stack().iter().rposition(|h| h.id == id)?;
@@ -592,19 +454,6 @@ impl Thread {
         Some(was)
     }
 
-    /// Recomputes chain keys from `from` up, after the stack changed below its top: each
-    /// entry's word as a push would work it out on the stack as it is now.
-    fn rechain(&mut self, from: usize) {
-        let mut chain = if from == 0 { 0 } else { self.entries[from - 1].chain };
-        for at in from..self.len as usize {
-            let (below, entry) = self.entries.split_at_mut(at);
-            let held = &mut entry[0];
-            let word = Self::same_class_word(below, held.id, held.class_word);
-            held.chain = link(chain, word, held.mode, held.blocking);
-            chain = held.chain;
-        }
-    }
-
     /// Whether the stack is every lock this thread holds: `false` once an acquisition went
     /// untracked past [`MAX_DEPTH`] (the count is never taken back, so this stays `false`).
     pub fn complete(&self) -> bool {
@@ -615,35 +464,6 @@ impl Thread {
     pub fn find(&self, id: u32) -> Option<&Held> {
         self.stack().iter().rev().find(|h| h.id == id)
     }
-}
-
-/// Permits released by a thread other than their owner: (owner tid, semaphore id).
-static REMOTE: parking_lot::Mutex<Vec<(u32, u32)>> = parking_lot::Mutex::new(Vec::new());
-/// Threads that exited with permits handed to other threads: their releases are dropped, not
-/// queued for a thread that will never take them.
-static EXITED_WITH_PERMITS: parking_lot::Mutex<Vec<u32>> = parking_lot::Mutex::new(Vec::new());
-/// How many entries `REMOTE` holds, read without its lock.
-static REMOTE_PENDING: AtomicUsize = AtomicUsize::new(0);
-
-/// Drops the pending releases of an exiting thread: nobody will take them any more.
-fn forget_remote_releases(tid: u32) {
-    let mut remote = REMOTE.lock();
-    remote.retain(|r| r.0 != tid);
-    // Release: pairs with the Acquire in `take_remote_releases`.
-    REMOTE_PENDING.store(remote.len(), Ordering::Release);
-}
-
-/// Records that a permit `owner` acquired was released by another thread.
-#[cold]
-pub(crate) fn release_remote(owner: u32, id: u32) {
-    let exited = EXITED_WITH_PERMITS.lock();
-    if exited.contains(&owner) {
-        return;
-    }
-    let mut remote = REMOTE.lock();
-    remote.push((owner, id));
-    // Release: pairs with the Acquire in `take_remote_releases`.
-    REMOTE_PENDING.store(remote.len(), Ordering::Release);
 }
 
 fn current_thread_name() -> String {
@@ -658,134 +478,4 @@ fn current_thread_name() -> String {
 #[inline(always)]
 fn bucket_of(class: u32) -> usize {
     class as usize % 64
-}
-
-#[inline]
-fn slot_of(key: u64) -> usize {
-    // The multiply in `mix` leaves its best bits at the top.
-    (key >> (64 - CACHE_SLOTS.trailing_zeros())) as usize
-}
-
-/// How a second acquisition of a lock this thread already holds in `held` mode ends.
-pub(crate) enum Reacquire {
-    /// It can never succeed: the thread waits for itself.
-    Deadlock,
-    /// It succeeds unless a writer queues in between (task-fair reads).
-    DeadlockIfWriterQueues,
-}
-
-/// Judges acquiring `want` on a lock already held in `held` mode by the same thread.
-pub(crate) fn reacquire(kind: LockKind, held: Mode, want: Mode) -> Option<Reacquire> {
-    use Mode::*;
-    match kind {
-        // A reentrant lock only reaches the raw lock on its outermost acquisition, and a
-        // semaphore's permits may be taken more than once by one thread.
-        LockKind::Reentrant | LockKind::Semaphore => None,
-        LockKind::Mutex => Some(Reacquire::Deadlock),
-        LockKind::RwLock => match (held, want) {
-            (Shared | SharedRecursive | Upgradable, SharedRecursive) => None,
-            (Shared | SharedRecursive, Shared | Upgradable) | (Upgradable, Shared) => {
-                Some(Reacquire::DeadlockIfWriterQueues)
-            }
-            _ => Some(Reacquire::Deadlock),
-        },
-    }
-}
-
-/// The held entries whose rank is not below `rank`: a rank violation when non-empty.
-pub(crate) fn rank_offenders(stack: &[Held], acq: &Acquire) -> bool {
-    let Some(rank) = acq.rank() else { return false };
-    stack.iter().any(|h| h.id != acq.id && h.rank().is_some_and(|r| r >= rank))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn acq(id: u32, rank: Option<u32>) -> Acquire {
-        Acquire::new(id, registry::class_word(id, rank), Mode::Exclusive, LockKind::Mutex, Location::caller())
-    }
-
-    #[test]
-    fn out_of_order_release_keeps_chain_keys_consistent() {
-        let mut a = Thread::new();
-        let mut b = Thread::new();
-        a.push(&acq(1, None), true);
-        a.push(&acq(2, None), true);
-        a.push(&acq(3, None), true);
-        a.pop(2);
-        b.push(&acq(1, None), true);
-        b.push(&acq(3, None), true);
-        assert_eq!(a.stack().last().unwrap().chain, b.stack().last().unwrap().chain);
-        assert_eq!(a.stack().len(), 2);
-    }
-
-    #[test]
-    fn known_contexts_are_cached() {
-        let mut t = Thread::new();
-        t.push(&acq(1, None), true);
-        let Verdict::New(key) = t.check(&acq(2, None)) else { panic!("first sight is new") };
-        t.remember(key, false);
-        assert!(matches!(t.check(&acq(2, None)), Verdict::Known));
-        assert!(matches!(t.check(&acq(3, None)), Verdict::New(_)));
-        t.remember(key, true);
-        assert!(matches!(t.check(&acq(2, None)), Verdict::KnownFinding(k) if k == key));
-    }
-
-    #[test]
-    fn contexts_are_keyed_by_class_unless_the_class_is_held() {
-        let acq = |id, class| {
-            Acquire::new(id, registry::class_word(class, None), Mode::Exclusive, LockKind::Mutex, Location::caller())
-        };
-        let mut t = Thread::new();
-        t.push(&acq(1, 100), true);
-        let Verdict::New(key) = t.check(&acq(2, 200)) else { panic!("first sight is new") };
-        t.remember(key, false);
-        assert!(matches!(t.check(&acq(3, 200)), Verdict::Known), "another lock of class 200: known");
-        assert!(matches!(t.check(&acq(4, 100)), Verdict::New(_)), "nested in its own class: by instance");
-        let Verdict::New(same_class) = t.check(&acq(4, 100)) else { unreachable!() };
-        t.remember(same_class, false);
-        assert!(matches!(t.check(&acq(5, 100)), Verdict::New(_)), "another instance of a held class is new");
-        assert!(matches!(t.check(&acq(1, 100)), Verdict::New(_)), "the held lock itself is new");
-        t.pop(1);
-        assert!(t.class_buckets.iter().all(|&n| n == 0), "an empty stack holds no class");
-
-        // "x under y" and "y under x" are different contexts, even for class 0 without a rank.
-        let mut t = Thread::new();
-        t.push(&acq(3, 0), true);
-        let Verdict::New(y_under_x) = t.check(&acq(2, 0)) else { unreachable!() };
-        t.remember(y_under_x, false);
-        t.pop(3);
-        t.push(&acq(2, 0), true);
-        assert!(matches!(t.check(&acq(3, 0)), Verdict::New(key) if key != y_under_x));
-
-        // "a1 under a0" and "a1 under a1" (a self-deadlock) are different contexts.
-        let mut t = Thread::new();
-        t.push(&acq(10, 7), true);
-        let Verdict::New(under_a0) = t.check(&acq(11, 7)) else { unreachable!() };
-        t.remember(under_a0, false);
-        t.pop(10);
-        t.push(&acq(11, 7), true);
-        assert!(matches!(t.check(&acq(11, 7)), Verdict::New(key) if key != under_a0));
-    }
-
-    #[test]
-    fn ranks_must_strictly_increase() {
-        let mut t = Thread::new();
-        t.push(&acq(1, Some(10)), true);
-        assert!(!rank_offenders(t.stack(), &acq(2, Some(20))));
-        assert!(rank_offenders(t.stack(), &acq(2, Some(10))));
-        assert!(rank_offenders(t.stack(), &acq(2, Some(5))));
-        assert!(!rank_offenders(t.stack(), &acq(2, None)));
-    }
-
-    #[test]
-    fn rwlock_reacquisition_follows_task_fairness() {
-        use Mode::*;
-        let judge = |h, w| reacquire(LockKind::RwLock, h, w);
-        assert!(judge(SharedRecursive, SharedRecursive).is_none());
-        assert!(matches!(judge(Shared, Shared), Some(Reacquire::DeadlockIfWriterQueues)));
-        assert!(matches!(judge(Shared, Exclusive), Some(Reacquire::Deadlock)));
-        assert!(matches!(judge(Exclusive, Shared), Some(Reacquire::Deadlock)));
-    }
 }
