@@ -479,3 +479,9 @@ fn current_thread_name() -> String {
 fn bucket_of(class: u32) -> usize {
     class as usize % 64
 }
+
+/// An exclusive acquisition of mutex `id` with `rank`, for the unit tests of this module's parts.
+#[cfg(test)]
+pub(super) fn test_acquire(id: u32, rank: Option<u32>) -> Acquire {
+    Acquire::new(id, registry::class_word(id, rank), Mode::Exclusive, LockKind::Mutex, Location::caller())
+}

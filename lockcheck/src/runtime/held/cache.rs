@@ -140,10 +140,7 @@ mod tests {
 
     use super::*;
     use crate::analysis::report::LockKind;
-
-    fn acq(id: u32, rank: Option<u32>) -> Acquire {
-        Acquire::new(id, registry::class_word(id, rank), Mode::Exclusive, LockKind::Mutex, Location::caller())
-    }
+    use crate::runtime::held::test_acquire as acq;
 
     #[test]
     fn out_of_order_release_keeps_chain_keys_consistent() {

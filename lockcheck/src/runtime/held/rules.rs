@@ -38,15 +38,8 @@ pub(crate) fn rank_offenders(stack: &[Held], acq: &Acquire) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use std::panic::Location;
-
     use super::*;
-    use crate::runtime::held::Thread;
-    use crate::runtime::registry;
-
-    fn acq(id: u32, rank: Option<u32>) -> Acquire {
-        Acquire::new(id, registry::class_word(id, rank), Mode::Exclusive, LockKind::Mutex, Location::caller())
-    }
+    use crate::runtime::held::{test_acquire as acq, Thread};
 
     #[test]
     fn ranks_must_strictly_increase() {
