@@ -10,18 +10,7 @@ fn damaged_traces_read_to_an_error_or_a_partial_result() {
     let dir = temp_dir("damaged");
     let file = dir.join("damaged.lctrace");
 
-    // Cut short, as by a crash mid-write: a partial result with a truncation warning.
-    for cut in [bytes.len() - 1, bytes.len() * 2 / 3, bytes.len() / 2, 40] {
-        std::fs::write(&file, &bytes[..cut]).unwrap();
-        let data = TraceData::load(&file).unwrap();
-        assert!(matches!(data.warning, Some(TraceError::Truncated { .. })), "cut at {cut}: {:?}", data.warning);
-        assert!(!data.complete && data.events <= full.events);
-        assert!(data.warning.unwrap().to_string().contains("truncated"));
-    }
-
-    // A flipped byte in the middle of a chunk's payload: everything before the damaged chunk,
-    // then a warning. (A chunk's 9-byte frame, kind, length and checksum, is not itself
-    // checksummed: a length damaged to run past the end reads as a truncation.)
+    // Where each chunk starts (and, last, where the file ends).
     let mut starts = vec![];
     let mut reader = TraceReader::open(&run.path).unwrap();
     loop {
@@ -30,6 +19,29 @@ fn damaged_traces_read_to_an_error_or_a_partial_result() {
             break;
         }
     }
+
+    // Cut short inside a chunk, as by a crash mid-write: a partial result with a truncation
+    // warning. (Where a cut falls depends on the run's layout: one that falls between chunks
+    // is the next case.)
+    for cut in [bytes.len() - 1, bytes.len() * 2 / 3, bytes.len() / 2, 40] {
+        let cut = if starts.contains(&cut) { cut + 1 } else { cut };
+        std::fs::write(&file, &bytes[..cut]).unwrap();
+        let data = TraceData::load(&file).unwrap();
+        assert!(matches!(data.warning, Some(TraceError::Truncated { .. })), "cut at {cut}: {:?}", data.warning);
+        assert!(!data.complete && data.events <= full.events);
+        assert!(data.warning.unwrap().to_string().contains("truncated"));
+    }
+
+    // Cut between two chunks, as by a crash between two writes: every chunk before the cut,
+    // and the trace says it is incomplete.
+    let between = starts[starts.len() / 2];
+    std::fs::write(&file, &bytes[..between]).unwrap();
+    let data = TraceData::load(&file).unwrap();
+    assert!(!data.complete && data.events <= full.events, "cut between chunks at {between}");
+
+    // A flipped byte in the middle of a chunk's payload: everything before the damaged chunk,
+    // then a warning. (A chunk's 9-byte frame, kind, length and checksum, is not itself
+    // checksummed: a length damaged to run past the end reads as a truncation.)
     let middle = bytes.len() / 2;
     let chunk = starts.windows(2).find(|w| w[1] > middle).expect("a chunk spans the middle");
     let middle = middle.max(chunk[0] + 9);
