@@ -97,10 +97,11 @@ mod imp {
 /// lockcheck is made for. An inlined function is compiled in the crate that calls it, at that
 /// crate's optimisation level: in a test build, the whole acquisition protocol was compiled
 /// unoptimised into the user's crate, whatever the user's profile said of lockcheck, and cost
-/// 170 ns a lock and unlock against parking_lot's 28 ns. Out of line, it is compiled here, at
+/// 170 ns a lock and unlock against parking_lot's 30–45 ns. Out of line, it is compiled here, at
 /// lockcheck's own level: with `[profile.dev.package.lockcheck] opt-level = 3` (the README's
-/// set-up) it costs 22 ns, less than parking_lot unoptimised (its raw lock is compiled here
-/// too). Release builds keep the inlined form the `peers` bench measures.
+/// set-up) it costs 20 ns, less than parking_lot unoptimised (its raw lock is compiled here
+/// too; `benches/test_build`, figures in the README). Release builds keep the inlined form
+/// the `peers` bench measures.
 #[cfg(feature = "instrument")]
 mod imp {
     use super::*;

@@ -44,7 +44,10 @@ pub(super) fn recorder() -> *mut Recorder {
 #[inline(always)]
 pub(super) fn state() -> usize {
     // SAFETY: a read of this thread's own recorder, which no hook is borrowing while another
-    // asks for its state (the hooks never re-enter one another).
+    // asks for its state (the hooks never re-enter one another: while one borrows the recorder
+    // it calls nothing that locks a lockcheck lock — it may allocate, on its cold paths, so a
+    // global allocator built on lockcheck's locks would break this, as it would `held.rs`'s
+    // `with` were it not for its busy flag).
     unsafe { (*recorder()).state() }
 }
 
@@ -84,7 +87,9 @@ fn install(started: Recorder) -> bool {
 fn close(ring: Arc<Ring>) {
     if state() > GONE {
         // The thread's last acquisition, if it was held back, goes in before the ring closes.
-        // SAFETY: as in `state`: the thread's hooks are done (its destructors have run).
+        // SAFETY: as in `state`: `close` runs from a destructor (the thread-specific key's, or
+        // the fallback `OWNER`'s), and a destructor never runs inside a hook, so no hook is
+        // borrowing the recorder.
         unsafe { &mut *recorder() }.publish_held_back();
     }
     mark(GONE);

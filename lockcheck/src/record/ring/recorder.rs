@@ -23,7 +23,7 @@ pub(super) struct Recorder {
     /// The thread's ring while it records: the `Arc` that `owner.rs` keeps, until it closes the
     /// ring and puts [`GONE`] here. Before that, null (not started) or [`OFF`](super::OFF) (not tracing).
     ring: *const Ring,
-    producer: spsc::Producer,
+    producer: spsc::Producer<Record>,
     /// An `Acquired` record not yet written (see [`Recorder::acquire`]), or
     /// [`NOTHING_HELD_BACK`].
     held_back: Record,
@@ -51,7 +51,11 @@ impl Recorder {
 
     /// A started recorder of `ring`, whose producer `producer` is, with the settings'
     /// sampling and stack threshold.
-    pub(super) fn started(ring: *const Ring, producer: spsc::Producer, config: &crate::config::Config) -> Recorder {
+    pub(super) fn started(
+        ring: *const Ring,
+        producer: spsc::Producer<Record>,
+        config: &crate::config::Config,
+    ) -> Recorder {
         let sample_every = config.hold_sample;
         let stack_after_ns = match config.wait_stacks_us {
             0 => u64::MAX,
