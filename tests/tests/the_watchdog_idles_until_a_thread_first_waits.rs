@@ -41,7 +41,9 @@ fn scenario() {
     // One contended wait: a thread holds the table while this one locks it.
     let table = TABLE.lock();
     let waiter = thread::spawn(|| *TABLE.lock() += 1);
-    thread::sleep(Duration::from_millis(50));
+    // Long enough for a dozen scans at the 10 ms step: at 50 ms, the five or six it allowed
+    // sat on the test's bar of more than five.
+    thread::sleep(Duration::from_millis(120));
     drop(table);
     waiter.join().unwrap();
     thread::sleep(Duration::from_millis(200));
